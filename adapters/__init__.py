@@ -1,0 +1,1 @@
+"""Implementations of the domain ports: PostgreSQL, blob stores, events, token verification."""

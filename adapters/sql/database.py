@@ -1,0 +1,85 @@
+"""Engine and the per-request database handle (the unit of work).
+
+Sibling resolvers and dataloader batches run concurrently, and one connection must never
+serve two coroutines at once. So a read outside a transaction checks a connection out of the
+pool for that one statement (autocommit, no BEGIN/ROLLBACK round trips); a write runs in
+``transaction()``, which holds one connection, serialises its statements with a lock, commits
+at the end and only then runs the after-commit actions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger("hrgraph.sql")
+
+
+def asyncpg_url(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size)
+
+
+class RequestDatabase:
+    """One per request (or WebSocket operation). Counts its statements for developer insight."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._tx: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        self.statements = 0
+        self.seconds = 0.0
+
+    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        started = time.perf_counter()
+        try:
+            if self._tx is not None:
+                async with self._lock:
+                    return await self._tx.execute(statement)
+            async with self._reads.connect() as conn:
+                return await conn.execute(statement)
+        finally:
+            self.statements += 1
+            self.seconds += time.perf_counter() - started
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Everything inside commits together or not at all; then after-commit actions run."""
+        if self._tx is not None:
+            raise RuntimeError("transactions do not nest")
+        async with self._engine.connect() as conn:
+            self._tx = conn
+            try:
+                async with conn.begin():
+                    yield
+            except BaseException:
+                self._after_commit.clear()
+                raise
+            finally:
+                self._tx = None
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            try:
+                await action()
+            except Exception:
+                # The change is committed; a failing side effect must not undo the answer.
+                log.exception("after-commit action failed")
+
+    def defer(self, action: Callable[[], Awaitable[None]]) -> None:
+        if self._tx is None:
+            raise RuntimeError("after-commit actions need a transaction")
+        self._after_commit.append(action)

@@ -1,0 +1,1 @@
+"""Pure business code: one package per bounded context plus the shared kernel."""

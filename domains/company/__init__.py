@@ -1,0 +1,1 @@
+"""The company bounded context."""

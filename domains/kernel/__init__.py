@@ -1,0 +1,1 @@
+"""The shared kernel: errors, ids, principals, paging and the entity declaration language."""

@@ -1,0 +1,65 @@
+"""Tenancy and permissions, in one place: every list, loader and write asks here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domains.kernel.entity import Entity, EntitySpec, Reach, Registry, RoleReach
+from domains.kernel.errors import Forbidden
+from domains.kernel.principal import Principal
+from domains.kernel.query import AllOf, AnyOf, Condition, Filter, Not, Op, Related, all_of
+
+_ORDER = {Reach.OWN: 0, Reach.COMPANY: 1, Reach.ALL: 2}
+
+
+def reach_of(principal: Principal, rule: RoleReach) -> Reach | None:
+    granted = [rule[r] for r in principal.roles if r in rule]
+    return max(granted, key=_ORDER.__getitem__) if granted else None
+
+
+def require_reach(principal: Principal, rule: RoleReach, action: str, spec: EntitySpec[Any]) -> Reach:
+    reach = reach_of(principal, rule)
+    if reach is None:
+        raise Forbidden(f"you may not {action} {spec.plural}")
+    return reach
+
+
+def scope_filter(spec: EntitySpec[Any], principal: Principal, reach: Reach) -> Filter | None:
+    """The rows ``reach`` covers, as a filter the store ANDs into every statement."""
+    if reach is Reach.ALL:
+        return None
+    tenant = Condition(spec.tenant_field, Op.EQ, principal.company_id)
+    if reach is Reach.COMPANY or spec.owner_field is None:
+        return tenant
+    return AllOf((tenant, Condition(spec.owner_field, Op.EQ, principal.user_id)))
+
+
+def read_scope(spec: EntitySpec[Any], principal: Principal) -> Filter | None:
+    return scope_filter(spec, principal, require_reach(principal, spec.access.read, "read", spec))
+
+
+def covers(spec: EntitySpec[Any], principal: Principal, reach: Reach, entity: Entity) -> bool:
+    if reach is Reach.ALL:
+        return True
+    if getattr(entity, spec.tenant_field) != principal.company_id:
+        return False
+    if reach is Reach.OWN and spec.owner_field is not None:
+        return bool(getattr(entity, spec.owner_field) == principal.user_id)
+    return True
+
+
+def scope_relations(
+    spec: EntitySpec[Any], node: Filter | None, principal: Principal, registry: Registry
+) -> Filter | None:
+    """Relation filters only see related rows the principal may read: no existence leaks."""
+    if node is None or isinstance(node, Condition):
+        return node
+    if isinstance(node, AllOf):
+        return AllOf(tuple(scope_relations(spec, p, principal, registry) or p for p in node.parts))
+    if isinstance(node, AnyOf):
+        return AnyOf(tuple(scope_relations(spec, p, principal, registry) or p for p in node.parts))
+    if isinstance(node, Not):
+        return Not(scope_relations(spec, node.part, principal, registry) or node.part)
+    target = registry[spec.relation(node.relation).target]
+    inner = all_of(read_scope(target, principal), scope_relations(target, node.filter, principal, registry))
+    return Related(node.relation, inner or AllOf(()))

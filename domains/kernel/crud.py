@@ -1,0 +1,319 @@
+"""The generic CRUD service every declared entity gets.
+
+It reads like the rules: authorize, validate, run the hooks, persist. It never commits; the
+request's unit of work does, and runs the after-commit hooks once it has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic
+
+from domains.kernel.access import covers, read_scope, require_reach, scope_filter, scope_relations
+from domains.kernel.entity import (
+    SYSTEM_FIELDS,
+    E,
+    EntitySpec,
+    Field,
+    Hook,
+    Reach,
+    Registry,
+    all_fields,
+    utcnow,
+)
+from domains.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from domains.kernel.ports import AfterCommit, EntityStore
+from domains.kernel.principal import Principal
+from domains.kernel.query import (
+    Condition,
+    Filter,
+    Not,
+    Op,
+    Order,
+    Page,
+    PageLimits,
+    PageRequest,
+    all_of,
+)
+
+
+@dataclass(slots=True)
+class HookEvent(Generic[E]):
+    """What a lifecycle hook sees. ``previous`` is the stored state on update and delete."""
+
+    principal: Principal
+    entity: E
+    previous: E | None = None
+
+
+class EntityService(Generic[E]):
+    def __init__(
+        self,
+        spec: EntitySpec[E],
+        store: EntityStore,
+        registry: Registry,
+        after_commit: AfterCommit,
+        limits: PageLimits = PageLimits(),
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.registry = registry
+        self.after_commit = after_commit
+        self.limits = limits
+
+    # ---- reads -------------------------------------------------------------------------
+
+    async def get(self, principal: Principal, id: uuid.UUID) -> E | None:
+        (found,) = await self.get_many(principal, [id])
+        return found
+
+    async def get_many(self, principal: Principal, ids: Sequence[uuid.UUID]) -> list[E | None]:
+        """In the order asked, None where absent or not visible (the two look alike)."""
+        rows = await self.store.get_many(self.spec, ids, read_scope(self.spec, principal))
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def list(
+        self,
+        principal: Principal,
+        filter: Filter | None = None,
+        order: Sequence[Order] = (),
+        page: PageRequest = PageRequest(),
+    ) -> Page[E]:
+        limit = self.page_size(page)
+        order = self.ordering(order)
+        return await self.store.find(self.spec, self._scoped(principal, filter), order, page, limit)
+
+    async def count(self, principal: Principal, filter: Filter | None = None) -> int:
+        return await self.store.count(self.spec, self._scoped(principal, filter))
+
+    def _scoped(self, principal: Principal, filter: Filter | None) -> Filter | None:
+        related = scope_relations(self.spec, filter, principal, self.registry)
+        return all_of(read_scope(self.spec, principal), related)
+
+    async def list_named(
+        self,
+        principal: Principal,
+        name: str,
+        filter: Filter | None = None,
+        order: Sequence[Order] = (),
+        page: PageRequest = PageRequest(),
+    ) -> Page[E]:
+        query = self.named(name)
+        return await self.list(principal, all_of(query.filter(principal), filter), order or query.order, page)
+
+    async def count_named(self, principal: Principal, name: str, filter: Filter | None = None) -> int:
+        return await self.count(principal, all_of(self.named(name).filter(principal), filter))
+
+    async def list_by(
+        self,
+        principal: Principal,
+        key: str,
+        keys: Sequence[Any],
+        filter: Filter | None,
+        order: Sequence[Order],
+        first: int | None,
+        after: str | None,
+    ) -> dict[Any, Page[E]]:
+        """One page per key of rows whose ``key`` field equals it: a one-to-many relation."""
+        limit = self.page_size(PageRequest(first=first, after=after))
+        return await self.store.find_grouped(
+            self.spec, key, keys, self._scoped(principal, filter), self.ordering(order), limit, after
+        )
+
+    async def count_by(
+        self, principal: Principal, key: str, keys: Sequence[Any], filter: Filter | None
+    ) -> dict[Any, int]:
+        return await self.store.count_grouped(self.spec, key, keys, self._scoped(principal, filter))
+
+    def named(self, name: str) -> Any:
+        for query in self.spec.queries:
+            if query.name == name:
+                return query
+        raise KeyError(f"{self.spec.name} has no query {name!r}")
+
+    def page_size(self, page: PageRequest) -> int:
+        if page.first is not None and page.last is not None:
+            raise Invalid("pass either first or last, not both")
+        if page.after is not None and page.before is not None:
+            raise Invalid("pass either after or before, not both")
+        size = page.first if page.first is not None else page.last
+        name = "first" if page.first is not None else "last"
+        if size is None:
+            return self.limits.default
+        if size < 0:
+            raise Invalid.field(name, "must not be negative")
+        if size > self.limits.maximum:
+            raise Invalid.field(name, f"must be at most {self.limits.maximum}")
+        return size
+
+    def ordering(self, order: Sequence[Order]) -> tuple[Order, ...]:
+        chosen = tuple(order) or self.spec.default_order
+        for o in chosen:
+            if o.field not in self.spec.sortable:
+                raise Invalid.field("orderBy", f"cannot order {self.spec.plural} by {o.field}")
+        return chosen
+
+    # ---- writes ------------------------------------------------------------------------
+
+    async def create(self, principal: Principal, data: Mapping[str, Any]) -> E:
+        reach = require_reach(principal, self.spec.access.create, "create", self.spec)
+        values = self._accepted(data, creating=True)
+        if self.spec.tenant_field != "id":
+            values.setdefault(self.spec.tenant_field, principal.company_id)
+        if reach is Reach.OWN and self.spec.owner_field and self.spec.owner_field != "id":
+            values.setdefault(self.spec.owner_field, principal.user_id)
+        missing = [
+            f.name for f in self.spec.fields if f.required and f.on_create and values.get(f.name) is None
+        ]
+        if missing:
+            raise Invalid({(name,): ["is required"] for name in missing})
+        entity = self.spec.model(**values)
+        if not covers(self.spec, principal, reach, entity):
+            raise Forbidden(f"you may not create this {self.spec.name}")
+        await self._run(Hook.BEFORE_CREATE, HookEvent(principal, entity))
+        await self._validate(principal, entity)
+        await self.store.insert(self.spec, entity)
+        await self._run(Hook.AFTER_CREATE, HookEvent(principal, entity))
+        self._defer(HookEvent(principal, entity))
+        return entity
+
+    async def update(
+        self, principal: Principal, id: uuid.UUID, data: Mapping[str, Any], expected_version: int
+    ) -> E:
+        previous, reach = await self._load_for(principal, id, self.spec.access.update, "update")
+        self._check_version(previous, expected_version)
+        changes = self._accepted(data, creating=False)
+        nulled = [n for n, v in changes.items() if v is None and self.spec.field(n).required]
+        if nulled:
+            raise Invalid({(name,): ["is required"] for name in nulled})
+        entity = dataclasses.replace(previous, **changes)
+        if not covers(self.spec, principal, reach, entity):
+            raise Forbidden(f"you may not move this {self.spec.name} out of your reach")
+        await self._run(Hook.BEFORE_UPDATE, HookEvent(principal, entity, previous))
+        await self._validate(principal, entity)
+        await self._save(entity, expected_version)
+        await self._run(Hook.AFTER_UPDATE, HookEvent(principal, entity, previous))
+        self._defer(HookEvent(principal, entity, previous))
+        return entity
+
+    async def delete(self, principal: Principal, id: uuid.UUID, expected_version: int) -> E:
+        previous, _ = await self._load_for(principal, id, self.spec.access.delete, "delete")
+        self._check_version(previous, expected_version)
+        entity = dataclasses.replace(previous, deleted_at=utcnow())
+        await self._run(Hook.BEFORE_DELETE, HookEvent(principal, entity, previous))
+        await self._save(entity, expected_version)
+        await self._run(Hook.AFTER_DELETE, HookEvent(principal, entity, previous))
+        self._defer(HookEvent(principal, entity, previous))
+        return entity
+
+    async def restore(self, principal: Principal, id: uuid.UUID) -> E:
+        reach = require_reach(principal, self.spec.access.restore, "restore", self.spec)
+        rows = await self.store.get_many(
+            self.spec, [id], scope_filter(self.spec, principal, reach), include_deleted=True
+        )
+        if not rows:
+            raise NotFound(self.spec.name, id)
+        previous = rows[0]
+        if previous.deleted_at is None:
+            raise Invalid.field("id", f"this {self.spec.name} is not deleted")
+        entity = dataclasses.replace(previous, deleted_at=None)
+        await self._save(entity, previous.version)
+        return entity
+
+    # ---- the steps ---------------------------------------------------------------------
+
+    def _accepted(self, data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        problems: dict[tuple[str, ...], list[str]] = {}
+        accepted: dict[str, Any] = {}
+        declared = {f.name: f for f in self.spec.fields}
+        for name, value in data.items():
+            f = declared.get(name)
+            if name in SYSTEM_FIELDS or f is None:
+                problems[(name,)] = ["is not a field you can set"]
+            elif not (f.on_create if creating else f.on_update):
+                problems[(name,)] = [f"cannot be set on {'create' if creating else 'update'}"]
+            else:
+                accepted[name] = value
+        if problems:
+            raise Invalid(problems)
+        return accepted
+
+    async def _validate(self, principal: Principal, entity: E) -> None:
+        problems: dict[tuple[str, ...], list[str]] = {}
+        for f in all_fields(self.spec):
+            value = getattr(entity, f.name)
+            if value is not None and f.name not in SYSTEM_FIELDS:
+                found = f.check(value)
+                if found:
+                    problems[(f.name,)] = found
+        for name, message in entity.problems():
+            problems.setdefault((name,), []).append(message)
+        for f in self.spec.fields:
+            if f.references and getattr(entity, f.name) is not None and (f.name,) not in problems:
+                if not await self._visible(principal, f, getattr(entity, f.name)):
+                    problems[(f.name,)] = [f"{f.references} {getattr(entity, f.name)} was not found"]
+        if problems:
+            raise Invalid(problems)
+        for f in self.spec.fields:
+            value = getattr(entity, f.name)
+            if f.unique and value is not None:
+                taken = all_of(Condition(f.name, Op.EQ, value), Not(Condition("id", Op.EQ, entity.id)))
+                assert taken is not None
+                if await self.store.exists(self.spec, taken):
+                    raise Conflict(f"{f.name} {value!r} is already taken", field=f.name)
+
+    async def _visible(self, principal: Principal, f: Field, id: uuid.UUID) -> bool:
+        assert f.references is not None
+        target = self.registry[f.references]
+        try:
+            scope = read_scope(target, principal)
+        except Forbidden:
+            return False
+        return bool(await self.store.get_many(target, [id], scope))
+
+    async def _load_for(
+        self, principal: Principal, id: uuid.UUID, rule: Mapping[Any, Reach], action: str
+    ) -> tuple[E, Reach]:
+        found = await self.get(principal, id)
+        if found is None:
+            raise NotFound(self.spec.name, id)
+        reach = require_reach(principal, rule, action, self.spec)
+        if not covers(self.spec, principal, reach, found):
+            raise Forbidden(f"you may not {action} this {self.spec.name}")
+        return found, reach
+
+    def _check_version(self, entity: E, expected: int) -> None:
+        if entity.version != expected:
+            raise Conflict(
+                f"{self.spec.name} is at version {entity.version}, not {expected}",
+                current_version=entity.version,
+            )
+
+    async def _save(self, entity: E, expected_version: int) -> None:
+        entity.version = expected_version + 1
+        entity.updated_at = utcnow()
+        if not await self.store.update(self.spec, entity, expected_version):
+            current = await self.store.get_many(self.spec, [entity.id], None, include_deleted=True)
+            version = current[0].version if current else None
+            raise Conflict(f"{self.spec.name} was changed meanwhile", current_version=version)
+
+    async def _run(self, hook: Hook, event: HookEvent[E]) -> None:
+        for fn in self.spec.hooks.get(hook, ()):
+            result = fn(event)
+            if inspect.isawaitable(result):
+                await result
+
+    def _defer(self, event: HookEvent[E]) -> None:
+        for fn in self.spec.hooks.get(Hook.AFTER_COMMIT, ()):
+
+            async def run(fn: Any = fn) -> None:
+                result = fn(event)
+                if inspect.isawaitable(result):
+                    await result
+
+            self.after_commit.defer(run)

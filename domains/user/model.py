@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domains.kernel.entity import Entity
+from domains.kernel.errors import Forbidden
+from domains.kernel.principal import Principal, Role
+
+
+@dataclass(kw_only=True)
+class User(Entity):
+    """A person at a company: an employee, an HR officer or an administrator."""
+
+    company_id: uuid.UUID
+    email: str
+    full_name: str
+    role: Role = Role.EMPLOYEE
+    manager_id: uuid.UUID | None = None
+
+    def normalise_email(self) -> None:
+        self.email = self.email.strip().lower()
+
+    def problems(self) -> Iterable[tuple[str, str]]:
+        if self.manager_id is not None and self.manager_id == self.id:
+            yield "manager_id", "a person cannot be their own manager"
+
+    def ensure_role_change_allowed(self, previous: User, by: Principal) -> None:
+        if self.role != previous.role and not ({Role.HR, Role.ADMIN} & by.roles):
+            raise Forbidden("only HR or an administrator may change a role")
+        if self.role is Role.ADMIN and previous.role is not Role.ADMIN and not by.is_admin:
+            raise Forbidden("only an administrator may make an administrator")
