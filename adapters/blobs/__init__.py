@@ -1,0 +1,1 @@
+"""Reserved for the blobs adapter (its own issue)."""

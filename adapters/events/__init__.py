@@ -1,0 +1,1 @@
+"""Reserved for the events adapter (its own issue)."""

@@ -1,0 +1,42 @@
+"""Settings from the environment (and a ``.env`` file), with development defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # long enough for HS256 (RFC 7518 §3.2)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str | None = None
+    data_dir: Path = ROOT / ".data"
+    database_pool_size: int = 10
+
+    jwt_secret: str | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str = "hr-graph"
+    jwt_audience: str = "hr-graph"
+
+    page_default: int = 20
+    page_max: int = 100
+    max_body_bytes: int = 1_000_000
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def secret(self) -> str | None:
+        if self.jwt_secret or self.jwks_url:
+            return self.jwt_secret
+        if self.production:
+            raise RuntimeError("production needs JWKS_URL (or JWT_SECRET)")
+        return DEV_SECRET

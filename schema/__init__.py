@@ -1,0 +1,2 @@
+"""The GraphQL side: Strawberry types derived from the entity declarations, resolvers as
+controllers, dataloaders, error mapping."""

@@ -1,0 +1,57 @@
+"""The per-request context every resolver receives as ``Info[Context, None]``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from domains.kernel.crud import EntityService
+from domains.kernel.errors import Unauthenticated
+from domains.kernel.principal import Principal
+from schema.loaders import Loaders
+
+
+class StatementCounter:
+    """What the request's database handle tells about the SQL it ran."""
+
+    statements: int
+    seconds: float
+
+
+@dataclass
+class Context:
+    services: dict[str, EntityService[Any]]
+    transaction: Callable[[], AbstractAsyncContextManager[None]]
+    sql: StatementCounter
+    request_id: str
+    principal: Principal | None = None
+    auth_error: str | None = None
+    development: bool = False
+    request_state: dict[str, Any] = field(default_factory=dict)
+    connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Fresh loaders for each operation: a WebSocket lives longer than one answer."""
+        self.loaders = Loaders(self.services, lambda: self.viewer)
+
+    @property
+    def viewer(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated(self.auth_error or "a bearer token is required")
+        return self.principal
+
+    def service(self, entity: str) -> EntityService[Any]:
+        return self.services[entity]
+
+
+Info = StrawberryInfo[Context, None]
+
+__all__ = ["AsyncIterator", "Context", "Info"]

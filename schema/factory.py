@@ -1,0 +1,599 @@
+"""The GraphQL side of the entity-schema factory.
+
+``build_entity_schema(registry)`` steps through each declaration and derives, in order:
+the output type, the filter and order inputs, create/update inputs, the Relay connection,
+the payload and result union, then the query and mutation fields. Types are created as bare
+classes first, so that declarations may refer to each other in any order (a User has
+Documents, a Document has an owner User), and are handed to Strawberry once all exist.
+
+Resolvers here are controllers: GraphQL input to plain data, a call to the entity's
+service (through a dataloader for reads), the domain object back out.
+"""
+
+import datetime
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Optional, Union
+
+import strawberry
+from strawberry.types.base import get_object_definition
+
+from domains.kernel.entity import SYSTEM_FIELDS, EntitySpec, Field, FieldType, Registry, all_fields
+from domains.kernel.errors import Invalid
+from domains.kernel.ids import from_global_id, to_global_id
+from domains.kernel.query import AllOf, AnyOf, Condition, Filter, Not, Op, Order, PageRequest, Related
+from schema.connection import ConnectionValue, PageInfo
+from schema.context import Info
+from schema.errors import MUTATION_ERRORS
+
+
+@strawberry.enum(description="Sort direction.")
+class SortDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.interface(description="An object with a Relay global id.")
+class Node:
+    @strawberry.field(description="The Relay global id.")
+    def id(self) -> strawberry.ID:  # pragma: no cover - every implementation overrides it
+        raise NotImplementedError
+
+
+# ---- scalar filter inputs ----------------------------------------------------------------
+
+_ORDERED = ("eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "isNull")
+_TEXT = (*_ORDERED, "like", "ilike")
+_EQUALITY = ("eq", "ne", "in", "nin", "isNull")
+_LIST_OPS = {"in", "nin"}
+_PY_NAMES = {"in": "in_", "isNull": "is_null"}
+
+
+def _scalar_filter(name: str, value_type: Any, operators: tuple[str, ...], description: str) -> type:
+    cls = type(name, (), {"__doc__": description})
+    annotations: dict[str, Any] = {}
+    for op in operators:
+        py_name = _PY_NAMES.get(op, op)
+        if op == "isNull":
+            annotations[py_name] = Optional[bool]
+        elif op in _LIST_OPS:
+            annotations[py_name] = Optional[list[value_type]]
+        else:
+            annotations[py_name] = Optional[value_type]
+        setattr(cls, py_name, strawberry.field(name=op, default=None))
+    cls.__annotations__ = annotations
+    return strawberry.input(cls, description=description)
+
+
+_SCALAR_FILTERS: dict[FieldType, type] = {
+    FieldType.STRING: _scalar_filter("StringFilter", str, _TEXT, "Conditions on a text field."),
+    FieldType.INT: _scalar_filter("IntFilter", int, _ORDERED, "Conditions on a whole number."),
+    FieldType.FLOAT: _scalar_filter("FloatFilter", float, _ORDERED, "Conditions on a number."),
+    FieldType.BOOL: _scalar_filter("BooleanFilter", bool, ("eq", "ne", "isNull"), "Conditions on a flag."),
+    FieldType.DATE: _scalar_filter("DateFilter", datetime.date, _ORDERED, "Conditions on a date."),
+    FieldType.DATETIME: _scalar_filter(
+        "DateTimeFilter", datetime.datetime, _ORDERED, "Conditions on a point in time."
+    ),
+    FieldType.ID: _scalar_filter("IDFilter", strawberry.ID, _EQUALITY, "Conditions on an id."),
+}
+
+_SCALARS: dict[FieldType, Any] = {
+    FieldType.STRING: str,
+    FieldType.INT: int,
+    FieldType.FLOAT: float,
+    FieldType.BOOL: bool,
+    FieldType.DATE: datetime.date,
+    FieldType.DATETIME: datetime.datetime,
+    FieldType.ID: strawberry.ID,
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _lower_first(name: str) -> str:
+    return name[0].lower() + name[1:]
+
+
+def _parse_id(value: str, expected_type: str, path: str) -> uuid.UUID:
+    try:
+        type_name, id = from_global_id(value)
+    except ValueError:
+        raise Invalid.field(path, "is not a valid id") from None
+    if type_name is not None and type_name != expected_type:
+        raise Invalid.field(path, f"is not a {expected_type} id")
+    return id
+
+
+@dataclass
+class EntityTypes:
+    """Everything the factory derived for one entity."""
+
+    spec: EntitySpec[Any]
+    object: type
+    filter: type
+    order: type
+    connection: type
+    edge: type
+    create_input: type
+    update_input: type
+    payload: type
+    result: Any = None
+    enum_filters: dict[str, type] = field(default_factory=dict)
+
+
+class EntitySchemaFactory:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._enums: dict[type[enum.Enum], Any] = {}
+        self._enum_filters: dict[type[enum.Enum], type] = {}
+        self.types: dict[str, EntityTypes] = {}
+
+    # ---- the steps -----------------------------------------------------------------------
+
+    def build(self) -> "EntitySchemaFactory":
+        for spec in self.registry:
+            name = spec.name
+            self.types[name] = EntityTypes(
+                spec=spec,
+                object=type(name, (Node,), {"__doc__": spec.description}),
+                filter=type(f"{name}Filter", (), {}),
+                order=type(f"{name}Order", (), {}),
+                connection=type(f"{name}Connection", (), {}),
+                edge=type(f"{name}Edge", (), {}),
+                create_input=type(f"Create{name}Input", (), {}),
+                update_input=type(f"Update{name}Input", (), {}),
+                payload=type(f"{name}Payload", (), {}),
+            )
+        for types in self.types.values():
+            self._fill_object(types)
+            self._fill_filter(types)
+            self._fill_order(types)
+            self._fill_connection(types)
+            self._fill_inputs(types)
+            self._fill_payload(types)
+        return self
+
+    def _graphql_enum(self, enum_type: type[enum.Enum]) -> Any:
+        if enum_type not in self._enums:
+            self._enums[enum_type] = strawberry.enum(enum_type)
+        return self._enums[enum_type]
+
+    def _value_type(self, f: Field) -> Any:
+        if f.type is FieldType.ENUM:
+            assert f.enum is not None
+            return self._graphql_enum(f.enum)
+        return _SCALARS[f.type]
+
+    def _fill_object(self, types: EntityTypes) -> None:
+        spec, cls = types.spec, types.object
+        annotations: dict[str, Any] = {}
+        setattr(cls, "id", strawberry.field(resolver=_global_id_resolver(spec.name), description="The Relay global id."))
+        for f in all_fields(spec):
+            if f.name == "id":
+                continue
+            if f.references:
+                setattr(cls, f.name, strawberry.field(resolver=_reference_id_resolver(f), description=f.description or None))
+                continue
+            value_type = self._value_type(f)
+            required = f.required or f.name in ("version", "created_at", "updated_at")
+            annotations[f.name] = value_type if required else Optional[value_type]
+            if f.description:
+                setattr(cls, f.name, strawberry.field(description=f.description))
+        for relation in spec.relations:
+            target = self.types[relation.target]
+            if relation.many:
+                resolver = _has_many_resolver(relation.target, relation.remote, relation.local, target)
+            else:
+                resolver = _belongs_to_resolver(relation.target, relation.local, target)
+            setattr(cls, relation.name, strawberry.field(resolver=resolver, description=relation.description or None))
+        cls.__annotations__ = annotations
+        model = spec.model
+        setattr(cls, "is_type_of", classmethod(lambda _cls, obj, _info: isinstance(obj, model)))
+        strawberry.type(cls, description=spec.description or None)
+
+    def _enum_filter(self, enum_type: type[enum.Enum]) -> type:
+        if enum_type not in self._enum_filters:
+            self._enum_filters[enum_type] = _scalar_filter(
+                f"{enum_type.__name__}Filter",
+                self._graphql_enum(enum_type),
+                _EQUALITY,
+                f"Conditions on a {enum_type.__name__}.",
+            )
+        return self._enum_filters[enum_type]
+
+    def _fill_filter(self, types: EntityTypes) -> None:
+        spec, cls = types.spec, types.filter
+        annotations: dict[str, Any] = {
+            "and_": Optional[list[cls]],
+            "or_": Optional[list[cls]],
+            "not_": Optional[cls],
+        }
+        cls.and_ = strawberry.field(name="and", default=None, description="All of these hold.")
+        cls.or_ = strawberry.field(name="or", default=None, description="At least one of these holds.")
+        cls.not_ = strawberry.field(name="not", default=None, description="This does not hold.")
+        for f in all_fields(spec):
+            if not f.filterable:
+                continue
+            if f.type is FieldType.ENUM:
+                assert f.enum is not None
+                annotations[f.name] = Optional[self._enum_filter(f.enum)]
+            else:
+                annotations[f.name] = Optional[_SCALAR_FILTERS[f.type]]
+            setattr(cls, f.name, None)
+        for relation in spec.relations:
+            annotations[relation.name] = Optional[self.types[relation.target].filter]
+            setattr(
+                cls,
+                relation.name,
+                strawberry.field(
+                    default=None,
+                    description=f"Has {'some' if relation.many else 'a'} {relation.target} matching this.",
+                ),
+            )
+        cls.__annotations__ = annotations
+        strawberry.input(cls, description=f"Which {spec.plural} to return.")
+
+    def _fill_order(self, types: EntityTypes) -> None:
+        spec, cls = types.spec, types.order
+        cls.__annotations__ = {name: Optional[SortDirection] for name in spec.sortable}
+        for name in spec.sortable:
+            setattr(cls, name, None)
+        strawberry.input(cls, description=f"One sort key for {spec.plural}: set exactly one field.")
+
+    def _fill_connection(self, types: EntityTypes) -> None:
+        edge, connection = types.edge, types.connection
+        edge.__annotations__ = {"cursor": str, "node": types.object}
+        strawberry.type(edge, description=f"A {types.spec.name} in a page.")
+        connection.__annotations__ = {"edges": list[edge], "page_info": PageInfo}
+
+        async def total_count(root: ConnectionValue) -> int:
+            return await root.total_count()
+
+        connection.total_count = strawberry.field(
+            resolver=total_count, description="How many match in all; counted only when asked for."
+        )
+        strawberry.type(connection, description=f"A page of {types.spec.plural}.")
+
+    def _fill_inputs(self, types: EntityTypes) -> None:
+        spec = types.spec
+        create: dict[str, Any] = {}
+        update: dict[str, Any] = {}
+        for f in spec.fields:
+            value_type = self._value_type(f)
+            if f.on_create:
+                required = f.required and f.name != spec.tenant_field
+                create[f.name] = value_type if required else Optional[value_type]
+                if not required:
+                    setattr(types.create_input, f.name, None)
+            if f.on_update:
+                update[f.name] = Optional[value_type]
+                setattr(types.update_input, f.name, strawberry.UNSET)
+        # required fields first: a dataclass wants them before the ones with defaults
+        types.create_input.__annotations__ = dict(
+            sorted(create.items(), key=lambda item: hasattr(types.create_input, item[0]))
+        )
+        types.update_input.__annotations__ = update
+        strawberry.input(types.create_input, description=f"A new {spec.name}.")
+        strawberry.input(types.update_input, description=f"Changes to a {spec.name}; omitted fields stay.")
+
+    def _fill_payload(self, types: EntityTypes) -> None:
+        field_name = _lower_first(types.spec.name)
+        types.payload.__annotations__ = {field_name: types.object}
+        strawberry.type(types.payload, description=f"The {types.spec.name} as it now is.")
+        types.result = Annotated[
+            Union[(types.payload, *MUTATION_ERRORS)],  # noqa: UP007 - built from a tuple
+            strawberry.union(f"{types.spec.name}Result"),
+        ]
+
+    # ---- the operations ------------------------------------------------------------------
+
+    def query_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for types in self.types.values():
+            spec = types.spec
+            fields[_lower_first(spec.name)] = strawberry.field(
+                resolver=_get_resolver(types), description=f"One {spec.name}, or null when absent or not yours to see."
+            )
+            fields[spec.plural] = strawberry.field(
+                resolver=_list_resolver(types, None), description=f"A page of {spec.plural}."
+            )
+            for query in spec.queries:
+                fields[_camel(query.name)] = strawberry.field(
+                    resolver=_list_resolver(types, query.name), description=query.description or None
+                )
+        fields["node"] = strawberry.field(resolver=_node_resolver(self), description="Any object by its global id.")
+        return fields
+
+    def mutation_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for types in self.types.values():
+            name = types.spec.name
+            fields[f"create_{name}"] = strawberry.field(resolver=_create_resolver(types), name=f"create{name}")
+            fields[f"update_{name}"] = strawberry.field(resolver=_update_resolver(types), name=f"update{name}")
+            fields[f"delete_{name}"] = strawberry.field(
+                resolver=_delete_resolver(types), name=f"delete{name}", description="Soft delete: hidden, restorable."
+            )
+            fields[f"restore_{name}"] = strawberry.field(
+                resolver=_restore_resolver(types), name=f"restore{name}", description="Undo a delete (ADMIN)."
+            )
+        return fields
+
+
+# ---- GraphQL input to kernel data ----------------------------------------------------------
+
+
+def filter_from_input(registry: Registry, spec: EntitySpec[Any], value: Any, path: str = "filter") -> Filter | None:
+    if value is None:
+        return None
+    parts: list[Filter] = []
+    for part in value.and_ or ():
+        parts.append(filter_from_input(registry, spec, part, f"{path}.and") or AllOf(()))
+    if value.or_ is not None:
+        parts.append(AnyOf(tuple(filter_from_input(registry, spec, p, f"{path}.or") or AllOf(()) for p in value.or_)))
+    if value.not_ is not None:
+        parts.append(Not(filter_from_input(registry, spec, value.not_, f"{path}.not") or AllOf(())))
+    for f in all_fields(spec):
+        conditions = getattr(value, f.name, None) if f.filterable else None
+        if conditions is None:
+            continue
+        for op in Op:
+            operand = getattr(conditions, _PY_NAMES.get(op.value, op.value), None)
+            if operand is None:
+                continue
+            if f.type is FieldType.ID and op is not Op.IS_NULL:
+                target = f.references or spec.name
+                where = f"{path}.{_camel(f.name)}.{op.value}"
+                operand = (
+                    [_parse_id(v, target, where) for v in operand]
+                    if op in (Op.IN, Op.NIN)
+                    else _parse_id(operand, target, where)
+                )
+            parts.append(Condition(f.name, op, operand))
+    for relation in spec.relations:
+        inner = getattr(value, relation.name, None)
+        if inner is not None:
+            target = registry[relation.target]
+            parts.append(
+                Related(relation.name, filter_from_input(registry, target, inner, f"{path}.{relation.name}") or AllOf(()))
+            )
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+
+def order_from_input(spec: EntitySpec[Any], values: list[Any] | None) -> tuple[Order, ...]:
+    order: list[Order] = []
+    for value in values or ():
+        chosen = [(name, getattr(value, name)) for name in spec.sortable if getattr(value, name) is not None]
+        if len(chosen) != 1:
+            raise Invalid.field("orderBy", "each entry must set exactly one field")
+        name, direction = chosen[0]
+        order.append(Order(name, descending=direction is SortDirection.DESC))
+    return tuple(order)
+
+
+def data_from_input(spec: EntitySpec[Any], value: Any, *, creating: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for f in spec.fields:
+        if not (f.on_create if creating else f.on_update):
+            continue
+        given = getattr(value, f.name, strawberry.UNSET)
+        if given is strawberry.UNSET or (creating and given is None):
+            continue
+        if f.references and given is not None:
+            given = _parse_id(given, f.references, _camel(f.name))
+        data[f.name] = given
+    return data
+
+
+# ---- resolvers -----------------------------------------------------------------------------
+# Each builder returns a plain async function whose annotations Strawberry reads; the types
+# are the ones the factory derived, so they are set here rather than written in a signature.
+
+
+def _annotate(fn: Any, **annotations: Any) -> Any:
+    fn.__annotations__ = annotations
+    return fn
+
+
+def _global_id_resolver(type_name: str) -> Any:
+    def resolve(root: Any) -> strawberry.ID:
+        return strawberry.ID(to_global_id(type_name, root.id))
+
+    return resolve
+
+
+def _reference_id_resolver(f: Field) -> Any:
+    target, attribute = f.references, f.name
+    assert target is not None
+
+    def resolve(root: Any) -> Optional[strawberry.ID]:
+        value = getattr(root, attribute)
+        return None if value is None else strawberry.ID(to_global_id(target, value))
+
+    return _annotate(resolve, root=Any, **{"return": strawberry.ID if f.required else Optional[strawberry.ID]})
+
+
+def _belongs_to_resolver(target: str, local: str, target_types: EntityTypes) -> Any:
+    async def resolve(root: Any, info: Info) -> Any:
+        key = getattr(root, local)
+        if key is None:
+            return None
+        return await info.context.loaders.by_id(target).load(key)
+
+    return _annotate(resolve, root=Any, info=Info, **{"return": Optional[target_types.object]})
+
+
+def _has_many_resolver(target: str, remote: str, local: str, target_types: EntityTypes) -> Any:
+    spec = target_types.spec
+
+    async def resolve(
+        root: Any, info: Info, filter: Any = None, order_by: Any = None, first: Any = None, after: Any = None
+    ) -> Any:
+        context = info.context
+        registry = context.service(target).registry
+        where = filter_from_input(registry, spec, filter)
+        order = order_from_input(spec, order_by)
+        key = getattr(root, local)
+        page = await context.loaders.by_key(target, remote, where, order, first, after).load(key)
+
+        async def count() -> int:
+            return await context.loaders.count_by_key(target, remote, where).load(key)
+
+        return ConnectionValue(page, count)
+
+    return _annotate(
+        resolve,
+        root=Any,
+        info=Info,
+        filter=Optional[target_types.filter],
+        order_by=Optional[list[target_types.order]],
+        first=Optional[int],
+        after=Optional[str],
+        **{"return": target_types.connection},
+    )
+
+
+def _get_resolver(types: EntityTypes) -> Any:
+    name = types.spec.name
+
+    async def resolve(info: Info, id: strawberry.ID) -> Any:
+        info.context.viewer  # noqa: B018 - an anonymous caller gets UNAUTHENTICATED, not null
+        try:
+            type_name, key = from_global_id(id)
+        except ValueError:
+            return None
+        if type_name not in (None, name):
+            return None
+        return await info.context.loaders.by_id(name).load(key)
+
+    return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": Optional[types.object]})
+
+
+def _list_resolver(types: EntityTypes, named: Optional[str]) -> Any:
+    spec = types.spec
+
+    async def resolve(
+        info: Info,
+        filter: Any = None,
+        order_by: Any = None,
+        first: Any = None,
+        after: Any = None,
+        last: Any = None,
+        before: Any = None,
+    ) -> Any:
+        context = info.context
+        service = context.service(spec.name)
+        viewer = context.viewer
+        where = filter_from_input(service.registry, spec, filter)
+        order = order_from_input(spec, order_by)
+        page_request = PageRequest(first=first, after=after, last=last, before=before)
+        if named is None:
+            page = await service.list(viewer, where, order, page_request)
+
+            async def count() -> int:
+                return await service.count(viewer, where)
+        else:
+            page = await service.list_named(viewer, named, where, order, page_request)
+
+            async def count() -> int:
+                return await service.count_named(viewer, named, where)
+
+        return ConnectionValue(page, count)
+
+    return _annotate(
+        resolve,
+        info=Info,
+        filter=Optional[types.filter],
+        order_by=Optional[list[types.order]],
+        first=Optional[int],
+        after=Optional[str],
+        last=Optional[int],
+        before=Optional[str],
+        **{"return": types.connection},
+    )
+
+
+def _node_resolver(factory: EntitySchemaFactory) -> Any:
+    async def resolve(info: Info, id: strawberry.ID) -> Optional[Node]:
+        info.context.viewer  # noqa: B018
+        try:
+            type_name, key = from_global_id(id)
+        except ValueError:
+            return None
+        if type_name not in factory.types:
+            return None
+        return await info.context.loaders.by_id(type_name).load(key)  # type: ignore[no-any-return]
+
+    return resolve
+
+
+def _payload(types: EntityTypes, entity: Any) -> Any:
+    return types.payload(**{_lower_first(types.spec.name): entity})
+
+
+def _create_resolver(types: EntityTypes) -> Any:
+    spec = types.spec
+
+    async def resolve(info: Info, input: Any) -> Any:
+        context = info.context
+        data = data_from_input(spec, input, creating=True)
+        async with context.transaction():
+            entity = await context.service(spec.name).create(context.viewer, data)
+        return _payload(types, entity)
+
+    return _annotate(resolve, info=Info, input=types.create_input, **{"return": types.result})
+
+
+def _update_resolver(types: EntityTypes) -> Any:
+    spec = types.spec
+
+    async def resolve(info: Info, id: strawberry.ID, input: Any, expected_version: int) -> Any:
+        context = info.context
+        key = _parse_id(id, spec.name, "id")
+        data = data_from_input(spec, input, creating=False)
+        async with context.transaction():
+            entity = await context.service(spec.name).update(context.viewer, key, data, expected_version)
+        return _payload(types, entity)
+
+    return _annotate(
+        resolve,
+        info=Info,
+        id=strawberry.ID,
+        input=types.update_input,
+        expected_version=int,
+        **{"return": types.result},
+    )
+
+
+def _delete_resolver(types: EntityTypes) -> Any:
+    spec = types.spec
+
+    async def resolve(info: Info, id: strawberry.ID, expected_version: int) -> Any:
+        context = info.context
+        key = _parse_id(id, spec.name, "id")
+        async with context.transaction():
+            entity = await context.service(spec.name).delete(context.viewer, key, expected_version)
+        return _payload(types, entity)
+
+    return _annotate(resolve, info=Info, id=strawberry.ID, expected_version=int, **{"return": types.result})
+
+
+def _restore_resolver(types: EntityTypes) -> Any:
+    spec = types.spec
+
+    async def resolve(info: Info, id: strawberry.ID) -> Any:
+        context = info.context
+        key = _parse_id(id, spec.name, "id")
+        async with context.transaction():
+            entity = await context.service(spec.name).restore(context.viewer, key)
+        return _payload(types, entity)
+
+    return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": types.result})
+
+
+__all__ = ["SYSTEM_FIELDS", "EntitySchemaFactory", "EntityTypes", "Node", "SortDirection", "get_object_definition"]

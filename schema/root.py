@@ -1,0 +1,42 @@
+"""The schema: the factory's queries and mutations plus the few hand-written fields."""
+
+from typing import Any, Optional
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+
+from domains.kernel.entity import Registry
+from schema.context import Info
+from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, OperationScope
+from schema.factory import EntitySchemaFactory
+
+
+def _me_resolver(factory: EntitySchemaFactory) -> Any:
+    async def me(info: Info) -> Any:
+        viewer = info.context.viewer
+        return await info.context.loaders.by_id("User").load(viewer.user_id)
+
+    me.__annotations__ = {"info": Info, "return": Optional[factory.types["User"].object]}
+    return me
+
+
+def build_schema(registry: Registry) -> strawberry.Schema:
+    factory = EntitySchemaFactory(registry).build()
+    query_fields = {
+        "me": strawberry.field(resolver=_me_resolver(factory), description="The signed-in person."),
+        **factory.query_fields(),
+    }
+    query = strawberry.type(type("Query", (), query_fields))
+    mutation = strawberry.type(type("Mutation", (), factory.mutation_fields()))
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        types=[t.object for t in factory.types.values()],
+        extensions=[
+            ErrorMapping,
+            OperationScope,
+            QueryDepthLimiter(max_depth=10),
+            MaxAliasesLimiter(max_alias_count=30),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
