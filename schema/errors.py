@@ -199,10 +199,21 @@ class OperationScope(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
         context.reset()
-        context.request_state["operation"] = self.execution_context.operation_name
         self._statements = context.sql.statements
         self._seconds = context.sql.seconds
         yield
+        context.request_state["operation"] = self._operation_name()
+
+    def _operation_name(self) -> str | None:
+        if self.execution_context.operation_name:
+            return self.execution_context.operation_name
+        document = self.execution_context.graphql_document
+        names = [
+            d.name.value
+            for d in (document.definitions if document else ())
+            if isinstance(d, OperationDefinitionNode) and d.name is not None
+        ]
+        return names[0] if len(names) == 1 else None
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context

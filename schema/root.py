@@ -35,8 +35,8 @@ def build_schema(registry: Registry) -> strawberry.Schema:
         extensions=[
             ErrorMapping,
             OperationScope,
-            QueryDepthLimiter(max_depth=10),
-            MaxAliasesLimiter(max_alias_count=30),
+            lambda: QueryDepthLimiter(max_depth=10),
+            lambda: MaxAliasesLimiter(max_alias_count=30),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from domains.document.model import AWAITING_REVIEW, Document, DocumentKind, DocumentStatus
 from domains.kernel.crud import HookEvent
 from domains.kernel.entity import (
@@ -23,6 +25,23 @@ from domains.kernel.query import Condition, Op, Order
 def guard_transition(event: HookEvent[Document]) -> None:
     assert event.previous is not None
     event.previous.ensure_can_become(event.entity.status, event.principal)
+
+
+audit = logging.getLogger("hrgraph.audit")
+
+
+def record_status_change(event: HookEvent[Document]) -> None:
+    """After commit only: a rolled-back review must leave no trace in the audit trail."""
+    if event.previous is not None and event.previous.status != event.entity.status:
+        audit.info(
+            "document status changed",
+            extra={
+                "document_id": str(event.entity.id),
+                "from": event.previous.status.value,
+                "to": event.entity.status.value,
+                "by": str(event.principal.user_id),
+            },
+        )
 
 
 def awaiting_review(_: Principal) -> Condition:
@@ -55,7 +74,7 @@ DOCUMENT = EntitySpec(
         update={Role.EMPLOYEE: Reach.OWN, Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL},
         delete={Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL},
     ),
-    hooks={Hook.BEFORE_UPDATE: [guard_transition]},
+    hooks={Hook.BEFORE_UPDATE: [guard_transition], Hook.AFTER_COMMIT: [record_status_change]},
     queries=(
         NamedQuery(
             "documents_awaiting_review",
