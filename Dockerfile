@@ -1,0 +1,53 @@
+# HR Graph production image.
+#
+#   docker build -t hr-graph .
+#   docker run --rm -e DATABASE_URL=... hr-graph python -m app migrate   # migrations: a separate, one-off command
+#   docker run -p 8000:8000 -e DATABASE_URL=... hr-graph                  # the service
+#
+# The service does not migrate on start-up, so several instances can start at once.
+# Graceful shutdown on SIGTERM (draining requests, closing subscriptions) is configured inside
+# `python -m app serve`.
+
+# ---- builder: a venv with the runtime dependencies only, at the versions pinned in the lock ----
+FROM python:3.11-slim AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /build
+COPY pyproject.toml requirements.lock ./
+# pyproject.toml names the runtime dependencies; requirements.lock pins them (and everything
+# they pull in), so the image gets exactly the tested versions without the dev tools.
+RUN python -m venv /opt/venv \
+ && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > runtime.txt \
+ && /opt/venv/bin/python -m pip install -q -c requirements.lock -r runtime.txt
+
+# ---- runtime ----
+FROM python:3.11-slim AS runtime
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    APP_ENV=production
+
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid app --home-dir /srv/app --no-create-home --shell /usr/sbin/nologin app
+
+COPY --from=builder /opt/venv /opt/venv
+
+WORKDIR /srv/app
+COPY alembic.ini ./
+COPY domains ./domains
+COPY schema ./schema
+COPY adapters ./adapters
+COPY app ./app
+RUN mkdir -p /srv/app/.data && chown app:app /srv/app/.data
+
+USER app
+EXPOSE 8000
+
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
+
+CMD ["python", "-m", "app", "serve", "--host", "0.0.0.0", "--port", "8000"]
