@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -19,19 +20,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.http import create_app
-    from app.seed import seed_demo
     from app.wiring import Container
 
     url = resolve_url(settings)
     if args.dev or not settings.production:
         migrate(url)
+    if args.dev and not settings.production and asyncio.run(_seed_once(settings, url)):
+        log.info("demo data loaded")
     container = Container.build(settings, url)
-    if args.dev and not settings.production:
-        loaded = asyncio.run(seed_demo(container))
-        asyncio.run(container.engine.dispose())
-        container = Container.build(settings, url)
-        if loaded:
-            log.info("demo data loaded")
     base = f"http://{args.host}:{args.port}"
     print(
         f"\nHR Graph is serving on {base}/graphql (GraphiQL in a browser)\n"
@@ -40,6 +36,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # uvicorn re-raises SIGTERM once it has drained; turning it into SystemExit lets the
+    # embedded PostgreSQL (an atexit handler) stop with us instead of outliving the process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         create_app(container),
         host=args.host,
@@ -51,6 +50,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed_once(settings: Settings, url: str) -> bool:
+    from app.seed import seed_demo
+    from app.wiring import Container
+
+    container = Container.build(settings, url)
+    try:
+        return await seed_demo(container)
+    finally:
+        await container.engine.dispose()
+
+
 def _migrate(settings: Settings, _: argparse.Namespace) -> int:
     migrate(resolve_url(settings))
     print("migrations applied", file=sys.stderr)
@@ -58,23 +68,12 @@ def _migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _seed(settings: Settings, _: argparse.Namespace) -> int:
-    from app.seed import seed_demo
-    from app.wiring import Container
-
     if settings.production:
         print("refusing to load demo data in production", file=sys.stderr)
         return 2
     url = resolve_url(settings)
     migrate(url)
-    container = Container.build(settings, url)
-
-    async def run() -> bool:
-        try:
-            return await seed_demo(container)
-        finally:
-            await container.engine.dispose()
-
-    print("demo data loaded" if asyncio.run(run()) else "database not empty: nothing loaded", file=sys.stderr)
+    print("demo data loaded" if asyncio.run(_seed_once(settings, url)) else "database not empty: nothing loaded", file=sys.stderr)
     return 0
 
 

@@ -34,4 +34,6 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level)
     logging.getLogger("uvicorn.access").disabled = True
     for chatty in ("pgserver", "alembic", "uvicorn.error"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level) if chatty != "uvicorn.error" else root.level)
+        logging.getLogger(chatty).setLevel(
+            max(logging.WARNING, root.level) if chatty != "uvicorn.error" else root.level
+        )

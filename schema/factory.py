@@ -14,7 +14,7 @@ import datetime
 import enum
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Optional, Union
+from typing import Annotated, Any, Union
 
 import strawberry
 from strawberry.types.base import get_object_definition
@@ -56,11 +56,11 @@ def _scalar_filter(name: str, value_type: Any, operators: tuple[str, ...], descr
     for op in operators:
         py_name = _PY_NAMES.get(op, op)
         if op == "isNull":
-            annotations[py_name] = Optional[bool]
+            annotations[py_name] = bool | None
         elif op in _LIST_OPS:
-            annotations[py_name] = Optional[list[value_type]]
+            annotations[py_name] = list[value_type] | None
         else:
-            annotations[py_name] = Optional[value_type]
+            annotations[py_name] = value_type | None
         setattr(cls, py_name, strawberry.field(name=op, default=None))
     cls.__annotations__ = annotations
     return strawberry.input(cls, description=description)
@@ -72,9 +72,7 @@ _SCALAR_FILTERS: dict[FieldType, type] = {
     FieldType.FLOAT: _scalar_filter("FloatFilter", float, _ORDERED, "Conditions on a number."),
     FieldType.BOOL: _scalar_filter("BooleanFilter", bool, ("eq", "ne", "isNull"), "Conditions on a flag."),
     FieldType.DATE: _scalar_filter("DateFilter", datetime.date, _ORDERED, "Conditions on a date."),
-    FieldType.DATETIME: _scalar_filter(
-        "DateTimeFilter", datetime.datetime, _ORDERED, "Conditions on a point in time."
-    ),
+    FieldType.DATETIME: _scalar_filter("DateTimeFilter", datetime.datetime, _ORDERED, "Conditions on a point in time."),
     FieldType.ID: _scalar_filter("IDFilter", strawberry.ID, _EQUALITY, "Conditions on an id."),
 }
 
@@ -171,16 +169,18 @@ class EntitySchemaFactory:
     def _fill_object(self, types: EntityTypes) -> None:
         spec, cls = types.spec, types.object
         annotations: dict[str, Any] = {}
-        setattr(cls, "id", strawberry.field(resolver=_global_id_resolver(spec.name), description="The Relay global id."))
+        cls.id = strawberry.field(resolver=_global_id_resolver(spec.name), description="The Relay global id.")
         for f in all_fields(spec):
             if f.name == "id":
                 continue
             if f.references:
-                setattr(cls, f.name, strawberry.field(resolver=_reference_id_resolver(f), description=f.description or None))
+                setattr(
+                    cls, f.name, strawberry.field(resolver=_reference_id_resolver(f), description=f.description or None)
+                )
                 continue
             value_type = self._value_type(f)
             required = f.required or f.name in ("version", "created_at", "updated_at")
-            annotations[f.name] = value_type if required else Optional[value_type]
+            annotations[f.name] = value_type if required else value_type | None
             if f.description:
                 setattr(cls, f.name, strawberry.field(description=f.description))
         for relation in spec.relations:
@@ -192,7 +192,7 @@ class EntitySchemaFactory:
             setattr(cls, relation.name, strawberry.field(resolver=resolver, description=relation.description or None))
         cls.__annotations__ = annotations
         model = spec.model
-        setattr(cls, "is_type_of", classmethod(lambda _cls, obj, _info: isinstance(obj, model)))
+        cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, model))
         strawberry.type(cls, description=spec.description or None)
 
     def _enum_filter(self, enum_type: type[enum.Enum]) -> type:
@@ -208,9 +208,9 @@ class EntitySchemaFactory:
     def _fill_filter(self, types: EntityTypes) -> None:
         spec, cls = types.spec, types.filter
         annotations: dict[str, Any] = {
-            "and_": Optional[list[cls]],
-            "or_": Optional[list[cls]],
-            "not_": Optional[cls],
+            "and_": list[cls] | None,
+            "or_": list[cls] | None,
+            "not_": cls | None,
         }
         cls.and_ = strawberry.field(name="and", default=None, description="All of these hold.")
         cls.or_ = strawberry.field(name="or", default=None, description="At least one of these holds.")
@@ -220,12 +220,12 @@ class EntitySchemaFactory:
                 continue
             if f.type is FieldType.ENUM:
                 assert f.enum is not None
-                annotations[f.name] = Optional[self._enum_filter(f.enum)]
+                annotations[f.name] = self._enum_filter(f.enum) | None
             else:
-                annotations[f.name] = Optional[_SCALAR_FILTERS[f.type]]
+                annotations[f.name] = _SCALAR_FILTERS[f.type] | None
             setattr(cls, f.name, None)
         for relation in spec.relations:
-            annotations[relation.name] = Optional[self.types[relation.target].filter]
+            annotations[relation.name] = self.types[relation.target].filter | None
             setattr(
                 cls,
                 relation.name,
@@ -239,7 +239,7 @@ class EntitySchemaFactory:
 
     def _fill_order(self, types: EntityTypes) -> None:
         spec, cls = types.spec, types.order
-        cls.__annotations__ = {name: Optional[SortDirection] for name in spec.sortable}
+        cls.__annotations__ = {name: SortDirection | None for name in spec.sortable}
         for name in spec.sortable:
             setattr(cls, name, None)
         strawberry.input(cls, description=f"One sort key for {spec.plural}: set exactly one field.")
@@ -266,11 +266,11 @@ class EntitySchemaFactory:
             value_type = self._value_type(f)
             if f.on_create:
                 required = f.required and f.name != spec.tenant_field
-                create[f.name] = value_type if required else Optional[value_type]
+                create[f.name] = value_type if required else value_type | None
                 if not required:
                     setattr(types.create_input, f.name, None)
             if f.on_update:
-                update[f.name] = Optional[value_type]
+                update[f.name] = value_type | None
                 setattr(types.update_input, f.name, strawberry.UNSET)
         # required fields first: a dataclass wants them before the ones with defaults
         types.create_input.__annotations__ = dict(
@@ -285,7 +285,7 @@ class EntitySchemaFactory:
         types.payload.__annotations__ = {field_name: types.object}
         strawberry.type(types.payload, description=f"The {types.spec.name} as it now is.")
         types.result = Annotated[
-            Union[(types.payload, *MUTATION_ERRORS)],  # noqa: UP007 - built from a tuple
+            Union[(types.payload, *MUTATION_ERRORS)],
             strawberry.union(f"{types.spec.name}Result"),
         ]
 
@@ -358,7 +358,9 @@ def filter_from_input(registry: Registry, spec: EntitySpec[Any], value: Any, pat
         if inner is not None:
             target = registry[relation.target]
             parts.append(
-                Related(relation.name, filter_from_input(registry, target, inner, f"{path}.{relation.name}") or AllOf(()))
+                Related(
+                    relation.name, filter_from_input(registry, target, inner, f"{path}.{relation.name}") or AllOf(())
+                )
             )
     if not parts:
         return None
@@ -411,11 +413,11 @@ def _reference_id_resolver(f: Field) -> Any:
     target, attribute = f.references, f.name
     assert target is not None
 
-    def resolve(root: Any) -> Optional[strawberry.ID]:
+    def resolve(root: Any) -> strawberry.ID | None:
         value = getattr(root, attribute)
         return None if value is None else strawberry.ID(to_global_id(target, value))
 
-    return _annotate(resolve, root=Any, **{"return": strawberry.ID if f.required else Optional[strawberry.ID]})
+    return _annotate(resolve, root=Any, **{"return": strawberry.ID if f.required else strawberry.ID | None})
 
 
 def _belongs_to_resolver(target: str, local: str, target_types: EntityTypes) -> Any:
@@ -425,7 +427,7 @@ def _belongs_to_resolver(target: str, local: str, target_types: EntityTypes) -> 
             return None
         return await info.context.loaders.by_id(target).load(key)
 
-    return _annotate(resolve, root=Any, info=Info, **{"return": Optional[target_types.object]})
+    return _annotate(resolve, root=Any, info=Info, **{"return": target_types.object | None})
 
 
 def _has_many_resolver(target: str, remote: str, local: str, target_types: EntityTypes) -> Any:
@@ -450,10 +452,10 @@ def _has_many_resolver(target: str, remote: str, local: str, target_types: Entit
         resolve,
         root=Any,
         info=Info,
-        filter=Optional[target_types.filter],
-        order_by=Optional[list[target_types.order]],
-        first=Optional[int],
-        after=Optional[str],
+        filter=target_types.filter | None,
+        order_by=list[target_types.order] | None,
+        first=int | None,
+        after=str | None,
         **{"return": target_types.connection},
     )
 
@@ -471,10 +473,10 @@ def _get_resolver(types: EntityTypes) -> Any:
             return None
         return await info.context.loaders.by_id(name).load(key)
 
-    return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": Optional[types.object]})
+    return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": types.object | None})
 
 
-def _list_resolver(types: EntityTypes, named: Optional[str]) -> Any:
+def _list_resolver(types: EntityTypes, named: str | None) -> Any:
     spec = types.spec
 
     async def resolve(
@@ -508,18 +510,18 @@ def _list_resolver(types: EntityTypes, named: Optional[str]) -> Any:
     return _annotate(
         resolve,
         info=Info,
-        filter=Optional[types.filter],
-        order_by=Optional[list[types.order]],
-        first=Optional[int],
-        after=Optional[str],
-        last=Optional[int],
-        before=Optional[str],
+        filter=types.filter | None,
+        order_by=list[types.order] | None,
+        first=int | None,
+        after=str | None,
+        last=int | None,
+        before=str | None,
         **{"return": types.connection},
     )
 
 
 def _node_resolver(factory: EntitySchemaFactory) -> Any:
-    async def resolve(info: Info, id: strawberry.ID) -> Optional[Node]:
+    async def resolve(info: Info, id: strawberry.ID) -> Node | None:
         info.context.viewer  # noqa: B018
         try:
             type_name, key = from_global_id(id)

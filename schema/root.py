@@ -1,6 +1,6 @@
 """The schema: the factory's queries and mutations plus the few hand-written fields."""
 
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
@@ -16,7 +16,8 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
         viewer = info.context.viewer
         return await info.context.loaders.by_id("User").load(viewer.user_id)
 
-    me.__annotations__ = {"info": Info, "return": Optional[factory.types["User"].object]}
+    user_type = factory.types["User"].object
+    me.__annotations__ = {"info": Info, "return": user_type | None}
     return me
 
 

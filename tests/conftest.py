@@ -166,8 +166,15 @@ class GraphQLClient:
         self.http = http
         self.demo = demo
 
-    async def raw(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
-                  as_user: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def raw(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        as_user: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         sent = dict(headers or {})
         if as_user:
             token = self.demo.token(as_user)
@@ -175,8 +182,14 @@ class GraphQLClient:
             sent["Authorization"] = f"Bearer {token}"
         return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = None,
-                       token: str | None = None) -> dict[str, Any]:
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_user: str | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
         response = await self.raw(query, variables, token=token, as_user=as_user)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()

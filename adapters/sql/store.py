@@ -36,7 +36,9 @@ class SqlEntityStore:
         if not ids:
             return []
         table = self.tables[spec.name]
-        query = sa.select(table).where(table.c.id.in_(list(set(ids))), self._visible(spec, table, scope, include_deleted))
+        query = sa.select(table).where(
+            table.c.id.in_(list(set(ids))), self._visible(spec, table, scope, include_deleted)
+        )
         result = await self.db.execute(query)
         return [self._entity(spec, row) for row in result.mappings()]
 
@@ -83,11 +85,7 @@ class SqlEntityStore:
             partition_by=table.c[key], order_by=order_columns(table, order, reverse=False)
         )
         ranked = sa.select(table, position.label("_position")).where(*conditions).subquery()
-        query = (
-            sa.select(ranked)
-            .where(ranked.c._position <= limit + 1)
-            .order_by(ranked.c[key], ranked.c._position)
-        )
+        query = sa.select(ranked).where(ranked.c._position <= limit + 1).order_by(ranked.c[key], ranked.c._position)
         grouped: dict[Any, list[Any]] = {k: [] for k in keys}
         for row in (await self.db.execute(query)).mappings():
             grouped[row[key]].append(self._entity(spec, row))
@@ -129,11 +127,7 @@ class SqlEntityStore:
         table = self.tables[spec.name]
         values = self._values(spec, entity)
         del values["id"], values["created_at"]
-        statement = (
-            sa.update(table)
-            .where(table.c.id == entity.id, table.c.version == expected_version)
-            .values(values)
-        )
+        statement = sa.update(table).where(table.c.id == entity.id, table.c.version == expected_version).values(values)
         return bool((await self._write(spec, statement)).rowcount == 1)
 
     async def _write(self, spec: EntitySpec[Any], statement: sa.Executable) -> sa.CursorResult[Any]:

@@ -33,7 +33,7 @@ def _column(spec: EntitySpec[Any], f: Field, registry: Registry) -> sa.Column[An
         *args,
         nullable=not f.required,
         unique=f.unique or None,
-        index=bool(f.references or f.sortable) and not f.unique or None,
+        index=(bool(f.references or f.sortable) and not f.unique) or None,
     )
 
 

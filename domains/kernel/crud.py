@@ -167,9 +167,7 @@ class EntityService(Generic[E]):
             values.setdefault(self.spec.tenant_field, principal.company_id)
         if reach is Reach.OWN and self.spec.owner_field and self.spec.owner_field != "id":
             values.setdefault(self.spec.owner_field, principal.user_id)
-        missing = [
-            f.name for f in self.spec.fields if f.required and f.on_create and values.get(f.name) is None
-        ]
+        missing = [f.name for f in self.spec.fields if f.required and f.on_create and values.get(f.name) is None]
         if missing:
             raise Invalid({(name,): ["is required"] for name in missing})
         entity = self.spec.model(**values)
@@ -182,9 +180,7 @@ class EntityService(Generic[E]):
         self._defer(HookEvent(principal, entity))
         return entity
 
-    async def update(
-        self, principal: Principal, id: uuid.UUID, data: Mapping[str, Any], expected_version: int
-    ) -> E:
+    async def update(self, principal: Principal, id: uuid.UUID, data: Mapping[str, Any], expected_version: int) -> E:
         previous, reach = await self._load_for(principal, id, self.spec.access.update, "update")
         self._check_version(previous, expected_version)
         changes = self._accepted(data, creating=False)
@@ -218,7 +214,7 @@ class EntityService(Generic[E]):
         )
         if not rows:
             raise NotFound(self.spec.name, id)
-        previous = rows[0]
+        previous: E = rows[0]
         if previous.deleted_at is None:
             raise Invalid.field("id", f"this {self.spec.name} is not deleted")
         entity = dataclasses.replace(previous, deleted_at=None)
@@ -254,9 +250,11 @@ class EntityService(Generic[E]):
         for name, message in entity.problems():
             problems.setdefault((name,), []).append(message)
         for f in self.spec.fields:
-            if f.references and getattr(entity, f.name) is not None and (f.name,) not in problems:
-                if not await self._visible(principal, f, getattr(entity, f.name)):
-                    problems[(f.name,)] = [f"{f.references} {getattr(entity, f.name)} was not found"]
+            target = getattr(entity, f.name)
+            if f.references and target is not None and (f.name,) not in problems:
+                visible = await self._visible(principal, f, target)
+                if not visible:
+                    problems[(f.name,)] = [f"{f.references} {target} was not found"]
         if problems:
             raise Invalid(problems)
         for f in self.spec.fields:

@@ -7,6 +7,7 @@ exist. Nothing here imports a framework; the factories elsewhere step through th
 
 from __future__ import annotations
 
+import builtins
 import enum
 import re
 import uuid
@@ -66,7 +67,7 @@ class Field:
     name: str
     type: FieldType
     required: bool = False
-    enum: type[enum.Enum] | None = None
+    enum: builtins.type[enum.Enum] | None = None
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None

@@ -35,9 +35,7 @@ class Conflict(DomainError):
 
     code = "CONFLICT"
 
-    def __init__(
-        self, message: str, *, current_version: int | None = None, field: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, current_version: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.current_version = current_version
         self.field = field
@@ -54,11 +52,7 @@ class Invalid(DomainError):
         else:
             self.problems = {tuple(path): list(msgs) for path, msgs in problems.items()}
         super().__init__(
-            "; ".join(
-                f"{'.'.join(path) or 'input'}: {msg}"
-                for path, msgs in self.problems.items()
-                for msg in msgs
-            )
+            "; ".join(f"{'.'.join(path) or 'input'}: {msg}" for path, msgs in self.problems.items() for msg in msgs)
         )
 
     @classmethod

@@ -48,9 +48,7 @@ WORKFLOW = EntitySpec(
         delete={Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL},
     ),
     default_order=(Order("due_on"), Order("created_at")),
-    queries=(
-        NamedQuery("active_workflows", active, description="Workflows not yet completed or cancelled."),
-    ),
+    queries=(NamedQuery("active_workflows", active, description="Workflows not yet completed or cancelled."),),
 )
 
 __all__ = ["WORKFLOW", "WorkflowKind", "WorkflowStatus"]

@@ -38,7 +38,10 @@ async def test_me_returns_the_signed_in_user(gql) -> None:
     [
         (lambda demo: None, "a bearer token is required"),
         (lambda demo: "not-a-jwt", "not valid"),
-        (lambda demo: jwt.encode({"sub": "x"}, "another-secret-of-sufficient-length-123", algorithm="HS256"), "not valid"),
+        (
+            lambda demo: jwt.encode({"sub": "x"}, "another-secret-of-sufficient-length-123", algorithm="HS256"),
+            "not valid",
+        ),
         (
             lambda demo: jwt.encode(
                 {
@@ -56,8 +59,13 @@ async def test_me_returns_the_signed_in_user(gql) -> None:
         ),
         (
             lambda demo: jwt.encode(
-                {"sub": str(demo.id("hr@acme.example")), "iss": "someone-else", "aud": "hr-graph",
-                 "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5), "company_id": "x"},
+                {
+                    "sub": str(demo.id("hr@acme.example")),
+                    "iss": "someone-else",
+                    "aud": "hr-graph",
+                    "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+                    "company_id": "x",
+                },
                 DEV_SECRET,
                 algorithm="HS256",
             ),
@@ -146,7 +154,11 @@ async def test_readiness_fails_when_the_database_does_not_answer(settings) -> No
 async def test_websocket_query_with_token_in_connection_init(live_server, demo) -> None:
     url = live_server.url.replace("http", "ws") + "/graphql"
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {demo.token('dave@globex.example')}"}}))
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {demo.token('dave@globex.example')}"}}
+            )
+        )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": ME}}))
         message = json.loads(await ws.recv())
@@ -170,8 +182,9 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(gql, 
 
     monkeypatch.setattr(EntityService, "list", explode)
     caplog.set_level(logging.INFO)
-    response = await gql.raw("{ companies { edges { node { name } } } }", as_user="hr@acme.example",
-                             headers={"X-Request-ID": "req-12345"})
+    response = await gql.raw(
+        "{ companies { edges { node { name } } } }", as_user="hr@acme.example", headers={"X-Request-ID": "req-12345"}
+    )
     body = response.json()
     (error,) = body["errors"]
     assert error["message"] == "Internal server error"

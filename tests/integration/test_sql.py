@@ -50,7 +50,10 @@ async def _titles(store: SqlEntityStore, filter, order=(Order("title"),), page=P
 async def _add(store: SqlEntityStore, demo, title: str, **values) -> Document:
     owner = demo.principal(values.pop("owner", "alice@acme.example"))
     document = Document(
-        company_id=owner.company_id, owner_id=owner.user_id, title=title, kind=values.pop("kind", DocumentKind.OTHER),
+        company_id=owner.company_id,
+        owner_id=owner.user_id,
+        title=title,
+        kind=values.pop("kind", DocumentKind.OTHER),
         **values,
     )
     await store.insert(DOCUMENT, document)
@@ -63,9 +66,15 @@ async def _add(store: SqlEntityStore, demo, title: str, **values) -> Document:
         (Condition("title", Op.EQ, "Passport copy"), ["Passport copy"]),
         (Condition("kind", Op.NE, DocumentKind.CONTRACT), ["First-aid certificate", "Passport copy", "Tax form W-4"]),
         (Condition("kind", Op.IN, [DocumentKind.ID, DocumentKind.TAX_FORM]), ["Passport copy", "Tax form W-4"]),
-        (Condition("kind", Op.NIN, [DocumentKind.CONTRACT, DocumentKind.ID]), ["First-aid certificate", "Tax form W-4"]),
+        (
+            Condition("kind", Op.NIN, [DocumentKind.CONTRACT, DocumentKind.ID]),
+            ["First-aid certificate", "Tax form W-4"],
+        ),
         (Condition("title", Op.LT, "F"), ["Employment contract", "Employment contract"]),
-        (Condition("title", Op.LTE, "First-aid certificate"), ["Employment contract", "Employment contract", "First-aid certificate"]),
+        (
+            Condition("title", Op.LTE, "First-aid certificate"),
+            ["Employment contract", "Employment contract", "First-aid certificate"],
+        ),
         (Condition("title", Op.GT, "Passport copy"), ["Tax form W-4"]),
         (Condition("title", Op.GTE, "Passport copy"), ["Passport copy", "Tax form W-4"]),
         (Condition("title", Op.LIKE, "%copy"), ["Passport copy"]),
@@ -73,11 +82,20 @@ async def _add(store: SqlEntityStore, demo, title: str, **values) -> Document:
         (Condition("title", Op.ILIKE, "%COPY"), ["Passport copy"]),
         (Condition("note", Op.IS_NULL, False), []),
         (Condition("due_on", Op.IS_NULL, True), []),
-        (AnyOf((Condition("title", Op.EQ, "Passport copy"), Condition("kind", Op.EQ, DocumentKind.TAX_FORM))),
-         ["Passport copy", "Tax form W-4"]),
+        (
+            AnyOf((Condition("title", Op.EQ, "Passport copy"), Condition("kind", Op.EQ, DocumentKind.TAX_FORM))),
+            ["Passport copy", "Tax form W-4"],
+        ),
         (Not(Condition("title", Op.ILIKE, "%contract%")), ["First-aid certificate", "Passport copy", "Tax form W-4"]),
-        (AllOf((Condition("title", Op.ILIKE, "%contract%"), Related("owner", Condition("email", Op.EQ, "carol@globex.example")))),
-         ["Employment contract"]),
+        (
+            AllOf(
+                (
+                    Condition("title", Op.ILIKE, "%contract%"),
+                    Related("owner", Condition("email", Op.EQ, "carol@globex.example")),
+                )
+            ),
+            ["Employment contract"],
+        ),
     ],
     ids=lambda v: getattr(v, "op", type(v).__name__) if not isinstance(v, list) else str(len(v)),
 )
