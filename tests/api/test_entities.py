@@ -199,7 +199,8 @@ async def test_an_id_from_another_company_is_like_a_missing_one(gql) -> None:
 
 async def test_node_resolves_any_type(gql) -> None:
     me = await gql.data("{ me { id company { id } } }", as_user=BOB)
-    query = "query($a: ID!, $b: ID!) { a: node(id: $a) { __typename id } b: node(id: $b) { __typename ... on Company { name } } }"
+    query = """query($a: ID!, $b: ID!) {
+      a: node(id: $a) { __typename id } b: node(id: $b) { __typename ... on Company { name } } }"""
     data = await gql.data(query, {"a": me["me"]["id"], "b": me["me"]["company"]["id"]}, as_user=BOB)
     assert data["a"] == {"__typename": "User", "id": me["me"]["id"]}
     assert data["b"] == {"__typename": "Company", "name": "Acme Corp"}
