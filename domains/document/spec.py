@@ -15,6 +15,7 @@ from domains.kernel.entity import (
     belongs_to,
     choice,
     day,
+    not_blank,
     reference,
     string,
 )
@@ -58,7 +59,7 @@ DOCUMENT = EntitySpec(
     fields=(
         reference("company_id", "Company", required=True, on_update=False),
         reference("owner_id", "User", required=True),
-        string("title", required=True, min_length=1, max_length=200, sortable=True),
+        string("title", required=True, max_length=200, sortable=True, validators=(not_blank,)),
         choice("kind", DocumentKind, required=True, sortable=True),
         choice("status", DocumentStatus, required=True, on_create=False, sortable=True),
         day("due_on", sortable=True),

@@ -62,6 +62,10 @@ Validator = Callable[[Any], str | None]
 """Returns a message when the value is not acceptable, else None."""
 
 
+def not_blank(value: Any) -> str | None:
+    return "must not be blank" if isinstance(value, str) and not value.strip() else None
+
+
 @dataclass(frozen=True)
 class Field:
     name: str

@@ -12,6 +12,7 @@ from domains.kernel.entity import (
     belongs_to,
     choice,
     has_many,
+    not_blank,
     reference,
     string,
 )
@@ -48,7 +49,7 @@ USER = EntitySpec(
     fields=(
         reference("company_id", "Company", required=True, on_update=False),
         string("email", required=True, max_length=254, pattern=EMAIL_PATTERN, unique=True, sortable=True),
-        string("full_name", required=True, min_length=1, max_length=200, sortable=True),
+        string("full_name", required=True, max_length=200, sortable=True, validators=(not_blank,)),
         choice("role", Role, required=True, sortable=True),
         reference("manager_id", "User"),
     ),

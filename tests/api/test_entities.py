@@ -260,10 +260,13 @@ async def test_create_update_delete_restore(gql) -> None:
 async def test_validation_error_lists_each_field_and_changes_nothing(gql) -> None:
     mutation = """mutation($input: CreateUserInput!) { createUser(input: $input) {
       __typename ... on ValidationError { code fields { path message } } } }"""
-    input = {"email": "not-an-email", "fullName": "", "role": "EMPLOYEE"}
+    input = {"email": "not-an-email", "fullName": "   ", "role": "EMPLOYEE"}
     result = (await gql.data(mutation, {"input": input}, as_user=HR))["createUser"]
     assert result["__typename"] == "ValidationError" and result["code"] == "INVALID"
-    assert {tuple(f["path"]) for f in result["fields"]} == {("email",), ("fullName",)}
+    assert {(tuple(f["path"]), f["message"]) for f in result["fields"]} == {
+        (("email",), "has an invalid format"),
+        (("fullName",), "must not be blank"),
+    }
     users = await gql.data("{ users { totalCount } }", as_user=HR)
     assert users["users"]["totalCount"] == 4
 
