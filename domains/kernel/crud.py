@@ -252,7 +252,7 @@ class EntityService(Generic[E]):
         for f in self.spec.fields:
             target = getattr(entity, f.name)
             if f.references and target is not None and (f.name,) not in problems:
-                visible = await self._visible(principal, f, target)
+                visible = await self._visible(principal, f, entity)
                 if not visible:
                     problems[(f.name,)] = [f"{f.references} {target} was not found"]
         if problems:
@@ -265,14 +265,18 @@ class EntityService(Generic[E]):
                 if await self.store.exists(self.spec, taken):
                     raise Conflict(f"{f.name} {value!r} is already taken", field=f.name)
 
-    async def _visible(self, principal: Principal, f: Field, id: uuid.UUID) -> bool:
+    async def _visible(self, principal: Principal, f: Field, entity: E) -> bool:
+        """The referenced row exists, the principal may see it, and it is of the same company."""
         assert f.references is not None
         target = self.registry[f.references]
         try:
             scope = read_scope(target, principal)
         except Forbidden:
             return False
-        return bool(await self.store.get_many(target, [id], scope))
+        found = await self.store.get_many(target, [getattr(entity, f.name)], scope)
+        if not found:
+            return False
+        return bool(getattr(found[0], target.tenant_field) == getattr(entity, self.spec.tenant_field))
 
     async def _load_for(
         self, principal: Principal, id: uuid.UUID, rule: Mapping[Any, Reach], action: str

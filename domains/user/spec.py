@@ -35,6 +35,11 @@ def guard_role(event: HookEvent[User]) -> None:
         raise Forbidden("only an administrator may make an administrator")
 
 
+def guard_admin_removal(event: HookEvent[User]) -> None:
+    if event.entity.role is Role.ADMIN and not event.principal.is_admin:
+        raise Forbidden("only an administrator may remove an administrator")
+
+
 def without_manager(_: Principal) -> Condition:
     return Condition("manager_id", Op.IS_NULL, True)
 
@@ -70,6 +75,7 @@ USER = EntitySpec(
     hooks={
         Hook.BEFORE_CREATE: [normalise_email, guard_role],
         Hook.BEFORE_UPDATE: [normalise_email, guard_role],
+        Hook.BEFORE_DELETE: [guard_admin_removal],
     },
     queries=(
         NamedQuery(

@@ -1,0 +1,200 @@
+"""In-memory stand-ins for the kernel's ports: the store evaluates the kernel's filter data in Python."""
+
+from __future__ import annotations
+
+import copy
+import enum
+import functools
+import operator
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from domains.kernel.entity import Entity, EntitySpec, Registry
+from domains.kernel.query import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Filter,
+    Not,
+    Op,
+    Order,
+    Page,
+    PageRequest,
+    Related,
+    all_of,
+    decode_cursor,
+    encode_cursor,
+)
+
+_OPERATORS = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
+_COMPARISONS = dict(zip((Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE), _OPERATORS, strict=True))
+
+
+def _plain(value: Any) -> Any:
+    # Cursors bring enums back as their values, so rows are compared the same way.
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _like(value: Any, pattern: str, flags: int = 0) -> bool:
+    if value is None:
+        return False
+    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, str(value), flags | re.DOTALL) is not None
+
+
+def _compare(a: Sequence[Any], b: Sequence[Any], descending: Sequence[bool]) -> int:
+    """Orders like PostgreSQL's defaults: NULLS LAST ascending, NULLS FIRST descending."""
+    for x, y, desc in zip(a, b, descending, strict=True):
+        if x == y:
+            continue
+        result = 1 if x is None else -1 if y is None else (-1 if x < y else 1)
+        return -result if desc else result
+    return 0
+
+
+class FakeEntityStore:
+    """Implements ``domains.kernel.ports.EntityStore``; rows are copied in and out like a database would."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.tables: dict[str, dict[uuid.UUID, Entity]] = {spec.name: {} for spec in registry}
+
+    # ---- test helpers --------------------------------------------------------------------
+
+    def add(self, spec: EntitySpec[Any], *entities: Entity) -> None:
+        """Stores rows as given, bypassing every rule: for seeding a test."""
+        for entity in entities:
+            self.tables[spec.name][entity.id] = copy.copy(entity)
+
+    def stored(self, spec: EntitySpec[Any], id: uuid.UUID) -> Any:
+        """The row as stored, deleted or not (None when absent)."""
+        return copy.copy(self.tables[spec.name].get(id))
+
+    def rows(self, spec: EntitySpec[Any], filter: Filter | None = None, include_deleted: bool = False) -> list[Any]:
+        return [
+            copy.copy(row)
+            for row in self.tables[spec.name].values()
+            if (include_deleted or row.deleted_at is None) and self.matches(spec, row, filter)
+        ]
+
+    # ---- filter evaluation ---------------------------------------------------------------
+
+    def matches(self, spec: EntitySpec[Any], row: Any, node: Filter | None) -> bool:
+        if node is None:
+            return True
+        if isinstance(node, Condition):
+            return self._condition(getattr(row, node.field), node.op, node.value)
+        if isinstance(node, AllOf):
+            return all(self.matches(spec, row, p) for p in node.parts)
+        if isinstance(node, AnyOf):
+            return any(self.matches(spec, row, p) for p in node.parts)
+        if isinstance(node, Not):
+            return not self.matches(spec, row, node.part)
+        assert isinstance(node, Related), node
+        relation = spec.relation(node.relation)
+        target = self.registry[relation.target]
+        key = getattr(row, relation.local)
+        link = Condition(relation.remote, Op.EQ, key)
+        return key is not None and bool(self.rows(target, AllOf((link, node.filter))))
+
+    @staticmethod
+    def _condition(value: Any, op: Op, operand: Any) -> bool:
+        value = _plain(value)
+        if op is Op.IS_NULL:
+            return (value is None) == bool(operand)
+        if op is Op.ILIKE:
+            return _like(value, operand, re.IGNORECASE)
+        if op is Op.LIKE:
+            return _like(value, operand)
+        if value is None:  # SQL: a comparison with NULL is never true
+            return False
+        if op in (Op.IN, Op.NIN):
+            return (value in [_plain(o) for o in operand]) == (op is Op.IN)
+        operand = _plain(operand)
+        return bool(_COMPARISONS[op](value, operand))
+
+    # ---- the port --------------------------------------------------------------------------
+
+    async def get_many(
+        self, spec: EntitySpec[Any], ids: Sequence[uuid.UUID], scope: Filter | None, *, include_deleted: bool = False
+    ) -> list[Any]:
+        wanted = set(ids)
+        return [r for r in self.rows(spec, scope, include_deleted) if r.id in wanted]
+
+    async def find(
+        self, spec: EntitySpec[Any], filter: Filter | None, order: Sequence[Order], page: PageRequest, limit: int
+    ) -> Page[Any]:
+        fields = [o.field for o in order] + ["id"]
+        descending = [o.descending for o in order] + [False]
+
+        def key(row: Any) -> list[Any]:
+            return [_plain(getattr(row, f)) for f in fields]
+
+        rows = sorted(
+            self.rows(spec, filter), key=functools.cmp_to_key(lambda a, b: _compare(key(a), key(b), descending))
+        )
+        if page.after is not None:
+            after = decode_cursor(page.after, len(fields))
+            rows = [r for r in rows if _compare(key(r), after, descending) > 0]
+        if page.before is not None:
+            before = decode_cursor(page.before, len(fields))
+            rows = [r for r in rows if _compare(key(r), before, descending) < 0]
+        if page.last is not None:
+            chosen = rows[max(len(rows) - limit, 0) :] if limit else []
+            has_next, has_previous = False, len(chosen) < len(rows)
+        else:
+            chosen = rows[:limit]
+            has_next, has_previous = len(chosen) < len(rows), False
+        return Page(chosen, [encode_cursor(key(r)) for r in chosen], has_next, has_previous)
+
+    async def find_grouped(
+        self,
+        spec: EntitySpec[Any],
+        key: str,
+        keys: Sequence[Any],
+        filter: Filter | None,
+        order: Sequence[Order],
+        limit: int,
+        after: str | None,
+    ) -> dict[Any, Page[Any]]:
+        page = PageRequest(first=limit, after=after)
+        return {k: await self.find(spec, all_of(Condition(key, Op.EQ, k), filter), order, page, limit) for k in keys}
+
+    async def count(self, spec: EntitySpec[Any], filter: Filter | None) -> int:
+        return len(self.rows(spec, filter))
+
+    async def count_grouped(
+        self, spec: EntitySpec[Any], key: str, keys: Sequence[Any], filter: Filter | None
+    ) -> dict[Any, int]:
+        return {k: await self.count(spec, all_of(Condition(key, Op.EQ, k), filter)) for k in keys}
+
+    async def exists(self, spec: EntitySpec[Any], filter: Filter, *, include_deleted: bool = True) -> bool:
+        return bool(self.rows(spec, filter, include_deleted))
+
+    async def insert(self, spec: EntitySpec[Any], entity: Any) -> None:
+        assert entity.id not in self.tables[spec.name], f"duplicate id {entity.id}"
+        self.add(spec, entity)
+
+    async def update(self, spec: EntitySpec[Any], entity: Any, expected_version: int) -> bool:
+        current = self.tables[spec.name].get(entity.id)
+        if current is None or current.version != expected_version:
+            return False
+        self.add(spec, entity)
+        return True
+
+
+class FakeAfterCommit:
+    """Implements ``domains.kernel.ports.AfterCommit``: collects actions until the test 'commits'."""
+
+    def __init__(self) -> None:
+        self.actions: list[Callable[[], Awaitable[None]]] = []
+
+    def defer(self, action: Callable[[], Awaitable[None]]) -> None:
+        self.actions.append(action)
+
+    async def run(self) -> None:
+        actions, self.actions = self.actions, []
+        for action in actions:
+            await action()
