@@ -1,0 +1,36 @@
+"""The command line: what it refuses in production, and the schema it exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("command", [["token", "--email", "hr@acme.example"], ["seed"]])
+def test_production_refuses_dev_tokens_and_demo_data(monkeypatch, capsys, command) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("JWKS_URL", "http://127.0.0.1:9/jwks.json")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/never-used")
+    assert main(command) == 2
+    assert "refusing" in capsys.readouterr().err
+
+
+def test_token_for_a_seeded_user_and_for_a_stranger(monkeypatch, capsys, demo, database_url) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("APP_ENV", "development")
+    assert main(["token", "--email", "HR@acme.example"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert demo.container.verifier.verify(token).email == "hr@acme.example"
+    assert main(["token", "--email", "nobody@acme.example"]) == 1
+    assert "no user" in capsys.readouterr().err
+
+
+def test_export_schema_writes_the_served_sdl(tmp_path) -> None:
+    target = tmp_path / "schema.graphql"
+    assert main(["export-schema", "--output", str(target)]) == 0
+    assert target.read_text() == (ROOT / "schema.graphql").read_text()
