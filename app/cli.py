@@ -73,7 +73,8 @@ def _seed(settings: Settings, _: argparse.Namespace) -> int:
         return 2
     url = resolve_url(settings)
     migrate(url)
-    print("demo data loaded" if asyncio.run(_seed_once(settings, url)) else "database not empty: nothing loaded", file=sys.stderr)
+    loaded = asyncio.run(_seed_once(settings, url))
+    print("demo data loaded" if loaded else "database not empty: nothing loaded", file=sys.stderr)
     return 0
 
 
