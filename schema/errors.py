@@ -70,17 +70,18 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
+def _field_errors(error: domain.Invalid) -> list[FieldError]:
+    """One entry per message, the path in the client's (camelCase) names."""
+    return [
+        FieldError(path=[_camel(p) for p in path], message=message)
+        for path, messages in error.problems.items()
+        for message in messages
+    ]
+
+
 class InvalidHandler(strawberry.ExceptionHandler[domain.Invalid, ValidationError]):
     def handle(self, exception: domain.Invalid, **_: Any) -> ValidationError:
-        return ValidationError(
-            code=exception.code,
-            message=exception.message,
-            fields=[
-                FieldError(path=[_camel(p) for p in path], message=message)
-                for path, messages in exception.problems.items()
-                for message in messages
-            ],
-        )
+        return ValidationError(code=exception.code, message=exception.message, fields=_field_errors(exception))
 
 
 class NotFoundHandler(strawberry.ExceptionHandler[domain.NotFound, NotFoundError]):
@@ -121,13 +122,7 @@ EXCEPTION_HANDLERS = (
 
 def _details(error: domain.DomainError) -> dict[str, Any]:
     if isinstance(error, domain.Invalid):
-        return {
-            "fields": [
-                {"path": [_camel(p) for p in path], "message": m}
-                for path, messages in error.problems.items()
-                for m in messages
-            ]
-        }
+        return {"fields": [{"path": f.path, "message": f.message} for f in _field_errors(error)]}
     if isinstance(error, domain.Conflict):
         return {"currentVersion": error.current_version}
     return {}
