@@ -20,6 +20,13 @@ def test_production_refuses_dev_tokens_and_demo_data(monkeypatch, capsys, comman
     assert "refusing" in capsys.readouterr().err
 
 
+def test_tokens_only_in_development(monkeypatch, capsys, database_url) -> None:
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["token", "--email", "hr@acme.example"]) == 2
+    assert "development tokens only" in capsys.readouterr().err
+
+
 def test_token_for_a_seeded_user_and_for_a_stranger(monkeypatch, capsys, demo, database_url) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("APP_ENV", "development")

@@ -222,3 +222,18 @@ async def test_lost_race_in_the_store_is_a_conflict(world: World) -> None:
         await world.documents.update(world.as_(world.hr), world.alice_doc.id, {"title": "Mine"}, 1)
     assert caught.value.current_version == 2
     assert world.store.stored(DOCUMENT, world.alice_doc.id).title == "Alice contract"
+
+
+def test_declared_ranges_and_custom_validators() -> None:
+    from domains.kernel.entity import Field as Declared
+    from domains.kernel.entity import FieldType
+
+    def even(value: object) -> str | None:
+        return None if isinstance(value, int) and value % 2 == 0 else "must be even"
+
+    seats = Declared("seats", FieldType.INT, minimum=1, maximum=10, validators=(even,))
+    assert seats.check(4) == []
+    assert seats.check(-1) == ["must be at least 1", "must be even"]
+    assert seats.check(0) == ["must be at least 1"]
+    assert seats.check(12) == ["must be at most 10"]
+    assert seats.check(7) == ["must be even"]
