@@ -36,9 +36,9 @@ class SortDirection(enum.Enum):
 
 @strawberry.interface(description="An object with a Relay global id.")
 class Node:
-    @strawberry.field(description="The Relay global id.")
-    def id(self) -> strawberry.ID:  # pragma: no cover - every implementation overrides it
-        raise NotImplementedError
+    # Resolved by ``attribute_resolver`` (Strawberry's default resolver) like any plain
+    # field, not through a resolver function per type: a page selects ids on every row.
+    relay_id: strawberry.ID = strawberry.field(name="id", description="The Relay global id.")
 
 
 # ---- scalar filter inputs ----------------------------------------------------------------
@@ -169,7 +169,6 @@ class EntitySchemaFactory:
     def _fill_object(self, types: EntityTypes) -> None:
         spec, cls = types.spec, types.object
         annotations: dict[str, Any] = {}
-        cls.id = strawberry.field(resolver=_global_id_resolver(spec.name), description="The Relay global id.")
         for f in all_fields(spec):
             if f.name == "id":
                 continue
@@ -323,6 +322,18 @@ class EntitySchemaFactory:
         return fields
 
 
+def attribute_resolver(registry: Registry) -> Any:
+    """Strawberry's default resolver for plain fields: attributes, plus the Relay id."""
+    type_names = {spec.model: spec.name for spec in registry}
+
+    def resolve(root: Any, name: str) -> Any:
+        if name == "relay_id":
+            return to_global_id(type_names[type(root)], root.id)
+        return getattr(root, name)
+
+    return resolve
+
+
 # ---- GraphQL input to kernel data ----------------------------------------------------------
 
 
@@ -400,13 +411,6 @@ def data_from_input(spec: EntitySpec[Any], value: Any, *, creating: bool) -> dic
 def _annotate(fn: Any, **annotations: Any) -> Any:
     fn.__annotations__ = annotations
     return fn
-
-
-def _global_id_resolver(type_name: str) -> Any:
-    def resolve(root: Any) -> strawberry.ID:
-        return strawberry.ID(to_global_id(type_name, root.id))
-
-    return resolve
 
 
 def _reference_id_resolver(f: Field) -> Any:

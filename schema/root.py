@@ -4,11 +4,12 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
 from schema.context import Info
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, OperationScope
-from schema.factory import EntitySchemaFactory
+from schema.factory import EntitySchemaFactory, attribute_resolver
 
 
 def _me_resolver(factory: EntitySchemaFactory) -> Any:
@@ -44,4 +45,5 @@ def build_schema(registry: Registry) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=30),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
     )
