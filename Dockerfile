@@ -19,8 +19,9 @@ WORKDIR /build
 COPY pyproject.toml requirements.lock ./
 # pyproject.toml names the runtime dependencies; requirements.lock pins them (and everything
 # they pull in), so the image gets exactly the tested versions without the dev tools.
+# pgserver (the embedded PostgreSQL for a fresh clone) is left out: production has DATABASE_URL.
 RUN python -m venv /opt/venv \
- && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > runtime.txt \
+ && python -c "import tomllib; print('\n'.join(d for d in tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'] if d != 'pgserver'))" > runtime.txt \
  && /opt/venv/bin/python -m pip install -q -c requirements.lock -r runtime.txt
 
 # ---- runtime ----

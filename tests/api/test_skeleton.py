@@ -224,3 +224,25 @@ def test_graphql_config_names_the_schema() -> None:
 def test_project_packages_are_ours_not_pypis() -> None:
     assert Path(schema.__file__).resolve().is_relative_to(ROOT)
     assert Path(adapters.__file__).resolve().is_relative_to(ROOT)
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(live_server) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        response = await http.post("/graphql", content=b"x" * 1_000_001, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json() == {"errors": [{"message": "request body too large"}]}
+
+
+async def test_production_hides_the_sql_insight(settings, demo) -> None:
+    from app.http import create_app
+    from app.wiring import Container
+
+    production = settings.model_copy(update={"app_env": "production", "jwt_secret": DEV_SECRET})
+    container = Container.build(production, settings.database_url)
+    transport = httpx.ASGITransport(app=create_app(container))
+    headers = {"Authorization": f"Bearer {demo.token('hr@acme.example')}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        body = (await http.post("/graphql", json={"query": "{ me { email } }"}, headers=headers)).json()
+    await container.engine.dispose()
+    assert body["data"] == {"me": {"email": "hr@acme.example"}}
+    assert "sql" not in (body.get("extensions") or {})
