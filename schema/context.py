@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -15,7 +15,7 @@ from domains.kernel.principal import Principal
 from schema.loaders import Loaders
 
 
-class StatementCounter:
+class StatementCounter(Protocol):
     """What the request's database handle tells about the SQL it ran."""
 
     statements: int
@@ -54,4 +54,4 @@ class Context:
 
 Info = StrawberryInfo[Context, None]
 
-__all__ = ["AsyncIterator", "Context", "Info"]
+__all__ = ["Context", "Info"]

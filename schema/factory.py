@@ -13,13 +13,12 @@ service (through a dataloader for reads), the domain object back out.
 import datetime
 import enum
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import strawberry
-from strawberry.types.base import get_object_definition
 
-from domains.kernel.entity import SYSTEM_FIELDS, EntitySpec, Field, FieldType, Registry, all_fields
+from domains.kernel.entity import EntitySpec, Field, FieldType, Registry, all_fields
 from domains.kernel.errors import Invalid
 from domains.kernel.ids import from_global_id, to_global_id
 from domains.kernel.query import AllOf, AnyOf, Condition, Filter, Not, Op, Order, PageRequest, Related
@@ -120,7 +119,6 @@ class EntityTypes:
     update_input: type
     payload: type
     result: Any = None
-    enum_filters: dict[str, type] = field(default_factory=dict)
 
 
 class EntitySchemaFactory:
@@ -602,4 +600,4 @@ def _restore_resolver(types: EntityTypes) -> Any:
     return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": types.result})
 
 
-__all__ = ["SYSTEM_FIELDS", "EntitySchemaFactory", "EntityTypes", "Node", "SortDirection", "get_object_definition"]
+__all__ = ["EntitySchemaFactory", "EntityTypes", "Node", "SortDirection", "attribute_resolver"]
