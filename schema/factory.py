@@ -176,8 +176,7 @@ class EntitySchemaFactory:
                 )
                 continue
             value_type = self._value_type(f)
-            required = f.required or f.name in ("version", "created_at", "updated_at")
-            annotations[f.name] = value_type if required else value_type | None
+            annotations[f.name] = value_type if f.required else value_type | None
             if f.description:
                 setattr(cls, f.name, strawberry.field(description=f.description))
         for relation in spec.relations:

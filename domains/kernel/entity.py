@@ -239,9 +239,9 @@ class EntitySpec(Generic[E]):
 # them like any other. ``id`` is the key; the rest are maintained by the kernel.
 SYSTEM_FIELD_DECLARATIONS = (
     Field("id", FieldType.ID, on_create=False, on_update=False),
-    Field("version", FieldType.INT, on_create=False, on_update=False),
-    Field("created_at", FieldType.DATETIME, on_create=False, on_update=False, sortable=True),
-    Field("updated_at", FieldType.DATETIME, on_create=False, on_update=False, sortable=True),
+    Field("version", FieldType.INT, required=True, on_create=False, on_update=False),
+    Field("created_at", FieldType.DATETIME, required=True, on_create=False, on_update=False, sortable=True),
+    Field("updated_at", FieldType.DATETIME, required=True, on_create=False, on_update=False, sortable=True),
     Field("deleted_at", FieldType.DATETIME, on_create=False, on_update=False, filterable=False),
 )
 
