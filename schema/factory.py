@@ -13,6 +13,7 @@ service (through a dataloader for reads), the domain object back out.
 import datetime
 import enum
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
@@ -461,18 +462,26 @@ def _has_many_resolver(target: str, remote: str, local: str, target_types: Entit
     )
 
 
+async def _by_global_id(info: Info, id: str, types: set[str] | frozenset[str]) -> Any:
+    """The object, or None when the id is malformed, of another type, absent or not visible.
+
+    Anonymous callers never get here: ``ErrorMapping`` refuses their operation first."""
+    try:
+        type_name, key = from_global_id(id)
+    except ValueError:
+        return None
+    if type_name is None and len(types) == 1:
+        (type_name,) = types
+    if type_name not in types:
+        return None
+    return await info.context.loaders.by_id(type_name).load(key)
+
+
 def _get_resolver(types: EntityTypes) -> Any:
-    name = types.spec.name
+    name = frozenset({types.spec.name})
 
     async def resolve(info: Info, id: strawberry.ID) -> Any:
-        info.context.viewer  # noqa: B018 - an anonymous caller gets UNAUTHENTICATED, not null
-        try:
-            type_name, key = from_global_id(id)
-        except ValueError:
-            return None
-        if type_name not in (None, name):
-            return None
-        return await info.context.loaders.by_id(name).load(key)
+        return await _by_global_id(info, id, name)
 
     return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": types.object | None})
 
@@ -522,20 +531,20 @@ def _list_resolver(types: EntityTypes, named: str | None) -> Any:
 
 
 def _node_resolver(factory: EntitySchemaFactory) -> Any:
+    names = frozenset(factory.types)
+
     async def resolve(info: Info, id: strawberry.ID) -> Node | None:
-        info.context.viewer  # noqa: B018
-        try:
-            type_name, key = from_global_id(id)
-        except ValueError:
-            return None
-        if type_name not in factory.types:
-            return None
-        return await info.context.loaders.by_id(type_name).load(key)  # type: ignore[no-any-return]
+        return await _by_global_id(info, id, names)  # type: ignore[no-any-return]
 
     return resolve
 
 
-def _payload(types: EntityTypes, entity: Any) -> Any:
+async def _mutate(info: Info, types: EntityTypes, change: Callable[[Any, Any], Awaitable[Any]]) -> Any:
+    """One mutation, one transaction: the service's change commits or nothing does. A domain
+    error raised here becomes the result union's error member (``schema/errors.py``)."""
+    context = info.context
+    async with context.transaction():
+        entity = await change(context.service(types.spec.name), context.viewer)
     return types.payload(**{_lower_first(types.spec.name): entity})
 
 
@@ -543,11 +552,8 @@ def _create_resolver(types: EntityTypes) -> Any:
     spec = types.spec
 
     async def resolve(info: Info, input: Any) -> Any:
-        context = info.context
         data = data_from_input(spec, input, creating=True)
-        async with context.transaction():
-            entity = await context.service(spec.name).create(context.viewer, data)
-        return _payload(types, entity)
+        return await _mutate(info, types, lambda service, viewer: service.create(viewer, data))
 
     return _annotate(resolve, info=Info, input=types.create_input, **{"return": types.result})
 
@@ -556,12 +562,9 @@ def _update_resolver(types: EntityTypes) -> Any:
     spec = types.spec
 
     async def resolve(info: Info, id: strawberry.ID, input: Any, expected_version: int) -> Any:
-        context = info.context
         key = _parse_id(id, spec.name, "id")
         data = data_from_input(spec, input, creating=False)
-        async with context.transaction():
-            entity = await context.service(spec.name).update(context.viewer, key, data, expected_version)
-        return _payload(types, entity)
+        return await _mutate(info, types, lambda service, viewer: service.update(viewer, key, data, expected_version))
 
     return _annotate(
         resolve,
@@ -577,11 +580,8 @@ def _delete_resolver(types: EntityTypes) -> Any:
     spec = types.spec
 
     async def resolve(info: Info, id: strawberry.ID, expected_version: int) -> Any:
-        context = info.context
         key = _parse_id(id, spec.name, "id")
-        async with context.transaction():
-            entity = await context.service(spec.name).delete(context.viewer, key, expected_version)
-        return _payload(types, entity)
+        return await _mutate(info, types, lambda service, viewer: service.delete(viewer, key, expected_version))
 
     return _annotate(resolve, info=Info, id=strawberry.ID, expected_version=int, **{"return": types.result})
 
@@ -590,11 +590,8 @@ def _restore_resolver(types: EntityTypes) -> Any:
     spec = types.spec
 
     async def resolve(info: Info, id: strawberry.ID) -> Any:
-        context = info.context
         key = _parse_id(id, spec.name, "id")
-        async with context.transaction():
-            entity = await context.service(spec.name).restore(context.viewer, key)
-        return _payload(types, entity)
+        return await _mutate(info, types, lambda service, viewer: service.restore(viewer, key))
 
     return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": types.result})
 

@@ -20,6 +20,7 @@ from domains.kernel.entity import (
     EntitySpec,
     Field,
     Hook,
+    NamedQuery,
     Reach,
     Registry,
     all_fields,
@@ -130,7 +131,7 @@ class EntityService(Generic[E]):
     ) -> dict[Any, int]:
         return await self.store.count_grouped(self.spec, key, keys, self._scoped(principal, filter))
 
-    def named(self, name: str) -> Any:
+    def named(self, name: str) -> NamedQuery:
         for query in self.spec.queries:
             if query.name == name:
                 return query
