@@ -45,41 +45,43 @@ class RequestScope:
         state["request_id"] = request_id
         started = time.perf_counter()
         status = 0
+        app = self.app if self._body_fits(headers) else _TOO_LARGE
 
-        if int(headers.get(b"content-length", b"0") or 0) > self.max_body_bytes:
-            response = JSONResponse({"errors": [{"message": "request body too large"}]}, status_code=413)
-            await response(scope, receive, send)
-            status = 413
-        else:
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
 
-            async def send_with_id(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-                await send(message)
+        try:
+            await app(scope, receive, send_with_id)
+        except Exception:
+            status = 500
+            raise
+        finally:
+            if scope["path"] not in ("/healthz", "/readyz"):
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope.get("method", "WS"),
+                        "path": scope["path"],
+                        "operation": state.get("operation"),
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
 
-            try:
-                await self.app(scope, receive, send_with_id)
-            except Exception:
-                status = 500
-                raise
-            finally:
-                if scope["path"] not in ("/healthz", "/readyz"):
-                    access_log.info(
-                        "request",
-                        extra={
-                            "request_id": request_id,
-                            "method": scope.get("method", "WS"),
-                            "path": scope["path"],
-                            "operation": state.get("operation"),
-                            "status": status,
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        },
-                    )
-            return
-        access_log.info("request", extra={"request_id": request_id, "path": scope["path"], "status": status})
+    def _body_fits(self, headers: dict[bytes, bytes]) -> bool:
+        """Refused on the declared length, before a byte of the body is read."""
+        try:
+            return int(headers.get(b"content-length", b"0") or 0) <= self.max_body_bytes
+        except ValueError:
+            return False
+
+
+_TOO_LARGE = JSONResponse({"errors": [{"message": "request body too large"}]}, status_code=413)
 
 
 class GraphQLApp(GraphQL[Context, None]):
