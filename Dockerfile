@@ -16,13 +16,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /build
-COPY pyproject.toml requirements.lock ./
-# pyproject.toml names the runtime dependencies; requirements.lock pins them (and everything
-# they pull in), so the image gets exactly the tested versions without the dev tools.
-# pgserver (the embedded PostgreSQL for a fresh clone) is left out: production has DATABASE_URL.
+COPY requirements.lock ./
+# requirements.lock pins the runtime dependencies only (test and lint tools live in
+# requirements-dev.lock). pgserver (the embedded PostgreSQL of a fresh clone) is left out:
+# production has DATABASE_URL.
 RUN python -m venv /opt/venv \
- && python -c "import tomllib; print('\n'.join(d for d in tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'] if d != 'pgserver'))" > runtime.txt \
- && /opt/venv/bin/python -m pip install -q -c requirements.lock -r runtime.txt
+ && grep -v -e '^pgserver==' -e '^#' requirements.lock > runtime.txt \
+ && /opt/venv/bin/python -m pip install -q -r runtime.txt
 
 # ---- runtime ----
 FROM python:3.11-slim AS runtime

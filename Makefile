@@ -1,41 +1,51 @@
 # HR Graph developer commands. A fresh clone needs only `make run`: the venv is built from
-# requirements.lock and, with DATABASE_URL unset, the app starts an embedded PostgreSQL.
+# requirements.lock (runtime only) and, with DATABASE_URL unset, the app starts an embedded
+# PostgreSQL. `make test` adds the test and lint tools from requirements-dev.lock.
 
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+VENV      := .venv
+PY        := $(VENV)/bin/python
+PIP       := $(PY) -m pip install --disable-pip-version-check --progress-bar off
+RUNTIME   := $(VENV)/.runtime-installed
+DEV       := $(VENV)/.dev-installed
 
-.PHONY: venv run test lint schema bench clean
+.PHONY: venv dev run test lint schema bench codegen clean
 
-venv: $(STAMP)
+venv: $(RUNTIME)
+dev: $(DEV)
 
-# Re-installs only when requirements.lock is newer than the stamp.
-$(STAMP): requirements.lock
-	@if [ ! -x $(PY) ]; then \
-		python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV); \
-		$(PY) -m pip install --disable-pip-version-check -q --upgrade pip; \
-	fi
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
-	@touch $(STAMP)
+$(PY):
+	@echo "==> creating $(VENV) (first run only)"
+	@python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+
+# Re-installs only when a lock file is newer than its stamp.
+$(RUNTIME): requirements.lock | $(PY)
+	@echo "==> installing runtime dependencies from requirements.lock (about a minute on a fresh clone)"
+	@$(PIP) -r requirements.lock 2>&1 | grep -E '^(Collecting|Successfully|ERROR)' | sed -e 's/^/    /' || true
+	@$(PY) -c "import strawberry, sqlalchemy, uvicorn" || { echo "runtime install failed"; exit 1; }
+	@touch $(RUNTIME)
+
+$(DEV): $(RUNTIME) requirements-dev.lock
+	@echo "==> installing test and lint tools from requirements-dev.lock"
+	@$(PIP) -r requirements-dev.lock 2>&1 | grep -E '^(Collecting|Successfully|ERROR)' | sed -e 's/^/    /' || true
+	@$(PY) -c "import pytest, hypothesis" || { echo "dev install failed"; exit 1; }
+	@touch $(DEV)
 
 run: venv
+	@echo "==> starting HR Graph on http://127.0.0.1:$${PORT:-8000}/graphql"
 	$(PY) -m app serve --dev --host 127.0.0.1 --port $${PORT:-8000}
 
-lint: venv
+lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+test: lint
 	$(VENV)/bin/pytest
 
 schema: venv
 	$(PY) -m app export-schema
 
-bench: venv
+bench: dev
 	$(PY) -m bench
 
 # Removes caches only; the venv and the embedded database in .data are kept.
