@@ -118,7 +118,7 @@ def live_server(settings: Settings, database_url: str) -> Iterator[LiveServer]:
         yield server
 
 
-TABLES = ("documents", "workflows", "users", "companies")
+TABLES = ("documents", "workflows", "users", "companies", "events")
 
 
 async def reset_database(container: Container) -> None:

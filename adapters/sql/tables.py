@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from adapters.sql.outbox import EVENTS
 from domains.kernel.entity import EntitySpec, Field, FieldType, Registry
 
 _TYPES: dict[FieldType, Any] = {
@@ -52,4 +53,5 @@ def build_tables(registry: Registry, metadata: sa.MetaData | None = None) -> dic
             *(_column(spec, f, registry) for f in spec.fields),
             sa.Index(f"ix_{spec.table}_created_at_id", "created_at", "id"),
         )
+    EVENTS.to_metadata(metadata)
     return tables
