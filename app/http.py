@@ -45,7 +45,13 @@ class RequestScope:
         state["request_id"] = request_id
         started = time.perf_counter()
         status = 0
-        app = self.app if self._body_fits(headers) else _TOO_LARGE
+        app = self.app
+        if scope["type"] == "http":
+            first_message = await self._read_capped_body(headers, receive)
+            if first_message is None:
+                app = self._too_large
+            else:
+                receive = _replaying(first_message, receive)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -73,15 +79,62 @@ class RequestScope:
                     },
                 )
 
-    def _body_fits(self, headers: dict[bytes, bytes]) -> bool:
-        """Refused on the declared length, before a byte of the body is read."""
+    async def _read_capped_body(self, headers: dict[bytes, bytes], receive: Receive) -> Message | None:
+        """The whole body as one message, or None once it is known to exceed the cap.
+
+        The declared length is only a first check: a chunked body has none, and a client may
+        lie. So the body is counted while it streams in and reading stops at the cap; at most
+        ``max_body_bytes`` are ever held, whatever the headers say.
+        """
         try:
-            return int(headers.get(b"content-length", b"0") or 0) <= self.max_body_bytes
+            if int(headers.get(b"content-length", b"0") or 0) > self.max_body_bytes:
+                return None
         except ValueError:
-            return False
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message  # the client went away: the app sees the disconnect
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Closing the connection stops the client from streaming the rest at us; otherwise
+        # the server would keep reading (and discarding) a body of any length.
+        response = JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"request body too large: the limit is {self.max_body_bytes} bytes",
+                        "extensions": {"code": "REQUEST_TOO_LARGE", "limit": self.max_body_bytes},
+                    }
+                ]
+            },
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
 
 
-_TOO_LARGE = JSONResponse({"errors": [{"message": "request body too large"}]}, status_code=413)
+def _replaying(first_message: Message, receive: Receive) -> Receive:
+    """Hands the app the body already read, then the live channel (for the disconnect)."""
+    pending: Message | None = first_message
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending is not None:
+            message, pending = pending, None
+            return message
+        return await receive()
+
+    return replay
 
 
 class GraphQLApp(GraphQL[Context, None]):

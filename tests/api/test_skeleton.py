@@ -230,7 +230,9 @@ async def test_an_oversized_body_is_refused_before_it_is_read(live_server) -> No
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         response = await http.post("/graphql", content=b"x" * 1_000_001, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
-    assert response.json() == {"errors": [{"message": "request body too large"}]}
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "REQUEST_TOO_LARGE"
+    assert "1000000 bytes" in error["message"]
 
 
 async def test_production_hides_the_sql_insight(settings, demo) -> None:

@@ -1,0 +1,119 @@
+"""What a stranger can make the server do: each attack with a bounded number of requests
+against the real app over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import select
+import socket
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+CHUNK = b"x" * 65_536
+
+
+def _resident_bytes() -> int:
+    """The test process's resident memory now; the live server runs in one of its threads."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _stream_chunked(url: str, total_bytes: int) -> tuple[int, dict[str, Any] | None, int]:
+    """Streams a chunked JSON body of ``total_bytes`` with no Content-Length, as an attacker
+    would, and stops as soon as the server answers or hangs up.
+
+    Returns the status, the JSON body (None when the connection was reset before it arrived)
+    and how many body bytes the server took before answering. A plain blocking socket, because
+    the kernel still hands over what arrived before a reset while asyncio's streams do not.
+    """
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        head = b'{"query":"{__typename}","variables":{"p":"'
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        sent = len(head)
+        try:
+            while sent < total_bytes and not select.select([sock], [], [], 0)[0]:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(CHUNK), CHUNK))
+                sent += len(CHUNK)
+            if sent >= total_bytes:
+                sock.sendall(b'3\r\n"}}\r\n0\r\n\r\n')
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        received = b""
+        try:
+            while b"\r\n\r\n" not in received or len(received) < _expected_length(received):
+                data = sock.recv(65_536)
+                if not data:
+                    break
+                received += data
+        except ConnectionResetError:
+            pass
+    status_line, _, rest = received.partition(b"\r\n")
+    _, _, body = rest.partition(b"\r\n\r\n")
+    status = int(status_line.split(b" ", 2)[1])
+    complete = len(received) >= _expected_length(received)
+    return status, json.loads(body) if complete else None, sent
+
+
+def _expected_length(response: bytes) -> int:
+    head, separator, _ = response.partition(b"\r\n\r\n")
+    if not separator:
+        return len(response) + 1
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(head) + 4 + int(line.split(b":", 1)[1])
+    return len(response) + 1
+
+
+async def test_a_chunked_body_over_the_cap_is_refused_while_it_streams(live_server) -> None:
+    cap = live_server.container.settings.max_body_bytes
+    attempted = 64 * 1024 * 1024
+    before = _resident_bytes()
+    status, body, sent = await asyncio.to_thread(_stream_chunked, live_server.url, attempted)
+    grown = _resident_bytes() - before
+
+    assert status == 413
+    if body is not None:  # a reset may swallow it: the server hangs up on the rest of the upload
+        assert body["errors"][0]["extensions"] == {"code": "REQUEST_TOO_LARGE", "limit": cap}
+    # The server stopped reading near the cap, not at the end of the 64 MB ...
+    assert sent < 16 * cap, f"the server read {sent} bytes before refusing"
+    # ... and so held no more than about the cap in memory.
+    assert grown < 24 * 1024 * 1024, f"resident memory grew by {grown} bytes"
+
+
+async def test_a_chunked_body_under_the_cap_is_served(live_server) -> None:
+    async def chunks():
+        yield b'{"query": "{ __typename }", "variables": {"p": "'
+        for _ in range(8):
+            yield b"y" * 10_000
+        yield b'"}}'
+
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        response = await http.post("/graphql", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == {"__typename": "Query"}
+
+
+async def test_the_server_keeps_answering_during_a_body_flood(live_server) -> None:
+    """Four oversized chunked uploads at once, and /healthz still answers promptly."""
+    floods = [asyncio.to_thread(_stream_chunked, live_server.url, 16 * 1024 * 1024) for _ in range(4)]
+    flooding = asyncio.gather(*floods)
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        started = time.perf_counter()
+        health = await http.get("/healthz")
+        waited = time.perf_counter() - started
+    results = await flooding
+    assert health.status_code == 200 and waited < 2
+    assert [status for status, _, _ in results] == [413] * 4
