@@ -62,23 +62,38 @@ class Container:
         store = SqlEntityStore(db, self.registry, self.tables)
         return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
 
-    def authenticate(self, authorization: str | None) -> tuple[Principal | None, str | None]:
-        """The principal for an ``Authorization`` header value, or why there is none."""
+    async def authenticate(
+        self, authorization: str | None, services: dict[str, EntityService[Any]] | None = None
+    ) -> tuple[Principal | None, str | None]:
+        """The principal for an ``Authorization`` header value, or why there is none.
+
+        A valid signature proves who the token was issued to, not that this person still
+        exists nor what they may do now: the user row is read (one primary-key look-up on the
+        request's own database handle, so it shows in ``extensions.sql``) and its role and
+        company are the ones that count. No cache: a deleted user is locked out at once.
+        """
         if not authorization:
             return None, None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None, "the Authorization header must be 'Bearer <token>'"
         try:
-            return self.verifier.verify(token.strip()), None
+            claimed = self.verifier.verify(token.strip())
         except Unauthenticated as error:
             return None, error.message
+        users = (services or self.services(RequestDatabase(self.engine)))["User"]
+        (user,) = await users.get_many(SYSTEM, [claimed.user_id])
+        if user is None:
+            return None, "the user of this token is unknown (deleted, or from another database): get a new token"
+        stored = Principal(user_id=user.id, company_id=user.company_id, roles=frozenset({user.role}), email=user.email)
+        return stored, None
 
-    def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
+    async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         db = RequestDatabase(self.engine)
-        principal, auth_error = self.authenticate(authorization)
+        services = self.services(db)
+        principal, auth_error = await self.authenticate(authorization, services)
         return Context(
-            services=self.services(db),
+            services=services,
             transaction=db.transaction,
             sql=db,
             request_id=request_id,

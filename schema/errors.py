@@ -194,8 +194,12 @@ class OperationScope(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
         context.reset()
-        self._statements = context.sql.statements
-        self._seconds = context.sql.seconds
+        # A request's first operation also reports the SQL spent before it began (the look-up
+        # of the token's user); later operations on the same WebSocket report only their own.
+        first = not context.request_state.get("sql_reported")
+        context.request_state["sql_reported"] = True
+        self._statements = 0 if first else context.sql.statements
+        self._seconds = 0.0 if first else context.sql.seconds
         yield
         context.request_state["operation"] = self._operation_name()
 

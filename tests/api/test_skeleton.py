@@ -14,7 +14,6 @@ import websockets
 
 import adapters
 import schema
-from app.settings import DEV_SECRET
 from domains.kernel.crud import EntityService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +51,7 @@ async def test_me_returns_the_signed_in_user(gql) -> None:
                     "aud": "hr-graph",
                     "exp": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
                 },
-                DEV_SECRET,
+                demo.container.settings.secret,
                 algorithm="HS256",
             ),
             "expired",
@@ -66,7 +65,7 @@ async def test_me_returns_the_signed_in_user(gql) -> None:
                     "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
                     "company_id": "x",
                 },
-                DEV_SECRET,
+                demo.container.settings.secret,
                 algorithm="HS256",
             ),
             "not valid",
@@ -239,7 +238,7 @@ async def test_production_hides_the_sql_insight(settings, demo) -> None:
     from app.http import create_app
     from app.wiring import Container
 
-    production = settings.model_copy(update={"app_env": "production", "jwt_secret": DEV_SECRET})
+    production = settings.model_copy(update={"app_env": "production", "jwt_secret": settings.secret})
     container = Container.build(production, settings.database_url)
     transport = httpx.ASGITransport(app=create_app(container))
     headers = {"Authorization": f"Bearer {demo.token('hr@acme.example')}"}
