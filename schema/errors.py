@@ -9,6 +9,7 @@ domain's stable code; anything unexpected is masked and logged with the request 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
 from graphql.error import GraphQLError as GraphQLErrorType
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionContext
 
 from domains.kernel import errors as domain
 
@@ -128,43 +129,69 @@ def _details(error: domain.DomainError) -> dict[str, Any]:
     return {}
 
 
-class ErrorMapping(SchemaExtension):
-    """Refuses anonymous operations, codes domain errors, masks the unexpected."""
+# The one operation an anonymous caller may send: it proves the endpoint speaks GraphQL and
+# reveals nothing. Checked on the text, so nothing anonymous is ever parsed or validated.
+_PUBLIC_OPERATION = re.compile(r"\s*(?:query\s*(?:[_A-Za-z][_0-9A-Za-z]*\s*)?)?\{\s*__typename\s*\}\s*")
 
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if context.principal is None and self._touches_data():
-            message = context.auth_error or "a bearer token is required"
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})]
-            )
-        yield
+# The code of an error that has none yet, by the stage that produced it.
+_STAGE_CODES = {
+    "parse": "GRAPHQL_PARSE_FAILED",
+    "validate": "GRAPHQL_VALIDATION_FAILED",
+    "execute": "BAD_USER_INPUT",  # without a path: the variables did not fit their types
+}
+
+
+def is_unexpected(error: GraphQLErrorType) -> bool:
+    """A fault of ours rather than of the request: masked for the client, logged as ERROR."""
+    if (error.extensions or {}).get("code"):
+        return False
+    original = error.original_error
+    if isinstance(original, domain.DomainError):
+        return False
+    if error.path is None:  # the document or the variables, unless Python itself failed
+        return original is not None and not isinstance(original, GraphQLErrorType)
+    return True  # a field failed for a reason no domain rule names
+
+
+class ErrorMapping(SchemaExtension):
+    """Refuses anonymous operations before parsing, codes every error, masks the unexpected."""
+
+    _stage = "parse"
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except GraphQLErrorType as error:
+            # Raised past the other hooks (a parse error from the parser cache, a refusal):
+            # it reaches the client as it is, so it gets its code here.
+            self._map(error)
+            raise
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [self._map(e) for e in result.errors]
 
-    def _touches_data(self) -> bool:
-        document = self.execution_context.graphql_document
-        if document is None:
-            return True
-        name = self.execution_context.operation_name
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode) and (
-                name is None or (definition.name and definition.name.value == name)
-            ):
-                return any(
-                    not getattr(getattr(s, "name", None), "value", "").startswith("__")
-                    for s in definition.selection_set.selections
-                )
-        return True
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if context.principal is None and not _PUBLIC_OPERATION.fullmatch(self.execution_context.query or ""):
+            # Raised, not returned: parsing never starts, and the error leaves as it is.
+            raise GraphQLError(
+                context.auth_error or "a bearer token is required", extensions={"code": "UNAUTHENTICATED"}
+            )
+        self._stage = "parse"
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        self._stage = "validate"
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        self._stage = "execute"
+        yield
 
     def _map(self, error: GraphQLErrorType) -> GraphQLErrorType:
-        original = error.original_error
-        if original is None or (error.extensions or {}).get("code"):
+        if (error.extensions or {}).get("code"):
             return error
+        original = error.original_error
         if isinstance(original, domain.DomainError):
             return GraphQLError(
                 original.message,
@@ -172,20 +199,48 @@ class ErrorMapping(SchemaExtension):
                 path=error.path,
                 extensions={"code": original.code, **_details(original)},
             )
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        log.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(p) for p in error.path or ()),
-            request_id,
-            exc_info=original,
-            extra={"request_id": request_id},
-        )
-        return GraphQLError(
-            "Internal server error",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+        if is_unexpected(error):
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            return GraphQLError(
+                "Internal server error",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            )
+        error.extensions = {**(error.extensions or {}), "code": _STAGE_CODES[self._stage]}
+        return error
+
+
+class LoggingSchema(strawberry.Schema):
+    """Logs each error once, by kind: the client's mistakes at INFO in one line, our faults
+    at ERROR with the traceback and the request id. (Strawberry logs every error at ERROR
+    with a traceback, so a fuzzing client filled the log with noise.)"""
+
+    def process_errors(self, errors: list[GraphQLErrorType], execution_context: ExecutionContext | None = None) -> None:
+        context = execution_context.context if execution_context is not None else None
+        request_id = getattr(context, "request_id", None)
+        for error in errors:
+            if is_unexpected(error):
+                log.error(
+                    "unexpected error in %s (request %s)",
+                    ".".join(str(p) for p in error.path or ()) or "the operation",
+                    request_id,
+                    exc_info=error.original_error or error,
+                    extra={"request_id": request_id},
+                )
+                # Masked in place: some errors (an extension failing) reach the client
+                # without passing ErrorMapping, and none may carry our internals out.
+                error.message = "Internal server error"
+                error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+            else:
+                code = (error.extensions or {}).get("code")
+                if code is None and isinstance(error.original_error, domain.DomainError):
+                    code = error.original_error.code
+                log.info(
+                    "client error: %s",
+                    error.message,
+                    extra={"request_id": request_id, "code": code},
+                )
 
 
 class OperationScope(SchemaExtension):

@@ -117,3 +117,90 @@ async def test_the_server_keeps_answering_during_a_body_flood(live_server) -> No
     results = await flooding
     assert health.status_code == 200 and waited < 2
     assert [status for status, _, _ in results] == [413] * 4
+
+
+# ---- what an operation may cost before it runs --------------------------------------------
+
+TYPENAMES = "{ " + " ".join(["__typename"] * 90_000) + " }"  # ~990 KB, under the body cap
+EXPENSIVE_ALIAS = "a{i}: documents(first: 100) {{ edges {{ node {{ owner {{ company {{ users(first: 100) {{ edges {{ node {{ email }} }} }} }} }} }} }} }}"  # noqa: E501
+
+
+async def _timed(gql, query: str, **kwargs: Any) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    response = await gql.raw(query, **kwargs)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, response.text[:300]
+    return response.json(), elapsed
+
+
+async def test_anonymous_operations_are_refused_before_parsing(gql) -> None:
+    assert len(TYPENAMES) > 900_000
+    body, elapsed = await _timed(gql, TYPENAMES)
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert elapsed < 1.0, f"an anonymous 990 KB document took {elapsed:.2f} s"
+    # Not even parsed: a broken document gets the same answer, not a syntax error.
+    broken = await gql("{ me { email ")
+    assert broken["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # So is a bad token's request, with the reason.
+    forged = await gql("{ __schema { queryType { name } } }", token="not-a-jwt")
+    assert forged["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "not valid" in forged["errors"][0]["message"]
+
+
+async def test_the_one_public_operation(gql) -> None:
+    for query in ("{ __typename }", "query Ping { __typename }", "  {__typename}\n"):
+        body = await gql(query)
+        assert body["data"] == {"__typename": "Query"}, (query, body)
+
+
+async def test_the_parser_stops_at_the_token_limit(gql) -> None:
+    from schema.limits import MAX_TOKENS
+
+    body, elapsed = await _timed(gql, TYPENAMES, as_user="hr@acme.example")
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert f"more than {MAX_TOKENS} tokens" in error["message"]
+    assert elapsed < 1.0, f"a signed-in 990 KB document took {elapsed:.2f} s"
+
+
+async def test_healthz_does_not_stall_behind_huge_documents(gql) -> None:
+    async def ping() -> float:
+        async with httpx.AsyncClient(base_url=gql.http.base_url) as http:
+            started = time.perf_counter()
+            assert (await http.get("/healthz")).status_code == 200
+            return time.perf_counter() - started
+
+    floods = [gql.raw(TYPENAMES), gql.raw(TYPENAMES, as_user="hr@acme.example")] * 2
+    results = await asyncio.gather(*floods, ping())
+    assert all(r.status_code == 200 for r in results[:-1])
+    assert results[-1] < 1.0
+
+
+async def test_a_costly_operation_is_refused_with_its_cost_and_the_limit(gql) -> None:
+    from schema.limits import MAX_COST
+
+    query = "{ " + " ".join(EXPENSIVE_ALIAS.format(i=i) for i in range(30)) + " }"
+    body = await gql(query, as_user="admin@acme.example")
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert error["extensions"]["limit"] == MAX_COST
+    assert error["extensions"]["cost"] > 30 * 100 * 100
+    assert f"{MAX_COST:,}" in error["message"] and f"{error['extensions']['cost']:,}" in error["message"]
+    assert body["extensions"]["sql"]["statements"] == 1  # the token's user; nothing of the query ran
+
+    one = await gql("{ " + EXPENSIVE_ALIAS.format(i=0) + " }", as_user="admin@acme.example")
+    assert one["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_page_sizes_from_variables_and_fragments_count_too(gql) -> None:
+    query = """query($n: Int!) { ...Docs }
+      fragment Docs on Query { documents(first: $n) { edges { node { owner { ...Colleagues } } } } }
+      fragment Colleagues on User { company { users(first: $n) { edges { node { email } } } } }"""
+    refused = await gql(query, {"n": 100}, as_user="admin@acme.example")
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    allowed = await gql(query, {"n": 5}, as_user="admin@acme.example")
+    assert not allowed.get("errors"), allowed

@@ -81,8 +81,11 @@ async def test_without_a_valid_token_there_is_no_data(gql, make_token, reason) -
     assert reason in error["message"]
 
 
-async def test_introspection_needs_no_token(gql) -> None:
-    body = await gql("{ __schema { queryType { name } } }")
+async def test_introspection_needs_a_token(gql) -> None:
+    anonymous = await gql("{ __schema { queryType { name } } }")
+    assert anonymous["data"] is None
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = await gql("{ __schema { queryType { name } } }", as_user="alice@acme.example")
     assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
 
 
