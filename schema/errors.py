@@ -133,13 +133,6 @@ def _details(error: domain.DomainError) -> dict[str, Any]:
 # reveals nothing. Checked on the text, so nothing anonymous is ever parsed or validated.
 _PUBLIC_OPERATION = re.compile(r"\s*(?:query\s*(?:[_A-Za-z][_0-9A-Za-z]*\s*)?)?\{\s*__typename\s*\}\s*")
 
-# The code of an error that has none yet, by the stage that produced it.
-_STAGE_CODES = {
-    "parse": "GRAPHQL_PARSE_FAILED",
-    "validate": "GRAPHQL_VALIDATION_FAILED",
-    "execute": "BAD_USER_INPUT",  # without a path: the variables did not fit their types
-}
-
 
 def is_unexpected(error: GraphQLErrorType) -> bool:
     """A fault of ours rather than of the request: masked for the client, logged as ERROR."""
@@ -153,10 +146,16 @@ def is_unexpected(error: GraphQLErrorType) -> bool:
     return True  # a field failed for a reason no domain rule names
 
 
+def _stage_code(error: GraphQLErrorType, execution_context: ExecutionContext) -> str:
+    """The code of a client error that has none yet, from the stage that produced it.
+    (Validation errors get theirs as validation ends: see ``ErrorMapping.on_validate``.)"""
+    if execution_context.graphql_document is None:
+        return "GRAPHQL_PARSE_FAILED"
+    return "BAD_USER_INPUT"  # without a path, after validation: the variables do not fit their types
+
+
 class ErrorMapping(SchemaExtension):
     """Refuses anonymous operations before parsing, codes every error, masks the unexpected."""
-
-    _stage = "parse"
 
     def on_operation(self) -> Iterator[None]:
         try:
@@ -177,20 +176,15 @@ class ErrorMapping(SchemaExtension):
             raise GraphQLError(
                 context.auth_error or "a bearer token is required", extensions={"code": "UNAUTHENTICATED"}
             )
-        self._stage = "parse"
         yield
 
     def on_validate(self) -> Iterator[None]:
-        self._stage = "validate"
         yield
-
-    def on_execute(self) -> Iterator[None]:
-        self._stage = "execute"
-        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
     def _map(self, error: GraphQLErrorType) -> GraphQLErrorType:
-        if (error.extensions or {}).get("code"):
-            return error
         original = error.original_error
         if isinstance(original, domain.DomainError):
             return GraphQLError(
@@ -199,7 +193,9 @@ class ErrorMapping(SchemaExtension):
                 path=error.path,
                 extensions={"code": original.code, **_details(original)},
             )
-        if is_unexpected(error):
+        if (error.extensions or {}).get("code"):
+            return error
+        if is_unexpected(error):  # normally masked already, by LoggingSchema.process_errors
             request_id = getattr(self.execution_context.context, "request_id", None)
             return GraphQLError(
                 "Internal server error",
@@ -207,7 +203,7 @@ class ErrorMapping(SchemaExtension):
                 path=error.path,
                 extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
             )
-        error.extensions = {**(error.extensions or {}), "code": _STAGE_CODES[self._stage]}
+        error.extensions = {**(error.extensions or {}), "code": _stage_code(error, self.execution_context)}
         return error
 
 
@@ -234,8 +230,11 @@ class LoggingSchema(strawberry.Schema):
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
             else:
                 code = (error.extensions or {}).get("code")
-                if code is None and isinstance(error.original_error, domain.DomainError):
+                if isinstance(error.original_error, domain.DomainError):
                     code = error.original_error.code
+                elif code is None and execution_context is not None:
+                    code = _stage_code(error, execution_context)
+                    error.extensions = {**(error.extensions or {}), "code": code}
                 log.info(
                     "client error: %s",
                     error.message,

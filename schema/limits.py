@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -58,6 +59,12 @@ class OperationLimits(SchemaExtension):
         options: Any = self.execution_context.parse_options
         options["max_lexical_tokens"] = self.max_tokens
         options["max_comments"] = MAX_COMMENTS
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None:
+            _check_fragments(document)
         yield
 
     def on_execute(self) -> Iterator[None]:
@@ -168,3 +175,44 @@ def _is_list(type_: Any) -> bool:
     if isinstance(type_, GraphQLNonNull):
         type_ = type_.of_type
     return isinstance(type_, GraphQLList)
+
+
+def _check_fragments(document: DocumentNode) -> None:
+    """Refuses spreads of unknown fragments and fragment cycles before the validation rules
+    run: graphql-core reports both, but Strawberry's QueryDepthLimiter walks the fragments
+    first and fails on them (KeyError, endless recursion), which would make a client's
+    mistake look like our fault. The messages are graphql-core's own."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    spreads: dict[str, list[str]] = {}
+    for definition in document.definitions:
+        for name in _spread_names(getattr(definition, "selection_set", None)):
+            if name not in fragments:
+                raise GraphQLError(f"Unknown fragment '{name}'.", extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
+    for name, fragment in fragments.items():
+        spreads[name] = list(_spread_names(fragment.selection_set))
+    finished: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            raise GraphQLError(
+                f"Cannot spread fragment '{name}' within itself.", extensions={"code": "GRAPHQL_VALIDATION_FAILED"}
+            )
+        if name in finished:
+            return
+        for spread in spreads.get(name, ()):
+            visit(spread, (*path, name))
+        finished.add(name)
+
+    for name in fragments:
+        visit(name, ())
+
+
+def _spread_names(selection_set: SelectionSetNode | None) -> Iterator[str]:
+    pending = [selection_set] if selection_set is not None else []
+    while pending:
+        current = pending.pop()
+        for selection in current.selections:
+            if isinstance(selection, FragmentSpreadNode):
+                yield selection.name.value
+            elif selection.selection_set is not None:
+                pending.append(selection.selection_set)

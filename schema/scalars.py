@@ -14,7 +14,7 @@ from collections.abc import Callable
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII only: \d would take any digits
 _SHOWN = 40  # characters of a bad value repeated back: enough to recognise it, not a dump
 
 
