@@ -254,6 +254,11 @@ class OperationScope(SchemaExtension):
         context.request_state["sql_reported"] = True
         self._statements = 0 if first else context.sql.statements
         self._seconds = 0.0 if first else context.sql.seconds
+        # Authentication read the viewer's row; `me` reuses it. Only in the first operation:
+        # on a long-lived WebSocket the row may since have changed.
+        viewer = context.request_state.pop("viewer_record", None)
+        if first and viewer is not None and context.principal is not None and viewer.id == context.principal.user_id:
+            context.loaders.by_id("User").prime(viewer.id, viewer)
         yield
         context.request_state["operation"] = self._operation_name()
 

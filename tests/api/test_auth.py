@@ -115,3 +115,9 @@ def test_production_needs_a_secret_or_a_jwks_url(tmp_path) -> None:
     assert not (tmp_path / "jwt-secret").exists()
     configured = Settings(app_env="production", jwt_secret="s" * 48, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     assert configured.secret == "s" * 48
+
+
+async def test_the_look_up_of_the_tokens_user_serves_me_too(gql) -> None:
+    body = await gql("{ me { email role } }", as_user="hr@acme.example")
+    assert body["data"]["me"] == {"email": "hr@acme.example", "role": "HR"}
+    assert body["extensions"]["sql"]["statements"] == 1  # the look-up; `me` reads nothing more
