@@ -171,7 +171,8 @@ class ErrorMapping(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context.context
-        if context.principal is None and not _PUBLIC_OPERATION.fullmatch(self.execution_context.query or ""):
+        query = self.execution_context.query or ""
+        if context.principal is None and not (len(query) <= 200 and _PUBLIC_OPERATION.fullmatch(query)):
             # Raised, not returned: parsing never starts, and the error leaves as it is.
             raise GraphQLError(
                 context.auth_error or "a bearer token is required", extensions={"code": "UNAUTHENTICATED"}
