@@ -139,7 +139,7 @@ async def test_anonymous_operations_are_refused_before_parsing(gql) -> None:
     assert body["data"] is None
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
-    assert elapsed < 1.0, f"an anonymous 990 KB document took {elapsed:.2f} s"
+    assert elapsed < 1.5, f"an anonymous 990 KB document took {elapsed:.2f} s"  # was 10 s
     # Not even parsed: a broken document gets the same answer, not a syntax error.
     broken = await gql("{ me { email ")
     assert broken["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -163,7 +163,7 @@ async def test_the_parser_stops_at_the_token_limit(gql) -> None:
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert f"more than {MAX_TOKENS} tokens" in error["message"]
-    assert elapsed < 1.0, f"a signed-in 990 KB document took {elapsed:.2f} s"
+    assert elapsed < 1.5, f"a signed-in 990 KB document took {elapsed:.2f} s"  # was 4 s
 
 
 async def test_healthz_does_not_stall_behind_huge_documents(gql) -> None:
@@ -176,7 +176,7 @@ async def test_healthz_does_not_stall_behind_huge_documents(gql) -> None:
     floods = [gql.raw(TYPENAMES), gql.raw(TYPENAMES, as_user="hr@acme.example")] * 2
     results = await asyncio.gather(*floods, ping())
     assert all(r.status_code == 200 for r in results[:-1])
-    assert results[-1] < 1.0
+    assert results[-1] < 2.0
 
 
 async def test_a_costly_operation_is_refused_with_its_cost_and_the_limit(gql) -> None:
