@@ -45,7 +45,13 @@ class RequestScope:
         state["request_id"] = request_id
         started = time.perf_counter()
         status = 0
-        app = self.app if self._body_fits(headers) else _TOO_LARGE
+        app = self.app
+        if scope["type"] == "http":
+            first_message, body_finished = await self._read_capped_body(headers, receive)
+            if first_message is None:
+                app = self._too_large(body_finished)
+            else:
+                receive = _replaying(first_message, receive)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -73,15 +79,67 @@ class RequestScope:
                     },
                 )
 
-    def _body_fits(self, headers: dict[bytes, bytes]) -> bool:
-        """Refused on the declared length, before a byte of the body is read."""
+    async def _read_capped_body(self, headers: dict[bytes, bytes], receive: Receive) -> tuple[Message | None, bool]:
+        """``(the whole body as one message, True)``, or ``(None, whether the client finished
+        sending)`` once the body is known to exceed the cap.
+
+        The declared length is only a first check: a chunked body has none, and a client may
+        lie. So the body is counted while it streams in, and at most ``max_body_bytes`` are
+        ever held, whatever the headers say. Past the cap up to as much again is read and
+        dropped, so that a client slightly over it finishes sending and can read the 413
+        (closing on unread data resets the connection, and the answer with it); beyond that
+        reading stops and the connection is closed.
+        """
+        cap = self.max_body_bytes
         try:
-            return int(headers.get(b"content-length", b"0") or 0) <= self.max_body_bytes
+            declared = int(headers[b"content-length"]) if b"content-length" in headers else None
         except ValueError:
-            return False
+            return None, False
+        if declared is not None and declared > 2 * cap:
+            return None, False
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return (message, True) if size <= cap else (None, False)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= cap:
+                chunks.append(chunk)
+            else:
+                chunks.clear()
+            finished = not message.get("more_body", False)
+            if size > cap and (finished or size > 2 * cap):
+                return None, finished
+            if finished:
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}, True
+
+    def _too_large(self, body_finished: bool) -> ASGIApp:
+        body = {
+            "errors": [
+                {
+                    "message": f"request body too large: the limit is {self.max_body_bytes} bytes",
+                    "extensions": {"code": "REQUEST_TOO_LARGE", "limit": self.max_body_bytes},
+                }
+            ]
+        }
+        # With the rest of the body still coming, closing is the only way to stop reading it.
+        return JSONResponse(body, status_code=413, headers=None if body_finished else {"Connection": "close"})
 
 
-_TOO_LARGE = JSONResponse({"errors": [{"message": "request body too large"}]}, status_code=413)
+def _replaying(first_message: Message, receive: Receive) -> Receive:
+    """Hands the app the body already read, then the live channel (for the disconnect)."""
+    pending: Message | None = first_message
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending is not None:
+            message, pending = pending, None
+            return message
+        return await receive()
+
+    return replay
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -96,7 +154,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         state = request.scope.setdefault("state", {})
-        return self.container.context(
+        return await self.container.context(
             request_id=state.get("request_id") or uuid.uuid4().hex,
             authorization=request.headers.get("authorization"),
             state=state,
@@ -107,7 +165,7 @@ class GraphQLApp(GraphQL[Context, None]):
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
         if authorization and context.principal is None:
-            principal, error = self.container.authenticate(str(authorization))
+            principal, error = await self.container.authenticate(str(authorization), context.services)
             if principal is None:
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error})
             context.principal = principal

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # long enough for HS256 (RFC 7518 §3.2)
+SECRET_FILE = "jwt-secret"
 
 
 class Settings(BaseSettings):
@@ -35,8 +37,31 @@ class Settings(BaseSettings):
 
     @property
     def secret(self) -> str | None:
+        """``JWT_SECRET``; else, outside production, this data folder's own random secret.
+
+        A constant in the source would let anyone who read it sign tokens for any instance
+        left on its defaults; one generated per data folder signs only that folder's tokens.
+        """
         if self.jwt_secret or self.jwks_url:
             return self.jwt_secret
         if self.production:
-            raise RuntimeError("production needs JWKS_URL (or JWT_SECRET)")
-        return DEV_SECRET
+            raise RuntimeError("production needs JWKS_URL or JWT_SECRET to verify tokens: set one of them")
+        return development_secret(self.data_dir)
+
+
+def development_secret(data_dir: Path) -> str:
+    """The secret kept in ``data_dir``, made on first use. Safe against concurrent first uses
+    (the server and ``python -m app token`` started together): the file appears whole, once."""
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")  # 384 bits, over HS256's minimum
+        try:
+            os.link(draft, path)  # fails if another process made it first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()

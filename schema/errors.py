@@ -9,6 +9,7 @@ domain's stable code; anything unexpected is masked and logged with the request 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
 from graphql.error import GraphQLError as GraphQLErrorType
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionContext
 
 from domains.kernel import errors as domain
 
@@ -128,43 +129,64 @@ def _details(error: domain.DomainError) -> dict[str, Any]:
     return {}
 
 
-class ErrorMapping(SchemaExtension):
-    """Refuses anonymous operations, codes domain errors, masks the unexpected."""
+# The one operation an anonymous caller may send: it proves the endpoint speaks GraphQL and
+# reveals nothing. Checked on the text, so nothing anonymous is ever parsed or validated.
+_PUBLIC_OPERATION = re.compile(r"\s*(?:query\s*(?:[_A-Za-z][_0-9A-Za-z]*\s*)?)?\{\s*__typename\s*\}\s*")
 
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if context.principal is None and self._touches_data():
-            message = context.auth_error or "a bearer token is required"
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})]
-            )
-        yield
+
+def is_unexpected(error: GraphQLErrorType) -> bool:
+    """A fault of ours rather than of the request: masked for the client, logged as ERROR."""
+    if (error.extensions or {}).get("code"):
+        return False
+    original = error.original_error
+    if isinstance(original, domain.DomainError):
+        return False
+    if error.path is None:  # the document or the variables, unless Python itself failed
+        return original is not None and not isinstance(original, GraphQLErrorType)
+    return True  # a field failed for a reason no domain rule names
+
+
+def _stage_code(error: GraphQLErrorType, execution_context: ExecutionContext) -> str:
+    """The code of a client error that has none yet, from the stage that produced it.
+    (Validation errors get theirs as validation ends: see ``ErrorMapping.on_validate``.)"""
+    if execution_context.graphql_document is None:
+        return "GRAPHQL_PARSE_FAILED"
+    return "BAD_USER_INPUT"  # without a path, after validation: the variables do not fit their types
+
+
+class ErrorMapping(SchemaExtension):
+    """Refuses anonymous operations before parsing, codes every error, masks the unexpected."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except GraphQLErrorType as error:
+            # Raised past the other hooks (a parse error from the parser cache, a refusal):
+            # it reaches the client as it is, so it gets its code here.
+            self._map(error)
+            raise
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [self._map(e) for e in result.errors]
 
-    def _touches_data(self) -> bool:
-        document = self.execution_context.graphql_document
-        if document is None:
-            return True
-        name = self.execution_context.operation_name
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode) and (
-                name is None or (definition.name and definition.name.value == name)
-            ):
-                return any(
-                    not getattr(getattr(s, "name", None), "value", "").startswith("__")
-                    for s in definition.selection_set.selections
-                )
-        return True
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context.context
+        query = self.execution_context.query or ""
+        if context.principal is None and not (len(query) <= 200 and _PUBLIC_OPERATION.fullmatch(query)):
+            # Raised, not returned: parsing never starts, and the error leaves as it is.
+            raise GraphQLError(
+                context.auth_error or "a bearer token is required", extensions={"code": "UNAUTHENTICATED"}
+            )
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
     def _map(self, error: GraphQLErrorType) -> GraphQLErrorType:
         original = error.original_error
-        if original is None or (error.extensions or {}).get("code"):
-            return error
         if isinstance(original, domain.DomainError):
             return GraphQLError(
                 original.message,
@@ -172,20 +194,53 @@ class ErrorMapping(SchemaExtension):
                 path=error.path,
                 extensions={"code": original.code, **_details(original)},
             )
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        log.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(p) for p in error.path or ()),
-            request_id,
-            exc_info=original,
-            extra={"request_id": request_id},
-        )
-        return GraphQLError(
-            "Internal server error",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+        if (error.extensions or {}).get("code"):
+            return error
+        if is_unexpected(error):  # normally masked already, by LoggingSchema.process_errors
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            return GraphQLError(
+                "Internal server error",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            )
+        error.extensions = {**(error.extensions or {}), "code": _stage_code(error, self.execution_context)}
+        return error
+
+
+class LoggingSchema(strawberry.Schema):
+    """Logs each error once, by kind: the client's mistakes at INFO in one line, our faults
+    at ERROR with the traceback and the request id. (Strawberry logs every error at ERROR
+    with a traceback, so a fuzzing client filled the log with noise.)"""
+
+    def process_errors(self, errors: list[GraphQLErrorType], execution_context: ExecutionContext | None = None) -> None:
+        context = execution_context.context if execution_context is not None else None
+        request_id = getattr(context, "request_id", None)
+        for error in errors:
+            if is_unexpected(error):
+                log.error(
+                    "unexpected error in %s (request %s)",
+                    ".".join(str(p) for p in error.path or ()) or "the operation",
+                    request_id,
+                    exc_info=error.original_error or error,
+                    extra={"request_id": request_id},
+                )
+                # Masked in place: some errors (an extension failing) reach the client
+                # without passing ErrorMapping, and none may carry our internals out.
+                error.message = "Internal server error"
+                error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+            else:
+                code = (error.extensions or {}).get("code")
+                if isinstance(error.original_error, domain.DomainError):
+                    code = error.original_error.code
+                elif code is None and execution_context is not None:
+                    code = _stage_code(error, execution_context)
+                    error.extensions = {**(error.extensions or {}), "code": code}
+                log.info(
+                    "client error: %s",
+                    error.message,
+                    extra={"request_id": request_id, "code": code},
+                )
 
 
 class OperationScope(SchemaExtension):
@@ -194,8 +249,17 @@ class OperationScope(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
         context.reset()
-        self._statements = context.sql.statements
-        self._seconds = context.sql.seconds
+        # A request's first operation also reports the SQL spent before it began (the look-up
+        # of the token's user); later operations on the same WebSocket report only their own.
+        first = not context.request_state.get("sql_reported")
+        context.request_state["sql_reported"] = True
+        self._statements = 0 if first else context.sql.statements
+        self._seconds = 0.0 if first else context.sql.seconds
+        # Authentication read the viewer's row; `me` reuses it. Only in the first operation:
+        # on a long-lived WebSocket the row may since have changed.
+        viewer = context.request_state.pop("viewer_record", None)
+        if first and viewer is not None and context.principal is not None and viewer.id == context.principal.user_id:
+            context.loaders.by_id("User").prime(viewer.id, viewer)
         yield
         context.request_state["operation"] = self._operation_name()
 

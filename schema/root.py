@@ -8,8 +8,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
 from schema.context import Info
-from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, OperationScope
+from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
+from schema.limits import OperationLimits
+from schema.scalars import CLIENT_SCALARS
 
 
 def _me_resolver(factory: EntitySchemaFactory) -> Any:
@@ -30,12 +32,13 @@ def build_schema(registry: Registry) -> strawberry.Schema:
     }
     query = strawberry.type(type("Query", (), query_fields))
     mutation = strawberry.type(type("Mutation", (), factory.mutation_fields()))
-    return strawberry.Schema(
+    return LoggingSchema(
         query=query,
         mutation=mutation,
         types=[t.object for t in factory.types.values()],
         extensions=[
             ErrorMapping,
+            OperationLimits,
             OperationScope,
             # Parsing and validating the same document again on every request cost ~1.4 ms
             # of CPU per request in bench/ (W2); a frontend sends a handful of documents.
@@ -45,5 +48,6 @@ def build_schema(registry: Registry) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=30),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        scalar_overrides=CLIENT_SCALARS,
         config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
     )

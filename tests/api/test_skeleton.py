@@ -14,7 +14,6 @@ import websockets
 
 import adapters
 import schema
-from app.settings import DEV_SECRET
 from domains.kernel.crud import EntityService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +51,7 @@ async def test_me_returns_the_signed_in_user(gql) -> None:
                     "aud": "hr-graph",
                     "exp": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
                 },
-                DEV_SECRET,
+                demo.container.settings.secret,
                 algorithm="HS256",
             ),
             "expired",
@@ -66,7 +65,7 @@ async def test_me_returns_the_signed_in_user(gql) -> None:
                     "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
                     "company_id": "x",
                 },
-                DEV_SECRET,
+                demo.container.settings.secret,
                 algorithm="HS256",
             ),
             "not valid",
@@ -82,8 +81,11 @@ async def test_without_a_valid_token_there_is_no_data(gql, make_token, reason) -
     assert reason in error["message"]
 
 
-async def test_introspection_needs_no_token(gql) -> None:
-    body = await gql("{ __schema { queryType { name } } }")
+async def test_introspection_needs_a_token(gql) -> None:
+    anonymous = await gql("{ __schema { queryType { name } } }")
+    assert anonymous["data"] is None
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = await gql("{ __schema { queryType { name } } }", as_user="alice@acme.example")
     assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
 
 
@@ -230,14 +232,16 @@ async def test_an_oversized_body_is_refused_before_it_is_read(live_server) -> No
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         response = await http.post("/graphql", content=b"x" * 1_000_001, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
-    assert response.json() == {"errors": [{"message": "request body too large"}]}
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "REQUEST_TOO_LARGE"
+    assert "1000000 bytes" in error["message"]
 
 
 async def test_production_hides_the_sql_insight(settings, demo) -> None:
     from app.http import create_app
     from app.wiring import Container
 
-    production = settings.model_copy(update={"app_env": "production", "jwt_secret": DEV_SECRET})
+    production = settings.model_copy(update={"app_env": "production", "jwt_secret": settings.secret})
     container = Container.build(production, settings.database_url)
     transport = httpx.ASGITransport(app=create_app(container))
     headers = {"Authorization": f"Bearer {demo.token('hr@acme.example')}"}

@@ -1,0 +1,206 @@
+"""What a stranger can make the server do: each attack with a bounded number of requests
+against the real app over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import select
+import socket
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+CHUNK = b"x" * 65_536
+
+
+def _resident_bytes() -> int:
+    """The test process's resident memory now; the live server runs in one of its threads."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _stream_chunked(url: str, total_bytes: int) -> tuple[int, dict[str, Any] | None, int]:
+    """Streams a chunked JSON body of ``total_bytes`` with no Content-Length, as an attacker
+    would, and stops as soon as the server answers or hangs up.
+
+    Returns the status, the JSON body (None when the connection was reset before it arrived)
+    and how many body bytes the server took before answering. A plain blocking socket, because
+    the kernel still hands over what arrived before a reset while asyncio's streams do not.
+    """
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        head = b'{"query":"{__typename}","variables":{"p":"'
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        sent = len(head)
+        try:
+            while sent < total_bytes and not select.select([sock], [], [], 0)[0]:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(CHUNK), CHUNK))
+                sent += len(CHUNK)
+            if sent >= total_bytes:
+                sock.sendall(b'3\r\n"}}\r\n0\r\n\r\n')
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        received = b""
+        try:
+            while b"\r\n\r\n" not in received or len(received) < _expected_length(received):
+                data = sock.recv(65_536)
+                if not data:
+                    break
+                received += data
+        except ConnectionResetError:
+            pass
+    status_line, _, rest = received.partition(b"\r\n")
+    _, _, body = rest.partition(b"\r\n\r\n")
+    status = int(status_line.split(b" ", 2)[1])
+    complete = len(received) >= _expected_length(received)
+    return status, json.loads(body) if complete else None, sent
+
+
+def _expected_length(response: bytes) -> int:
+    head, separator, _ = response.partition(b"\r\n\r\n")
+    if not separator:
+        return len(response) + 1
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(head) + 4 + int(line.split(b":", 1)[1])
+    return len(response) + 1
+
+
+async def test_a_chunked_body_over_the_cap_is_refused_while_it_streams(live_server) -> None:
+    cap = live_server.container.settings.max_body_bytes
+    attempted = 64 * 1024 * 1024
+    before = _resident_bytes()
+    status, body, sent = await asyncio.to_thread(_stream_chunked, live_server.url, attempted)
+    grown = _resident_bytes() - before
+
+    assert status == 413
+    if body is not None:  # a reset may swallow it: the server hangs up on the rest of the upload
+        assert body["errors"][0]["extensions"] == {"code": "REQUEST_TOO_LARGE", "limit": cap}
+    # The server stopped reading near the cap, not at the end of the 64 MB ...
+    assert sent < 16 * cap, f"the server read {sent} bytes before refusing"
+    # ... and so held no more than about the cap in memory.
+    assert grown < 24 * 1024 * 1024, f"resident memory grew by {grown} bytes"
+
+
+async def test_a_chunked_body_under_the_cap_is_served(live_server) -> None:
+    async def chunks():
+        yield b'{"query": "{ __typename }", "variables": {"p": "'
+        for _ in range(8):
+            yield b"y" * 10_000
+        yield b'"}}'
+
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        response = await http.post("/graphql", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == {"__typename": "Query"}
+
+
+async def test_the_server_keeps_answering_during_a_body_flood(live_server) -> None:
+    """Four oversized chunked uploads at once, and /healthz still answers promptly."""
+    floods = [asyncio.to_thread(_stream_chunked, live_server.url, 16 * 1024 * 1024) for _ in range(4)]
+    flooding = asyncio.gather(*floods)
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        started = time.perf_counter()
+        health = await http.get("/healthz")
+        waited = time.perf_counter() - started
+    results = await flooding
+    assert health.status_code == 200 and waited < 2
+    assert [status for status, _, _ in results] == [413] * 4
+
+
+# ---- what an operation may cost before it runs --------------------------------------------
+
+TYPENAMES = "{ " + " ".join(["__typename"] * 90_000) + " }"  # ~990 KB, under the body cap
+EXPENSIVE_ALIAS = "a{i}: documents(first: 100) {{ edges {{ node {{ owner {{ company {{ users(first: 100) {{ edges {{ node {{ email }} }} }} }} }} }} }} }}"  # noqa: E501
+
+
+async def _timed(gql, query: str, **kwargs: Any) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    response = await gql.raw(query, **kwargs)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, response.text[:300]
+    return response.json(), elapsed
+
+
+async def test_anonymous_operations_are_refused_before_parsing(gql) -> None:
+    assert len(TYPENAMES) > 900_000
+    body, elapsed = await _timed(gql, TYPENAMES)
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert elapsed < 1.5, f"an anonymous 990 KB document took {elapsed:.2f} s"  # was 10 s
+    # Not even parsed: a broken document gets the same answer, not a syntax error.
+    broken = await gql("{ me { email ")
+    assert broken["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # So is a bad token's request, with the reason.
+    forged = await gql("{ __schema { queryType { name } } }", token="not-a-jwt")
+    assert forged["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "not valid" in forged["errors"][0]["message"]
+
+
+async def test_the_one_public_operation(gql) -> None:
+    for query in ("{ __typename }", "query Ping { __typename }", "  {__typename}\n"):
+        body = await gql(query)
+        assert body["data"] == {"__typename": "Query"}, (query, body)
+
+
+async def test_the_parser_stops_at_the_token_limit(gql) -> None:
+    from schema.limits import MAX_TOKENS
+
+    body, elapsed = await _timed(gql, TYPENAMES, as_user="hr@acme.example")
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert f"more than {MAX_TOKENS} tokens" in error["message"]
+    assert elapsed < 1.5, f"a signed-in 990 KB document took {elapsed:.2f} s"  # was 4 s
+
+
+async def test_healthz_does_not_stall_behind_huge_documents(gql) -> None:
+    async def ping() -> float:
+        async with httpx.AsyncClient(base_url=gql.http.base_url) as http:
+            started = time.perf_counter()
+            assert (await http.get("/healthz")).status_code == 200
+            return time.perf_counter() - started
+
+    floods = [gql.raw(TYPENAMES), gql.raw(TYPENAMES, as_user="hr@acme.example")] * 2
+    results = await asyncio.gather(*floods, ping())
+    assert all(r.status_code == 200 for r in results[:-1])
+    assert results[-1] < 2.0
+
+
+async def test_a_costly_operation_is_refused_with_its_cost_and_the_limit(gql) -> None:
+    from schema.limits import MAX_COST
+
+    query = "{ " + " ".join(EXPENSIVE_ALIAS.format(i=i) for i in range(30)) + " }"
+    body = await gql(query, as_user="admin@acme.example")
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert error["extensions"]["limit"] == MAX_COST
+    assert error["extensions"]["cost"] > 30 * 100 * 100
+    assert f"{MAX_COST:,}" in error["message"] and f"{error['extensions']['cost']:,}" in error["message"]
+    assert body["extensions"]["sql"]["statements"] == 1  # the token's user; nothing of the query ran
+
+    one = await gql("{ " + EXPENSIVE_ALIAS.format(i=0) + " }", as_user="admin@acme.example")
+    assert one["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_page_sizes_from_variables_and_fragments_count_too(gql) -> None:
+    query = """query($n: Int!) { ...Docs }
+      fragment Docs on Query { documents(first: $n) { edges { node { owner { ...Colleagues } } } } }
+      fragment Colleagues on User { company { users(first: $n) { edges { node { email } } } } }"""
+    refused = await gql(query, {"n": 100}, as_user="admin@acme.example")
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    allowed = await gql(query, {"n": 5}, as_user="admin@acme.example")
+    assert not allowed.get("errors"), allowed
