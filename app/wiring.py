@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,11 +12,17 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.tokens import TokenSettings, TokenVerifier
+from adapters.blobs.local import LocalBlobStore
+from adapters.blobs.s3 import S3BlobStore, S3Settings
 from adapters.sql.database import RequestDatabase, create_engine
+from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from app.settings import Settings
 from domains.catalog import build_registry
+from domains.document.ports import BlobStore
+from domains.document.service import DocumentCommands, Expiry
+from domains.document.store import KernelDocumentStore
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated
@@ -28,6 +35,25 @@ from schema.root import build_schema
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
 
 
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    if settings.s3_bucket:
+        return S3BlobStore(
+            S3Settings(
+                bucket=settings.s3_bucket,
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.aws_region,
+                access_key_id=settings.aws_access_key_id,
+                secret_access_key=settings.aws_secret_access_key,
+            )
+        )
+    return LocalBlobStore(settings.data_dir / "blobs", settings.public_url, settings.blob_signing_secret)
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -37,6 +63,7 @@ class Container:
     verifier: TokenVerifier
     schema: strawberry.Schema
     limits: PageLimits
+    blobs: BlobStore
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
@@ -56,11 +83,24 @@ class Container:
             ),
             schema=build_schema(registry),
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
+            blobs=build_blob_store(settings),
         )
 
     def services(self, db: RequestDatabase) -> dict[str, EntityService[Any]]:
         store = SqlEntityStore(db, self.registry, self.tables)
         return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
+
+    def use_cases(self, db: RequestDatabase, services: dict[str, EntityService[Any]]) -> dict[str, Any]:
+        """Each domain's command services for one request, on its unit of work."""
+        expiry = Expiry(
+            upload=timedelta(seconds=self.settings.upload_expiry_seconds),
+            download=timedelta(seconds=self.settings.download_expiry_seconds),
+        )
+        return {
+            "document": DocumentCommands(
+                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), db, expiry
+            ),
+        }
 
     def authenticate(self, authorization: str | None) -> tuple[Principal | None, str | None]:
         """The principal for an ``Authorization`` header value, or why there is none."""
@@ -77,8 +117,10 @@ class Container:
     def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         db = RequestDatabase(self.engine)
         principal, auth_error = self.authenticate(authorization)
+        services = self.services(db)
         return Context(
-            services=self.services(db),
+            services=services,
+            use_cases=self.use_cases(db, services),
             transaction=db.transaction,
             sql=db,
             request_id=request_id,
