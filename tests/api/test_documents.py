@@ -381,3 +381,22 @@ async def test_an_employee_cannot_move_her_due_date_or_edit_an_approved_document
             "updateDocument"
         ]
         assert frozen["__typename"] == "ForbiddenError" and "approved" in frozen["message"]
+
+
+# ---- reads stay batched ----------------------------------------------------------------------
+
+PAGE = """{ documents(first: 50) { edges { node {
+  id status availableTransitions downloadUrl versions { version checksum } owner { email } } } } }"""
+
+
+async def test_a_page_with_versions_and_transitions_costs_three_statements(api: Api) -> None:
+    for _ in range(3):
+        await api.uploaded()
+    body = await api.gql(PAGE, as_user=HR)
+    assert not body.get("errors"), body
+    nodes = [e["node"] for e in body["data"]["documents"]["edges"]]
+    with_files = [n for n in nodes if n["versions"]]
+    assert len(with_files) == 3 and len(nodes) > 3
+    assert all(n["downloadUrl"] and n["availableTransitions"] == ["SUBMIT"] for n in with_files)
+    # the page, every document's versions in one batch, every owner in one batch
+    assert body["extensions"]["sql"]["statements"] == 3
