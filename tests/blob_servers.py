@@ -4,6 +4,7 @@ served with either store. Imported by the test modules that need them."""
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -15,7 +16,6 @@ from app.settings import Settings
 from app.wiring import Container
 from tests.conftest import LiveServer
 
-BUCKET = "hrgraph-test-documents"
 REGION = "eu-central-1"
 
 
@@ -28,7 +28,7 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class S3Endpoint:
     url: str
-    bucket: str = BUCKET
+    bucket: str
 
     def settings(self, settings: Settings) -> Settings:
         return settings.model_copy(
@@ -57,8 +57,9 @@ def s3_endpoint() -> Iterator[S3Endpoint]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    endpoint = S3Endpoint(f"http://127.0.0.1:{port}")
-    endpoint.client().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    # moto keeps its state per process, not per server: each module's server gets its own bucket
+    endpoint = S3Endpoint(f"http://127.0.0.1:{port}", f"hrgraph-test-{uuid.uuid4().hex[:12]}")
+    endpoint.client().create_bucket(Bucket=endpoint.bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     try:
         yield endpoint
     finally:

@@ -18,11 +18,11 @@ from domains.document.events import (
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
     DOCUMENT_UPLOADED,
-    DocumentEvent,
     document_event,
 )
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
+from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal, Role
 
 MB = 1024 * 1024
@@ -156,7 +156,7 @@ class Document(Entity):
     def can_become(self, target: DocumentStatus) -> bool:
         return target in TRANSITIONS[self.status]
 
-    def _move(self, target: DocumentStatus, allowed: bool, who: str) -> DocumentStatus:
+    def _move(self, target: DocumentStatus, allowed: bool = True, who: str = "") -> DocumentStatus:
         """Checks the move, then the person: an impossible move is refused whoever asks."""
         if not self.can_become(target):
             raise InvalidTransition("Document", self.status.value, target.value)
@@ -192,7 +192,7 @@ class Document(Entity):
 
     def confirm_upload(
         self, stored: StoredFile | None, by: Principal, at: datetime
-    ) -> tuple[DocumentFile, DocumentEvent]:
+    ) -> tuple[DocumentFile, DomainEvent]:
         """The stored object must be what the ticket allowed; then it becomes the next version."""
         declared = self.pending
         if declared is None or self.status not in ACCEPTS_UPLOAD:
@@ -212,20 +212,20 @@ class Document(Entity):
             uploaded_at=at,
             uploaded_by=by.user_id,
         )
-        previous = self._move(S.UPLOADED, True, "")
+        previous = self._move(S.UPLOADED)
         self.file_version = file.version
         self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
         return file, document_event(DOCUMENT_UPLOADED, self, previous, by, at)
 
-    def submit(self, by: Principal, at: datetime) -> DocumentEvent:
+    def submit(self, by: Principal, at: datetime) -> DomainEvent:
         previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(by), "the document's owner or HR")
         return document_event(DOCUMENT_SUBMITTED, self, previous, by, at)
 
-    def approve(self, by: Principal, at: datetime) -> DocumentEvent:
+    def approve(self, by: Principal, at: datetime) -> DomainEvent:
         previous = self._move(S.APPROVED, self.is_reviewer(by), "HR of the document's company")
         return document_event(DOCUMENT_APPROVED, self, previous, by, at)
 
-    def reject(self, reason: str, by: Principal, at: datetime) -> DocumentEvent:
+    def reject(self, reason: str, by: Principal, at: datetime) -> DomainEvent:
         reason = reason.strip()
         if not reason:
             raise Invalid.field("reason", "must not be blank")
