@@ -254,12 +254,12 @@ def check_declared(kind: DocumentKind, declared: DeclaredFile) -> None:
     problems: dict[tuple[str, ...], list[str]] = {}
     name = declared.file_name.strip()
     if not name or len(name) > 255 or any(c in name for c in "/\\\0\r\n"):
-        problems[("fileName",)] = ["must be a plain file name of at most 255 characters"]
+        problems[("file_name",)] = ["must be a plain file name of at most 255 characters"]
     if declared.content_type not in rules.content_types:
         allowed = ", ".join(sorted(rules.content_types))
-        problems[("contentType",)] = [f"a {kind.value} must be one of {allowed}"]
+        problems[("content_type",)] = [f"a {kind.value} must be one of {allowed}"]
     if not 0 < declared.size_bytes <= rules.max_bytes:
-        problems[("sizeBytes",)] = [f"a {kind.value} must be between 1 and {rules.max_bytes} bytes"]
+        problems[("size_bytes",)] = [f"a {kind.value} must be between 1 and {rules.max_bytes} bytes"]
     if problems:
         raise Invalid(problems)
 

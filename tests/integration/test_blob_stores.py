@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from adapters.blobs.local import LocalBlobStore
 from adapters.blobs.s3 import S3BlobStore, S3Settings
-from app.http import _local_blob_routes
+from app.http import local_blob_routes
 from domains.document.ports import DownloadRequest, UploadPolicy
 from tests.blob_servers import REGION, S3Endpoint, s3_endpoint
 
@@ -49,7 +49,7 @@ def _policy(max_bytes: int = len(PNG), expires_in: timedelta = timedelta(minutes
 async def store(request, tmp_path) -> AsyncIterator[Store]:
     if request.param == "local":
         blobs: Any = LocalBlobStore(tmp_path, "http://app.test", b"test-secret")
-        transport = httpx.ASGITransport(app=Starlette(routes=_local_blob_routes(blobs)))
+        transport = httpx.ASGITransport(app=Starlette(routes=local_blob_routes(blobs)))
         async with httpx.AsyncClient(transport=transport, timeout=30) as http:
             yield Store("local", blobs, http)
         return

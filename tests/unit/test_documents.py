@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domains.document.model import (
     TRANSITIONS,
@@ -152,10 +154,10 @@ def test_someone_elses_document_cannot_be_submitted(world: World) -> None:
 @pytest.mark.parametrize(
     "declared, field",
     [
-        (DeclaredFile("id.gif", "image/gif", 10), "contentType"),
-        (DeclaredFile("huge.pdf", "application/pdf", 6 * 1024 * 1024), "sizeBytes"),
-        (DeclaredFile("empty.pdf", "application/pdf", 0), "sizeBytes"),
-        (DeclaredFile("../etc/passwd", "application/pdf", 10), "fileName"),
+        (DeclaredFile("id.gif", "image/gif", 10), "content_type"),
+        (DeclaredFile("huge.pdf", "application/pdf", 6 * 1024 * 1024), "size_bytes"),
+        (DeclaredFile("empty.pdf", "application/pdf", 0), "size_bytes"),
+        (DeclaredFile("../etc/passwd", "application/pdf", 10), "file_name"),
     ],
 )
 def test_each_kind_declares_its_types_and_size(world: World, declared: DeclaredFile, field: str) -> None:
@@ -256,3 +258,42 @@ async def test_awaiting_review_query(world: World) -> None:
     with_status(world, S.APPROVED)
     page = await world.documents.list_named(world.as_(world.hr), "documents_awaiting_review")
     assert {d.id for d in page.items} == {uploaded.id, in_review.id}
+
+
+# ---- any sequence of commands ---------------------------------------------------------------
+
+COMMAND_NAMES = ("request", "confirm", "submit", "approve", "reject")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(COMMAND_NAMES), st.sampled_from(("owner", "hr", "stranger"))), max_size=12))
+def test_any_sequence_of_commands_keeps_to_the_declared_moves(steps: list[tuple[str, str]]) -> None:
+    """Whatever is asked, by whoever: a command either makes a declared move (and says so in
+    its event) or raises and changes nothing; availableTransitions predicts which."""
+    company = uuid.uuid4()
+    people = {
+        "owner": Principal(uuid.uuid4(), company, frozenset({Role.EMPLOYEE})),
+        "hr": Principal(uuid.uuid4(), company, frozenset({Role.HR})),
+        "stranger": Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.HR})),
+    }
+    doc = Document(company_id=company, owner_id=people["owner"].user_id, title="t", kind=DocumentKind.CONTRACT)
+    run = {
+        "request": (C.REQUEST_UPLOAD, lambda by: doc.request_upload(PDF_FILE, by)),
+        "confirm": (C.CONFIRM_UPLOAD, lambda by: doc.confirm_upload(stored(), by, AT)),
+        "submit": (C.SUBMIT, lambda by: doc.submit(by, AT)),
+        "approve": (C.APPROVE, lambda by: doc.approve(by, AT)),
+        "reject": (C.REJECT, lambda by: doc.reject("no", by, AT)),
+    }
+    for name, who in steps:
+        command, act = run[name]
+        by = people[who]
+        before = (doc.status, doc.file_version, doc.pending)
+        available = command in doc.available_commands(by)
+        try:
+            act(by)
+        except (InvalidTransition, Forbidden):
+            assert not available
+            assert (doc.status, doc.file_version, doc.pending) == before
+            continue
+        assert available
+        assert doc.status is before[0] or doc.status in TRANSITIONS[before[0]]
