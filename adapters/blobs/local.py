@@ -166,7 +166,13 @@ class LocalBlobStore:
                     head = chunk[:16]
                 digest.update(chunk)
                 size += len(chunk)
-        return StoredFile(size_bytes=size, content_type=meta["contentType"], sha256=digest.hexdigest(), head=head)
+        return StoredFile(
+            size_bytes=size,
+            content_type=meta["contentType"],
+            sha256=digest.hexdigest(),
+            head=head,
+            stored_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        )
 
 
 def _parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], bytes | None]:

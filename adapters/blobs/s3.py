@@ -91,7 +91,11 @@ class S3BlobStore:
             finally:
                 body.close()
         return StoredFile(
-            size_bytes=size, content_type=found.get("ContentType", ""), sha256=digest.hexdigest(), head=head
+            size_bytes=size,
+            content_type=found.get("ContentType", ""),
+            sha256=digest.hexdigest(),
+            head=head,
+            stored_at=found["LastModified"],
         )
 
     def presign_download(self, request: DownloadRequest) -> str:

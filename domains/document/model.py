@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from domains.document.events import (
     DOCUMENT_APPROVED,
@@ -81,6 +81,10 @@ KIND_RULES: dict[DocumentKind, KindRules] = {
     DocumentKind.OTHER: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB),
 }
 
+# An upload that began before its ticket expired may finish after: stored later than this past
+# the expiry, an object did not come through its ticket (a store that does not enforce expiry).
+LATE_UPLOAD_GRACE = timedelta(minutes=5)
+
 # What a file of each type starts with; a file whose bytes do not match its type is refused.
 MAGIC_BYTES: dict[str, bytes] = {PDF: b"%PDF-", PNG: b"\x89PNG\r\n\x1a\n", JPEG: b"\xff\xd8\xff"}
 
@@ -102,6 +106,7 @@ class StoredFile:
     content_type: str
     sha256: str
     head: bytes
+    stored_at: datetime
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class Document(Entity):
     pending_file_name: str | None = None
     pending_content_type: str | None = None
     pending_size_bytes: int | None = None
+    pending_expires_at: datetime | None = None
 
     # ---- who ---------------------------------------------------------------------------
 
@@ -175,7 +181,7 @@ class Document(Entity):
     def next_key(self) -> str:
         return object_key(self.company_id, self.owner_id, self.id, self.file_version + 1)
 
-    def request_upload(self, declared: DeclaredFile, by: Principal) -> None:
+    def request_upload(self, declared: DeclaredFile, by: Principal, expires_at: datetime) -> None:
         """A ticket for the next file version; the status moves only when the upload is confirmed."""
         if self.status not in ACCEPTS_UPLOAD:
             raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
@@ -185,6 +191,7 @@ class Document(Entity):
         self.pending_file_name = declared.file_name
         self.pending_content_type = declared.content_type
         self.pending_size_bytes = declared.size_bytes
+        self.pending_expires_at = expires_at
 
     def is_confirmed(self) -> bool:
         """Confirming again after a confirm changes nothing and answers the same."""
@@ -199,7 +206,7 @@ class Document(Entity):
             raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
         if not self.is_owner_or_reviewer(by):
             raise Forbidden("only the document's owner or HR may confirm its upload")
-        check_stored(self.kind, declared, stored)
+        check_stored(self.kind, declared, stored, self.pending_expires_at)
         assert stored is not None
         file = DocumentFile(
             document_id=self.id,
@@ -215,6 +222,7 @@ class Document(Entity):
         previous = self._move(S.UPLOADED)
         self.file_version = file.version
         self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
+        self.pending_expires_at = None
         return file, document_event(DOCUMENT_UPLOADED, self, previous, by, at)
 
     def submit(self, by: Principal, at: datetime) -> DomainEvent:
@@ -264,7 +272,9 @@ def check_declared(kind: DocumentKind, declared: DeclaredFile) -> None:
         raise Invalid(problems)
 
 
-def check_stored(kind: DocumentKind, declared: DeclaredFile, stored: StoredFile | None) -> None:
+def check_stored(
+    kind: DocumentKind, declared: DeclaredFile, stored: StoredFile | None, expires_at: datetime | None
+) -> None:
     """The object a ticket allowed, re-checked: a store that does not enforce the policy (or a
     client that went around it) must not get a file past confirm."""
     if stored is None:
@@ -279,5 +289,7 @@ def check_stored(kind: DocumentKind, declared: DeclaredFile, stored: StoredFile 
     magic = MAGIC_BYTES.get(declared.content_type)
     if magic is not None and not stored.head.startswith(magic):
         problems.append(f"does not look like {declared.content_type}")
+    if expires_at is not None and stored.stored_at > expires_at + LATE_UPLOAD_GRACE:
+        problems.append("was stored after its upload ticket expired")
     if problems:
         raise Invalid({("file",): problems})

@@ -82,13 +82,14 @@ class DocumentCommands:
 
     async def _grant(self, viewer: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
         expected = document.version
-        document.request_upload(file, viewer)
+        expires_at = self.clock.now() + self.expiry.upload
+        document.request_upload(file, viewer, expires_at)
         await self.documents.save(document, expected)
         policy = UploadPolicy(
             key=document.next_key,
             content_type=file.content_type,
             max_bytes=min(file.size_bytes, KIND_RULES[document.kind].max_bytes),
-            expires_at=self.clock.now() + self.expiry.upload,
+            expires_at=expires_at,
         )
         return UploadGranted(document, await self.blobs.presign_upload(policy))
 
