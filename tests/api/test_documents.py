@@ -385,8 +385,9 @@ async def test_concurrent_approve_and_reject_give_exactly_one_success(api: Api) 
         api.gql.data(APPROVE, variables, as_user=HR),
         api.gql.data(REJECT, {**variables, "reason": "late"}, as_user=ADMIN),
     )
-    outcomes = sorted(next(iter(r.values()))["__typename"] for r in results)
-    assert outcomes == ["ConflictError", "DocumentPayload"]
+    outcomes = sorted((next(iter(r.values())) for r in results), key=lambda r: r["__typename"])
+    assert [r["__typename"] for r in outcomes] == ["ConflictError", "DocumentPayload"]
+    assert outcomes[0]["currentVersion"] == outcomes[1]["document"]["version"] == document["version"] + 1
     decided = [t for t, _ in await api.events(document["id"]) if t in ("DocumentApproved", "DocumentRejected")]
     assert len(decided) == 1
 
