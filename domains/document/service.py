@@ -100,7 +100,13 @@ class DocumentCommands:
         expected = document.version
         stored = await self.blobs.inspect(document.next_key)
         file, event = document.confirm_upload(stored, viewer, self.clock.now())
-        await self.documents.save(document, expected)
+        try:
+            await self.documents.save(document, expected)
+        except Conflict:
+            current = await self._load(viewer, id)
+            if current.is_confirmed():
+                return current  # a concurrent confirm of the same upload won: the same answer
+            raise
         await self.files.add(file)
         self.events.record(event)
         return document

@@ -275,6 +275,18 @@ async def test_an_upload_after_its_ticket_expired_never_becomes_uploaded(api: Ap
     assert read is not None and (read["status"], read["versions"]) == ("REQUESTED", [])
 
 
+async def test_concurrent_confirms_give_the_same_answer_and_one_version(api: Api) -> None:
+    granted = await api.ticket()
+    assert (await api.post(granted["upload"], PDF)).status_code in (200, 201, 204)
+    id = granted["document"]["id"]
+    answers = await asyncio.gather(*(api.gql.data(CONFIRM, {"id": id}, as_user=ALICE) for _ in range(3)))
+    assert all(a == answers[0] for a in answers)
+    assert answers[0]["confirmDocumentUpload"]["document"]["status"] == "UPLOADED"
+    read = await api.read(id)
+    assert read is not None and len(read["versions"]) == 1
+    assert [t for t, _ in await api.events(id)] == ["DocumentUploaded"]
+
+
 async def test_confirm_without_an_upload_is_a_typed_error(api: Api) -> None:
     granted = await api.ticket()
     confirmed = (await api.gql.data(CONFIRM, {"id": granted["document"]["id"]}, as_user=ALICE))["confirmDocumentUpload"]
