@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,22 +13,51 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.tokens import TokenSettings, TokenVerifier
+from adapters.blobs.local import LocalBlobStore
+from adapters.blobs.s3 import S3BlobStore, S3Settings
 from adapters.sql.database import RequestDatabase, create_engine
+from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from app.settings import Settings
 from domains.catalog import build_registry
+from domains.document.ports import BlobStore
+from domains.document.service import DocumentCommands, Expiry
+from domains.document.store import KernelDocumentStore
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated
+from domains.kernel.events import EventHandler
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.user.model import User
 from schema.context import Context
 from schema.root import build_schema
 
+HandlerBuilder = Callable[[dict[str, EntityService[Any]], dict[str, Any]], EventHandler]
+"""Makes an event handler for one request from its entity services and use cases."""
+
 # Seeding and the CLI act as the system, not as a person.
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    if settings.s3_bucket:
+        return S3BlobStore(
+            S3Settings(
+                bucket=settings.s3_bucket,
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.aws_region,
+                access_key_id=settings.aws_access_key_id,
+                secret_access_key=settings.aws_secret_access_key,
+            )
+        )
+    return LocalBlobStore(settings.data_dir / "blobs", settings.public_url, settings.blob_signing_secret)
 
 
 @dataclass
@@ -38,6 +69,10 @@ class Container:
     verifier: TokenVerifier
     schema: strawberry.Schema
     limits: PageLimits
+    blobs: BlobStore
+    # In-process domain event handlers, run in the recording transaction before commit; another
+    # context reacts to an event's published payload here without importing the recording one.
+    handlers: dict[str, list[HandlerBuilder]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
@@ -57,11 +92,30 @@ class Container:
             ),
             schema=build_schema(registry),
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
+            blobs=build_blob_store(settings),
         )
 
     def services(self, db: RequestDatabase) -> dict[str, EntityService[Any]]:
         store = SqlEntityStore(db, self.registry, self.tables)
         return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
+
+    def on(self, event_type: str, build: HandlerBuilder) -> None:
+        """``build`` makes the handler for one request from its services and use cases (by
+        domain name), so that the handler works on that request's unit of work, e.g.
+        ``container.on("DocumentApproved", lambda services, use_cases: use_cases["workflow"].on_document_decided)``."""
+        self.handlers.setdefault(event_type, []).append(build)
+
+    def use_cases(self, db: RequestDatabase, services: dict[str, EntityService[Any]]) -> dict[str, Any]:
+        """Each domain's command services for one request, on its unit of work."""
+        expiry = Expiry(
+            upload=timedelta(seconds=self.settings.upload_expiry_seconds),
+            download=timedelta(seconds=self.settings.download_expiry_seconds),
+        )
+        return {
+            "document": DocumentCommands(
+                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), db, expiry
+            ),
+        }
 
     async def authenticate(
         self, authorization: str | None, services: dict[str, EntityService[Any]] | None = None
@@ -103,8 +157,13 @@ class Container:
         # The row just read is the one `me` asks for: the request's first operation starts
         # with it in its loader instead of reading it again (see OperationScope).
         state["viewer_record"] = user
+        use_cases = self.use_cases(db, services)
+        for event_type, builders in self.handlers.items():
+            for build in builders:
+                db.on(event_type, build(services, use_cases))
         return Context(
             services=services,
+            use_cases=use_cases,
             transaction=db.transaction,
             sql=db,
             request_id=request_id,
