@@ -3,13 +3,41 @@
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from graphql import ASTValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
 from schema.context import Info
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
+
+# The operation limits as rule classes, built once. ``ValidationCache`` keys its entries on the
+# rule classes, and each limiter instance builds a new class: made per request, they meant the
+# cache never hit. The compiled read path validates with the same rules.
+OPERATION_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
+    *QueryDepthLimiter(max_depth=10).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
+)
+PARSER_CACHE_SIZE = VALIDATION_CACHE_SIZE = 256
+
+
+def _operation_limits() -> AddValidationRules:
+    return AddValidationRules(list(OPERATION_LIMIT_RULES))
+
+
+def _parser_cache() -> ParserCache:
+    return ParserCache(maxsize=PARSER_CACHE_SIZE)
+
+
+def _validation_cache() -> ValidationCache:
+    return ValidationCache(maxsize=VALIDATION_CACHE_SIZE)
 
 
 def _me_resolver(factory: EntitySchemaFactory) -> Any:
@@ -39,10 +67,11 @@ def build_schema(registry: Registry) -> strawberry.Schema:
             OperationScope,
             # Parsing and validating the same document again on every request cost ~1.4 ms
             # of CPU per request in bench/ (W2); a frontend sends a handful of documents.
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: QueryDepthLimiter(max_depth=10),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
+            # One extension instance per request (they hold the request's execution
+            # context); the caches and the rule classes they use live for the process.
+            _parser_cache,
+            _validation_cache,
+            _operation_limits,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
