@@ -226,10 +226,10 @@ class ReadCompiler:
                 pairs.append((field.key, _key_values(info)))
             else:
                 raise UncompilableRead(f"unknown connection field {field!r}")
-        statement = sa.select(_key_values(pairs))
-        if any(isinstance(f, Edges | PageInfo) for f in connection.fields):
-            # HAVING makes it one group: one row even when the page is empty.
-            statement = statement.select_from(fetched).having(sa.true())
+        # The page is read even when only totalCount is selected, as the resolvers read it:
+        # a cursor that does not fit the columns then fails here too. HAVING makes the rows one
+        # group: one answer even when the page is empty.
+        statement = sa.select(_key_values(pairs)).select_from(fetched).having(sa.true())
         return statement.scalar_subquery()
 
     def _edge(self, edges: Edges, row: Any, cursor: Any, principal: Principal) -> Any:
