@@ -76,7 +76,7 @@ def _value(draw: Any, doc: Document, spec: EntitySpec[Any], f: Any) -> Any:
         return draw(st.sampled_from([m.name for m in f.enum]))
     if f.type is FieldType.ID:
         target = f.references or spec.name
-        pool = doc.ids.get(target, []) + ["nonsense", str(uuid.uuid4())]
+        pool = [*doc.ids.get(target, []), "nonsense", str(uuid.uuid4())]
         if draw(st.integers(0, 9)) == 0:  # an id of another type: a typed error on both paths
             pool = [i for ids in doc.ids.values() for i in ids[:1]]
         return draw(st.sampled_from(pool))
@@ -155,7 +155,7 @@ def _arguments(draw: Any, doc: Document, spec: EntitySpec[Any], root: bool) -> s
             size = draw(sizes)
             value = doc.variable("Int", size) if draw(st.booleans()) else str(size)
         else:
-            value = _literal(draw(st.sampled_from(doc.ids.get("cursor", []) + ["bm90IGEgY3Vyc29y", "W10="])))
+            value = _literal(draw(st.sampled_from([*doc.ids.get("cursor", []), "bm90IGEgY3Vyc29y", "W10="])))
         arguments.append(f"{name}: {value}")
     return f"({', '.join(arguments)})" if arguments else ""
 
@@ -194,7 +194,9 @@ def _node_selection(draw: Any, doc: Document, spec: EntitySpec[Any], depth: int)
 @st.composite
 def _connection_selection(draw: Any, doc: Document, spec: EntitySpec[Any], depth: int) -> str:
     parts: list[str] = []
-    for name in draw(st.lists(st.sampled_from(["totalCount", "pageInfo", "edges", "__typename"]), min_size=1, unique=True)):
+    for name in draw(
+        st.lists(st.sampled_from(["totalCount", "pageInfo", "edges", "__typename"]), min_size=1, unique=True)
+    ):
         if name == "pageInfo":
             info = draw(
                 st.lists(
@@ -239,10 +241,7 @@ def operations(draw: Any, ids: dict[str, list[str]]) -> tuple[str, dict[str, Any
                 selection = f"... on {spec.name} {{ {selection} }} id"
             roots.append(f"{draw(_alias(name))}(id: {argument}) {{ {selection} }}")
         else:
-            if kind == "named" and spec.queries:
-                name = _camel(draw(st.sampled_from(spec.queries)).name)
-            else:
-                name = spec.plural
+            name = _camel(draw(st.sampled_from(spec.queries)).name) if kind == "named" and spec.queries else spec.plural
             arguments = draw(_arguments(doc, spec, root=True))
             roots.append(f"{draw(_alias(name))}{arguments} {draw(_connection_selection(doc, spec, depth))}")
     variables = f"({', '.join(doc.variable_definitions)})" if doc.variable_definitions else ""
