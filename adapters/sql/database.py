@@ -29,7 +29,12 @@ def asyncpg_url(url: str) -> str:
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size)
+    # No reset when a connection goes back to the pool: reads run in AUTOCOMMIT and writes
+    # in ``transaction()``, which commits or rolls back itself, so none comes back inside a
+    # transaction and the pool's rollback would only be work on every checkout.
+    return create_async_engine(
+        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None
+    )
 
 
 class RequestDatabase:
