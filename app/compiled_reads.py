@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -21,12 +22,20 @@ from schema.root import OPERATION_LIMIT_RULES
 
 log = logging.getLogger("hrgraph.compiled")
 
+# A plan and its statements (None: no SQL needed for that root field), or None when the
+# resolver path answers. The same text, variables and reader always prepare the same.
+Prepared = tuple[ReadPlan, list[Any]] | None
+PREPARED_CACHE_SIZE = 512
+
 
 class CompiledReads:
     def __init__(self, container: Container) -> None:
         self.container = container
         self.planner = ReadPlanner(container.schema, container.registry, OPERATION_LIMIT_RULES)
         self.compiler = ReadCompiler(container.registry, container.tables)
+        # Only their page and ordering checks are used here; they never touch the database.
+        self.checks = container.services(RequestDatabase(container.engine))
+        self._prepared: OrderedDict[Any, Prepared] = OrderedDict()
 
     async def answer(self, request: Any, authorization: str | None, state: dict[str, Any]) -> bytes | None:
         """The JSON response for a GraphQL request body, or None to let the resolvers answer."""
@@ -49,14 +58,11 @@ class CompiledReads:
         principal, _ = self.container.authenticate(authorization)
         if principal is None:
             return None  # the resolver path owns the UNAUTHENTICATED answer
+        prepared = self._prepare(query, variables, operation_name, principal)
+        if prepared is None:
+            return None
+        plan, statements = prepared
         db = RequestDatabase(self.container.engine)
-        plan = self.planner.plan(query, variables, operation_name, principal, self.container.services(db))
-        if plan is None:
-            return None
-        try:
-            statements = [self.compiler.statement(field, principal) for field in plan.fields]
-        except (UncompilableRead, DomainError):
-            return None
         try:
             results = await asyncio.gather(*(db.execute(s) for s in statements if s is not None))
         except DBAPIError:
@@ -67,6 +73,27 @@ class CompiledReads:
         values = iter(result.scalar() for result in results)
         state["operation"] = operation_name or plan.operation_name
         return self._response(plan, statements, values, db)
+
+    def _prepare(
+        self, query: str, variables: dict[str, Any] | None, operation_name: str | None, principal: Any
+    ) -> Prepared:
+        """Planning and building the statements cost more CPU than PostgreSQL spends on them:
+        a frontend repeats its reads, so they are kept (LRU) by text, variables and reader."""
+        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), principal)
+        if key in self._prepared:
+            self._prepared.move_to_end(key)
+            return self._prepared[key]
+        prepared: Prepared = None
+        plan = self.planner.plan(query, variables, operation_name, principal, self.checks)
+        if plan is not None:
+            try:
+                prepared = plan, [self.compiler.statement(field, principal) for field in plan.fields]
+            except (UncompilableRead, DomainError):
+                prepared = None
+        self._prepared[key] = prepared
+        if len(self._prepared) > PREPARED_CACHE_SIZE:
+            self._prepared.popitem(last=False)
+        return prepared
 
     def _response(self, plan: ReadPlan, statements: list[Any], values: Any, db: RequestDatabase) -> bytes:
         parts: list[bytes] = []

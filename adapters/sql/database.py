@@ -32,8 +32,10 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     # No reset when a connection goes back to the pool: reads run in AUTOCOMMIT and writes
     # in ``transaction()``, which commits or rolls back itself, so none comes back inside a
     # transaction and the pool's rollback would only be work on every checkout.
+    # At most twice ``pool_size`` connections as before, but all kept once opened: overflow
+    # connections were closed on return and reopened (TCP, TLS probe, startup) under load.
     return create_async_engine(
-        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None
+        asyncpg_url(url), pool_size=2 * pool_size, max_overflow=0, pool_reset_on_return=None
     )
 
 
