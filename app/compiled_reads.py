@@ -12,11 +12,12 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sql.compiled import ReadCompiler, UncompilableRead
+from adapters.sql.compiled import ReadCompiler, UncompilableRead, parameters
 from adapters.sql.database import RequestDatabase
 from app.wiring import Container
 from domains.kernel.errors import DomainError
-from domains.kernel.selection import ReadPlan, RootConnection, RootConstant, RootObject
+from domains.kernel.principal import Principal
+from domains.kernel.selection import ReadPlan, RootConnection, RootConstant, RootField, RootObject
 from schema.compiled.planner import ReadPlanner
 from schema.root import OPERATION_LIMIT_RULES
 
@@ -36,6 +37,7 @@ class CompiledReads:
         # Only their page and ordering checks are used here; they never touch the database.
         self.checks = container.services(RequestDatabase(container.engine))
         self._prepared: OrderedDict[Any, Prepared] = OrderedDict()
+        self._by_id: OrderedDict[Any, Any] = OrderedDict()
 
     async def answer(self, request: Any, authorization: str | None, state: dict[str, Any]) -> bytes | None:
         """The JSON response for a GraphQL request body, or None to let the resolvers answer."""
@@ -64,7 +66,9 @@ class CompiledReads:
         plan, statements = prepared
         db = RequestDatabase(self.container.engine)
         try:
-            results = await asyncio.gather(*(db.execute(s) for s in statements if s is not None))
+            results = await asyncio.gather(
+                *(db.execute(s, parameters(f)) for f, s in zip(plan.fields, statements, strict=True) if s is not None)
+            )
         except DBAPIError:
             # For instance a cursor whose values do not fit the columns: the resolver path
             # reports it the way it always has.
@@ -87,13 +91,28 @@ class CompiledReads:
         plan = self.planner.plan(query, variables, operation_name, principal, self.checks)
         if plan is not None:
             try:
-                prepared = plan, [self.compiler.statement(field, principal) for field in plan.fields]
+                prepared = plan, [self._statement(field, principal) for field in plan.fields]
             except (UncompilableRead, DomainError):
                 prepared = None
         self._prepared[key] = prepared
         if len(self._prepared) > PREPARED_CACHE_SIZE:
             self._prepared.popitem(last=False)
         return prepared
+
+    def _statement(self, field: RootField, principal: Principal) -> Any:
+        """Built once per selection and reader for look-ups by id, whose id varies (``W2``)."""
+        if not isinstance(field, RootObject) or field.node is None:
+            return self.compiler.statement(field, principal)
+        try:
+            key = (field.node, principal)
+            hash(key)
+        except TypeError:  # a list among the nested filters' values: build it each time
+            return self.compiler.statement(field, principal)
+        if key not in self._by_id:
+            self._by_id[key] = self.compiler.statement(field, principal)
+            if len(self._by_id) > PREPARED_CACHE_SIZE:
+                self._by_id.popitem(last=False)
+        return self._by_id[key]
 
     def _response(self, plan: ReadPlan, statements: list[Any], values: Any, db: RequestDatabase) -> bytes:
         parts: list[bytes] = []

@@ -40,6 +40,13 @@ from domains.kernel.selection import (
     Value,
 )
 
+ROOT_ID = "root_id"
+
+
+def parameters(field: RootField) -> dict[str, Any]:
+    """What ``statement(field)`` needs at execution."""
+    return {ROOT_ID: field.id} if isinstance(field, RootObject) else {}
+
 
 class UncompilableRead(Exception):
     """A plan this compiler cannot express exactly (for instance a malformed cursor): the
@@ -105,7 +112,10 @@ class ReadCompiler:
         self.filters = FilterCompiler(registry, tables)
 
     def statement(self, field: RootField, principal: Principal) -> sa.Select[Any] | None:
-        """The statement whose one text value is this field's JSON; None when no SQL is needed."""
+        """The statement whose one text value is this field's JSON; None when no SQL is needed.
+
+        A ``RootObject``'s id is the parameter ``ROOT_ID``, so that one statement serves every
+        id with the same selection and reader (``parameters``)."""
         if isinstance(field, RootConstant):
             return None
         if isinstance(field, RootObject):
@@ -114,7 +124,7 @@ class ReadCompiler:
             spec = self.registry[field.node.entity]
             table = self.tables[spec.name].alias()
             return sa.select(sa.cast(self._node(field.node, table, principal), sa.Text)).where(
-                table.c.id == field.id,
+                table.c.id == sa.bindparam(ROOT_ID, type_=sa.Uuid()),
                 table.c.deleted_at.is_(None),
                 self.filters.compile(spec, table, read_scope(spec, principal)),
             )
