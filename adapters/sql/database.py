@@ -34,7 +34,16 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     # transaction and the pool's rollback would only be work on every checkout.
     # At most twice ``pool_size`` connections as before, but all kept once opened: overflow
     # connections were closed on return and reopened (TCP, TLS probe, startup) under load.
-    return create_async_engine(asyncpg_url(url), pool_size=2 * pool_size, max_overflow=0, pool_reset_on_return=None)
+    # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic plan
+    # that ignores the parameters' values (an ILIKE pattern, an IN list, a page size): on
+    # bench/ W4 that plan took 5x longer in SQL. Planning with the values costs far less.
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=2 * pool_size,
+        max_overflow=0,
+        pool_reset_on_return=None,
+        connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+    )
 
 
 class RequestDatabase:
