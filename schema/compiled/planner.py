@@ -135,6 +135,7 @@ class ReadPlanner:
         self._documents = lru_cache(maxsize=cache_size)(self._parse_and_validate)
         self._fields: dict[str, dict[str, Field]] = {}
         self._roots: dict[str, tuple[str, EntitySpec[Any], str | None]] = {}
+        self._entity_names = frozenset(spec.name for spec in registry)
         for spec in registry:
             if any(f.type is FieldType.ENUM and not _enum_names_are_values(f) for f in all_fields(spec)):
                 continue  # its enums would need a name mapping in SQL: let the resolvers answer
@@ -233,10 +234,9 @@ class ReadPlanner:
             return RootObject(key, None, None)
         if type_name is None and only is not None:
             type_name = only
-        if type_name is None or type_name not in self._fields or (only is not None and type_name != only):
-            if type_name is not None and only is None and type_name in {s.name for s in self._registry}:
-                raise Unsupported(f"{type_name} is not compiled")
+        if type_name not in ({only} if only is not None else self._entity_names):
             return RootObject(key, None, None)
+        assert type_name is not None
         return RootObject(key, id, self._node(context, type_name, nodes))
 
     def _node(self, context: _Operation, entity: str, nodes: list[FieldNode]) -> NodeSelection:
