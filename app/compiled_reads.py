@@ -18,7 +18,7 @@ from app.wiring import Container
 from domains.kernel.errors import DomainError
 from domains.kernel.principal import Principal
 from domains.kernel.selection import ReadPlan, RootConnection, RootConstant, RootField, RootObject
-from schema.compiled.planner import ReadPlanner
+from schema.compiled.planner import CACHED_TEXT_LIMIT, ReadPlanner
 from schema.root import OPERATION_LIMIT_RULES
 
 log = logging.getLogger("hrgraph.compiled")
@@ -83,7 +83,8 @@ class CompiledReads:
     ) -> Prepared:
         """Planning and building the statements cost more CPU than PostgreSQL spends on them:
         a frontend repeats its reads, so they are kept (LRU) by text, variables and reader."""
-        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), principal)
+        variables_key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        key = (query, operation_name, variables_key, principal)
         if key in self._prepared:
             self._prepared.move_to_end(key)
             return self._prepared[key]
@@ -94,6 +95,8 @@ class CompiledReads:
                 prepared = plan, [self._statement(field, principal) for field in plan.fields]
             except (UncompilableRead, DomainError):
                 prepared = None
+        if len(query) > CACHED_TEXT_LIMIT or len(variables_key) > CACHED_TEXT_LIMIT:
+            return prepared  # not kept: the cache must not be made to hold megabytes
         self._prepared[key] = prepared
         if len(self._prepared) > PREPARED_CACHE_SIZE:
             self._prepared.popitem(last=False)

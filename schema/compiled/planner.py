@@ -79,6 +79,7 @@ _PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor
 # Response keys become SQL string literals; GraphQL names already are this, checked anyway.
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 _STRAWBERRY_DEFINITION = "strawberry-definition"
+CACHED_TEXT_LIMIT = 20_000  # characters of a query text that the caches keep
 
 
 class PageChecks(Protocol):
@@ -166,7 +167,9 @@ class ReadPlanner:
         principal: Principal,
         checks: Mapping[str, PageChecks],
     ) -> ReadPlan | None:
-        document = self._documents(query)
+        # Kept only for texts of a sensible size, so that the cache cannot be made to hold
+        # hundreds of megabytes; longer ones are parsed and validated each time.
+        document = self._documents(query) if len(query) <= CACHED_TEXT_LIMIT else self._parse_and_validate(query)
         if document is None:
             return None
         try:
