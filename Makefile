@@ -8,7 +8,7 @@ PIP       := $(PY) -m pip install --disable-pip-version-check --progress-bar off
 RUNTIME   := $(VENV)/.runtime-installed
 DEV       := $(VENV)/.dev-installed
 
-.PHONY: venv dev run test lint schema bench codegen clean
+.PHONY: venv dev run test lint schema bench differential codegen clean
 
 venv: $(RUNTIME)
 dev: $(DEV)
@@ -47,6 +47,10 @@ schema: venv
 
 bench: dev
 	$(PY) -m bench
+
+# The compiled-reads differential test with thousands of generated operations (CI runs 60).
+differential: dev
+	DIFFERENTIAL_EXAMPLES=$${DIFFERENTIAL_EXAMPLES:-3000} $(VENV)/bin/pytest tests/api/test_compiled_differential.py
 
 # Removes caches only; the venv and the embedded database in .data are kept.
 clean:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
+from app.compiled_reads import CompiledReads
 from app.wiring import Container
 from domains.document.model import KIND_RULES
 from schema.context import Context
@@ -154,6 +156,9 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.container = container
 
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         state = request.scope.setdefault("state", {})
         return await self.container.context(
@@ -174,8 +179,68 @@ class GraphQLApp(GraphQL[Context, None]):
         return UNSET
 
 
+class CompiledFirst:
+    """Offers each HTTP GraphQL read to the compiled path first; whatever it declines (or
+    anything that is not a JSON POST or a GET with a query) goes to Strawberry unchanged."""
+
+    def __init__(self, graphql: ASGIApp, compiled: CompiledReads) -> None:
+        self.graphql = graphql
+        self.compiled = compiled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.graphql(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        payload: Any = None
+        body: bytes | None = None
+        if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
+            body = await request.body()
+            try:
+                payload = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                payload = None
+        elif request.method == "GET" and "query" in request.query_params and "text/html" not in request.headers.get(
+            "accept", ""
+        ):
+            payload = self._from_query_params(request)
+        if payload is not None:
+            state = scope.setdefault("state", {})
+            answer = await self.compiled.answer(payload, request.headers.get("authorization"), state)
+            if answer is not None:
+                await Response(answer, media_type="application/json")(scope, receive, send)
+                return
+        await self.graphql(scope, receive if body is None else _replay(body, receive), send)
+
+    @staticmethod
+    def _from_query_params(request: Request) -> Any:
+        params = request.query_params
+        try:
+            variables = orjson.loads(params["variables"]) if "variables" in params else None
+        except orjson.JSONDecodeError:
+            return None
+        return {"query": params["query"], "variables": variables, "operationName": params.get("operationName")}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The request body again for Strawberry, which reads it after us; then the real channel."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 def create_app(container: Container) -> ASGIApp:
     graphql = GraphQLApp(container)
+    http_graphql: ASGIApp = graphql
+    if container.settings.compiled_reads:
+        http_graphql = CompiledFirst(graphql, CompiledReads(container))
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -197,7 +262,7 @@ def create_app(container: Container) -> ASGIApp:
     blob_routes = local_blob_routes(container.blobs) if isinstance(container.blobs, LocalBlobStore) else []
     starlette = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", http_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

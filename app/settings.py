@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     page_default: int = 20
     page_max: int = 100
     max_body_bytes: int = 1_000_000
+    # Reads that select only generated fields answered by one SQL statement per root field.
+    compiled_reads: bool = True
     log_level: str = "INFO"
 
     # Blobs: the local store under data_dir/blobs (served by the app at public_url) unless

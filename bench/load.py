@@ -20,20 +20,35 @@ W1_QUERY = (
     "query W1 { documents(first: 100) { edges { node { id title status owner { id email company { id name } } } } } }"
 )
 W2_QUERY = "query W2($id: ID!) { document(id: $id) { id title owner { email } } }"
+W3_QUERY = (
+    "query W3 { companies { totalCount edges { node { name users(first: 20) { totalCount edges { node { email"
+    " documents(first: 5) { totalCount edges { node { title } } } } } } } } } }"
+)
+W4_QUERY = (
+    "query W4 { documents(first: 50, filter: {status: {in: [REQUESTED, UPLOADED]}, owner: {email: {ilike: \"%a%\"}}},"
+    " orderBy: [{dueOn: ASC}, {title: ASC}]) { totalCount pageInfo { hasNextPage }"
+    " edges { node { id title status dueOn } } } }"
+)
+W5_QUERY = (
+    "mutation W5($id: ID!, $note: String!, $version: Int!) {"
+    " updateDocument(id: $id, input: {note: $note}, expectedVersion: $version) {"
+    " __typename ... on DocumentPayload { document { id version note } } ... on Error { code message } } }"
+)
+QUERIES = {"W1": W1_QUERY, "W2": W2_QUERY, "W3": W3_QUERY, "W4": W4_QUERY, "W5": W5_QUERY}
 
 
 @dataclass
 class Job:
     """One workload, picklable: what to send, how often, how many at once."""
 
-    name: str  # "W1" | "W2"
+    name: str  # "W1" … "W5", or "HTTP"
     target: str  # "graphql" | "reference" | "healthz" (the HTTP stack and client alone)
     base_url: str
     token: str
     requests: int
     warmup: int
     concurrency: int
-    document_ids: list[str] = field(default_factory=list)  # Relay ids, for W2
+    document_ids: list[str] = field(default_factory=list)  # Relay ids, for W2 and W5 (W5: its own)
     seed: int = 7
 
 
@@ -84,31 +99,70 @@ def _check(job: Job, payload: Any) -> tuple[int | None, str | None]:
         edges = ((data.get("documents") or {}).get("edges")) or []
         if len(edges) != 100:
             return None, f"W1 returned {len(edges)} edges, not 100"
-    elif data.get("document") is None:
+    elif job.name == "W2" and data.get("document") is None:
         return None, "W2 returned no document"
+    elif job.name == "W3" and not ((data.get("companies") or {}).get("edges")):
+        return None, "W3 returned no company"
+    elif job.name == "W4" and not ((data.get("documents") or {}).get("edges")):
+        return None, "W4 returned no document"
+    elif job.name == "W5" and (data.get("updateDocument") or {}).get("__typename") != "DocumentPayload":
+        return None, f"W5 did not update: {json.dumps(data)[:300]}"
     if job.target == "reference":
         return 1, None
     statements = ((payload.get("extensions") or {}).get("sql") or {}).get("statements")
     return statements, None
 
 
+class Versions:
+    """W5 updates with ``expectedVersion``: each document is held by one request at a time,
+    and its next update expects the version the last answer reported."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.free = list(ids)
+        self.version = dict.fromkeys(ids, 1)
+
+    def take(self, rng: random.Random) -> tuple[str, int]:
+        id = self.free.pop(rng.randrange(len(self.free)))
+        return id, self.version[id]
+
+    def give_back(self, id: str, payload: Any) -> None:
+        data = payload.get("data") if isinstance(payload, dict) else None
+        document = ((data or {}).get("updateDocument") or {}).get("document")
+        if document:
+            self.version[id] = document["version"]
+        self.free.append(id)
+
+
 async def _drive(job: Job) -> Result:
     rng = random.Random(job.seed)
     headers = {"authorization": f"Bearer {job.token}"}
     limits = httpx.Limits(max_connections=job.concurrency, max_keepalive_connections=job.concurrency)
+    versions = Versions(job.document_ids) if job.name == "W5" else None
 
-    def request(client: httpx.AsyncClient) -> Any:
+    async def request(client: httpx.AsyncClient) -> Any:
         if job.target == "healthz":
-            return client.get("/healthz")
-        if job.target == "graphql":
-            if job.name == "W1":
-                body: dict[str, Any] = {"query": W1_QUERY, "operationName": "W1"}
+            return await client.get("/healthz")
+        if job.name == "W5":
+            assert versions is not None
+            id, version = versions.take(rng)
+            note = f"note {rng.randrange(10**6)}"
+            if job.target == "graphql":
+                variables = {"id": id, "note": note, "version": version}
+                body = {"query": W5_QUERY, "operationName": "W5", "variables": variables}
+                response = await client.post("/graphql", json=body, headers=headers)
             else:
-                body = {"query": W2_QUERY, "operationName": "W2", "variables": {"id": rng.choice(job.document_ids)}}
-            return client.post("/graphql", json=body, headers=headers)
-        if job.name == "W1":
-            return client.post("/reference/w1", headers=headers)
-        return client.get("/reference/w2", params={"id": rng.choice(job.document_ids)}, headers=headers)
+                params = {"id": id, "note": note, "version": str(version)}
+                response = await client.post("/reference/w5", params=params, headers=headers)
+            versions.give_back(id, response.json() if response.status_code == 200 else None)
+            return response
+        if job.target == "graphql":
+            body = {"query": QUERIES[job.name], "operationName": job.name}
+            if job.name == "W2":
+                body["variables"] = {"id": rng.choice(job.document_ids)}
+            return await client.post("/graphql", json=body, headers=headers)
+        if job.name == "W2":
+            return await client.get("/reference/w2", params={"id": rng.choice(job.document_ids)}, headers=headers)
+        return await client.post(f"/reference/{job.name.lower()}", headers=headers)
 
     async with httpx.AsyncClient(base_url=job.base_url, limits=limits, timeout=60) as client:
 

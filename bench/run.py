@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from bench import data
-from bench.load import W1_QUERY, Job, Result, drive
+from bench.load import QUERIES, Job, Result, drive
 from bench.server import BackgroundServer, build_asgi, free_port
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -27,8 +27,19 @@ HR_EMAIL = "hr@acme.example"
 POOL_SIZE = 10  # the app's default ``database_pool_size``
 
 
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+LABELS = {
+    "W1": "100 docs + owner + company",
+    "W2": "one doc + owner",
+    "W3": "companies > users(20) > documents(5), totalCount at each level",
+    "W4": "filtered (relation filter), ordered page of 50 + totalCount",
+    "W5": "versioned updateDocument mutation",
+}
+_progress = [sys.stdout]  # stderr with --json, so that stdout is the JSON object alone
+
+
 def phase(message: str, started: list[float]) -> None:
-    print(f"[{time.monotonic() - started[0]:6.1f}s] {message}", flush=True)
+    print(f"[{time.monotonic() - started[0]:6.1f}s] {message}", flush=True, file=_progress[0])
 
 
 def _normalised(value: Any) -> str:
@@ -46,7 +57,7 @@ def table(results: dict[tuple[str, str], Result]) -> str:
         f"{'SQL/req ours':>14}{'SQL/req ref':>13}"
     )
     lines = [header, "-" * len(header)]
-    for name in ("W1", "W2"):
+    for name in WORKLOADS:
         ours, ref = results.get((name, "graphql")), results.get((name, "reference"))
         if ours is None or ref is None:
             continue
@@ -59,6 +70,24 @@ def table(results: dict[tuple[str, str], Result]) -> str:
             f"{ours.statements_per_request:>14.2f}{ref.statements_per_request:>13.2f}"
         )
     return "\n".join(lines)
+
+
+def figures(results: dict[tuple[str, str], Result]) -> dict[str, dict[str, float]]:
+    """What ``--json`` prints: per workload, ours and the reference in the same run."""
+    out: dict[str, dict[str, float]] = {}
+    for name in WORKLOADS:
+        ours, ref = results.get((name, "graphql")), results.get((name, "reference"))
+        if ours is None or ref is None:
+            continue
+        out[name] = {
+            "rps": round(ours.rps, 1),
+            "reference_rps": round(ref.rps, 1),
+            "ratio": round(ours.rps / ref.rps, 3) if ref.rps else 0.0,
+            "statements": round(ours.statements_per_request, 2),
+            "p99_ms": round(ours.percentile(99), 1),
+            "reference_p99_ms": round(ref.percentile(99), 1),
+        }
+    return out
 
 
 async def prepare(args: argparse.Namespace, server_url: str, started: list[float]) -> tuple[str, str]:
@@ -121,24 +150,36 @@ def run(args: argparse.Namespace) -> int:
         base = f"http://127.0.0.1:{port}"
         phase(f"app serving on {base} (uvicorn in a background thread); {len(ids)} Acme documents", started)
 
-        # Once: the GraphQL answer and the reference answer must carry the same data.
+        # Once: the GraphQL answers and the reference answers must carry the same data.
+        same = True
         with httpx.Client(base_url=base, timeout=60) as client:
             headers = {"authorization": f"Bearer {token}"}
-            ours = client.post("/graphql", json={"query": W1_QUERY}, headers=headers).json()
-            ref = client.post("/reference/w1", headers=headers).json()
-        if ours.get("errors"):
-            print(f"GraphQL W1 answered with errors: {ours['errors']}", file=sys.stderr)
-            return 1
-        same = _normalised(ours.get("data")) == _normalised(ref.get("data"))
-        phase(f"W1 GraphQL data == reference data: {'MATCH' if same else 'MISMATCH'}", started)
-        if not same:
-            a = ours["data"]["documents"]["edges"][:1]
-            b = ref["data"]["documents"]["edges"][:1]
-            print(f"  first edge, ours: {a}\n  first edge, ref:  {b}", file=sys.stderr)
+            for workload in ("W1", "W3", "W4"):
+                ours = client.post("/graphql", json={"query": QUERIES[workload]}, headers=headers).json()
+                ref = client.post(f"/reference/{workload.lower()}", headers=headers).json()
+                if ours.get("errors"):
+                    print(f"GraphQL {workload} answered with errors: {ours['errors']}", file=sys.stderr)
+                    return 1
+                equal = _normalised(ours.get("data")) == _normalised(ref.get("data"))
+                phase(f"{workload} GraphQL data == reference data: {'MATCH' if equal else 'MISMATCH'}", started)
+                if not equal:
+                    same = False
+                    print(f"  ours: {_normalised(ours)[:600]}\n  ref:  {_normalised(ref)[:600]}", file=sys.stderr)
 
         jobs = []
-        for workload, count in (("W1", args.requests_w1), ("W2", args.requests_w2)):
+        counts = {
+            "W1": args.requests_w1,
+            "W2": args.requests_w2,
+            "W3": args.requests_w3,
+            "W4": args.requests_w4,
+            "W5": args.requests_w5,
+        }
+        half = len(relay_ids) // 2  # W5: each side updates its own documents
+        w5_ids = {"graphql": relay_ids[:half], "reference": relay_ids[half:]}
+        for workload in args.workloads:
+            count = counts[workload]
             for target in ("graphql", "reference"):
+                ids_for_job = relay_ids if workload == "W2" else w5_ids[target] if workload == "W5" else []
                 jobs.append(
                     Job(
                         name=workload,
@@ -148,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
                         requests=count,
                         warmup=max(args.concurrency * 2, count // 10),
                         concurrency=args.concurrency,
-                        document_ids=relay_ids if workload == "W2" else [],
+                        document_ids=ids_for_job,
                     )
                 )
         # The ceiling of this client and uvicorn/Starlette with no work behind them.
@@ -185,6 +226,9 @@ def run(args: argparse.Namespace) -> int:
                     for failure in result.failures[:3]:
                         print(f"  failure: {failure}", file=sys.stderr)
 
+        if args.json:
+            print(json.dumps(figures(results)))
+            return 1 if failed or not same else 0
         print()
         print(
             f"Concurrency {args.concurrency}; latencies in ms; ratio = ours / reference "
@@ -201,7 +245,9 @@ def run(args: argparse.Namespace) -> int:
                 f"Client + HTTP ceiling (GET /healthz, no database, same client and concurrency): "
                 f"{ceiling.rps:.1f} req/s, p50 {ceiling.percentile(50):.1f} ms, p99 {ceiling.percentile(99):.1f} ms"
             )
-        print(f"W1 data equal to the reference: {'yes' if same else 'NO'}")
+        print(f"W1, W3, W4 data equal to the reference: {'yes' if same else 'NO'}")
+        for workload in args.workloads:
+            print(f"  {workload}: {LABELS[workload]}")
         return 1 if failed or not same else 0
     finally:
         if server is not None:
@@ -223,9 +269,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--requests-w1", type=int, default=400)
     parser.add_argument("--requests-w2", type=int, default=2000)
+    parser.add_argument("--requests-w3", type=int, default=300)
+    parser.add_argument("--requests-w4", type=int, default=400)
+    parser.add_argument("--requests-w5", type=int, default=600)
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument(
         "--profile", metavar="FILE", help="cProfile the server thread and write the top functions to FILE"
     )
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if args.json:
+        _progress[0] = sys.stderr
+    return run(args)

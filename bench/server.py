@@ -1,6 +1,6 @@
 """The real app under uvicorn in a background thread, with the reference endpoints beside it.
 
-The reference answers the same two questions as the GraphQL workloads, in the same JSON
+The reference answers the same questions as the GraphQL workloads, in the same JSON
 shape, with ONE hand-written SQL statement each that builds the whole JSON in PostgreSQL.
 It checks no token and does no GraphQL work: it is the floor, not a competitor.
 """
@@ -61,6 +61,59 @@ SELECT json_build_object('data', json_build_object('document', (
 """
 
 
+W3_SQL = """
+SELECT json_build_object('data', json_build_object('companies', json_build_object(
+  'totalCount', (SELECT count(*) FROM companies WHERE id = $1 AND deleted_at IS NULL),
+  'edges', coalesce((
+    SELECT json_agg(json_build_object('node', json_build_object('name', c.name, 'users', json_build_object(
+      'totalCount', (SELECT count(*) FROM users AS u2 WHERE u2.company_id = c.id AND u2.deleted_at IS NULL),
+      'edges', coalesce((
+        SELECT json_agg(json_build_object('node', json_build_object('email', u.email, 'documents', json_build_object(
+          'totalCount', (SELECT count(*) FROM documents AS d2
+                          WHERE d2.owner_id = u.id AND d2.company_id = $1 AND d2.deleted_at IS NULL),
+          'edges', coalesce((
+            SELECT json_agg(json_build_object('node', json_build_object('title', d.title))
+                            ORDER BY d.created_at DESC, d.id DESC)
+              FROM (SELECT title, created_at, id FROM documents
+                     WHERE owner_id = u.id AND company_id = $1 AND deleted_at IS NULL
+                     ORDER BY created_at DESC, id DESC LIMIT 5) AS d), '[]'::json))))
+          ORDER BY u.full_name, u.id)
+          FROM (SELECT id, email, full_name FROM users
+                 WHERE company_id = c.id AND deleted_at IS NULL
+                 ORDER BY full_name, id LIMIT 20) AS u), '[]'::json))))
+      ORDER BY c.name, c.id)
+      FROM (SELECT id, name FROM companies WHERE id = $1 AND deleted_at IS NULL
+             ORDER BY name, id LIMIT 20) AS c), '[]'::json))))::text
+"""
+
+_W4_MATCH = """d.company_id = $1 AND d.deleted_at IS NULL AND d.status IN ('REQUESTED', 'UPLOADED')
+  AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = d.owner_id AND u.deleted_at IS NULL
+                AND u.company_id = $1 AND u.email ILIKE '%a%')"""
+
+W4_SQL = f"""
+WITH page AS (
+  SELECT d.id, d.title, d.status, d.due_on FROM documents AS d WHERE {_W4_MATCH}
+   ORDER BY d.due_on ASC NULLS LAST, d.title ASC NULLS LAST, d.id ASC LIMIT 51)
+SELECT json_build_object('data', json_build_object('documents', json_build_object(
+  'totalCount', (SELECT count(*) FROM documents AS d WHERE {_W4_MATCH}),
+  'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > 50),
+  'edges', coalesce((
+    SELECT json_agg(json_build_object('node', json_build_object(
+             'id', {_gid("Document", "p.id")}, 'title', p.title, 'status', p.status, 'dueOn', p.due_on))
+             ORDER BY p.due_on ASC NULLS LAST, p.title ASC NULLS LAST, p.id ASC)
+      FROM (SELECT * FROM page ORDER BY due_on ASC NULLS LAST, title ASC NULLS LAST, id ASC LIMIT 50) AS p),
+    '[]'::json))))::text
+"""
+
+W5_SQL = f"""
+UPDATE documents AS d SET note = $2, version = d.version + 1, updated_at = now()
+ WHERE d.id = $1 AND d.version = $3 AND d.company_id = $4 AND d.deleted_at IS NULL
+RETURNING json_build_object('data', json_build_object('updateDocument', json_build_object(
+  '__typename', 'DocumentPayload',
+  'document', json_build_object('id', {_gid("Document", "d.id")}, 'version', d.version, 'note', d.note))))::text
+"""
+
+
 def build_asgi(app: Any, dsn: str, company_id: uuid.UUID, pool_size: int, on_shutdown: Any) -> Starlette:
     """The benchmark's router: /reference/* here, everything else to the real app."""
     pool: dict[str, asyncpg.Pool] = {}
@@ -79,6 +132,28 @@ def build_asgi(app: Any, dsn: str, company_id: uuid.UUID, pool_size: int, on_shu
             body = await conn.fetchval(W2_SQL, id_, company_id)
         return Response(body, media_type="application/json")
 
+    async def w3(_: Request) -> Response:
+        async with pool["pool"].acquire() as conn:
+            body = await conn.fetchval(W3_SQL, company_id)
+        return Response(body, media_type="application/json")
+
+    async def w4(_: Request) -> Response:
+        async with pool["pool"].acquire() as conn:
+            body = await conn.fetchval(W4_SQL, company_id)
+        return Response(body, media_type="application/json")
+
+    async def w5(request: Request) -> Response:
+        try:
+            _, id_ = from_global_id(request.query_params["id"])
+            version = int(request.query_params["version"])
+        except (KeyError, ValueError):
+            return JSONResponse({"errors": [{"message": "bad id or version"}]}, status_code=400)
+        async with pool["pool"].acquire() as conn:
+            body = await conn.fetchval(W5_SQL, id_, request.query_params.get("note", ""), version, company_id)
+        if body is None:
+            return JSONResponse({"data": {"updateDocument": {"__typename": "ConflictError"}}})
+        return Response(body, media_type="application/json")
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         pool["pool"] = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=pool_size)
@@ -93,6 +168,9 @@ def build_asgi(app: Any, dsn: str, company_id: uuid.UUID, pool_size: int, on_shu
         routes=[
             Route("/reference/w1", w1, methods=["POST"]),
             Route("/reference/w2", w2, methods=["GET"]),
+            Route("/reference/w3", w3, methods=["POST"]),
+            Route("/reference/w4", w4, methods=["POST"]),
+            Route("/reference/w5", w5, methods=["POST"]),
             Mount("", app=app),
         ],
         lifespan=lifespan,

@@ -64,7 +64,7 @@ class OperationLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
         if document is not None:
-            _check_fragments(document)
+            check_fragments(document)
         yield
 
     def on_execute(self) -> Iterator[None]:
@@ -177,7 +177,7 @@ def _is_list(type_: Any) -> bool:
     return isinstance(type_, GraphQLList)
 
 
-def _check_fragments(document: DocumentNode) -> None:
+def check_fragments(document: DocumentNode) -> None:
     """Refuses spreads of unknown fragments and fragment cycles before the validation rules
     run: graphql-core reports both, but Strawberry's QueryDepthLimiter walks the fragments
     first and fails on them (KeyError, endless recursion), which would make a client's

@@ -5,7 +5,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from graphql import ASTValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
@@ -16,6 +23,27 @@ from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, Opera
 from schema.factory import EntitySchemaFactory, attribute_resolver
 from schema.limits import OperationLimits
 from schema.scalars import CLIENT_SCALARS
+
+# The operation limits as rule classes, built once. ``ValidationCache`` keys its entries on the
+# rule classes, and each limiter instance builds a new class: made per request, they meant the
+# cache never hit. The compiled read path validates with the same rules.
+OPERATION_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
+    *QueryDepthLimiter(max_depth=10).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
+)
+PARSER_CACHE_SIZE = VALIDATION_CACHE_SIZE = 256
+
+
+def _operation_limits() -> AddValidationRules:
+    return AddValidationRules(list(OPERATION_LIMIT_RULES))
+
+
+def _parser_cache() -> ParserCache:
+    return ParserCache(maxsize=PARSER_CACHE_SIZE)
+
+
+def _validation_cache() -> ValidationCache:
+    return ValidationCache(maxsize=VALIDATION_CACHE_SIZE)
 
 
 def _me_resolver(factory: EntitySchemaFactory) -> Any:
@@ -56,10 +84,11 @@ def build_schema(registry: Registry, domains: Sequence[DomainSchema] | None = No
             OperationScope,
             # Parsing and validating the same document again on every request cost ~1.4 ms
             # of CPU per request in bench/ (W2); a frontend sends a handful of documents.
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: QueryDepthLimiter(max_depth=10),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
+            # One extension instance per request (they hold the request's execution
+            # context); the caches and the rule classes they use live for the process.
+            _parser_cache,
+            _validation_cache,
+            _operation_limits,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         scalar_overrides=CLIENT_SCALARS,

@@ -118,6 +118,13 @@ def live_server(settings: Settings, database_url: str) -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def resolver_server(settings: Settings, database_url: str) -> Iterator[LiveServer]:
+    """The same app with compiled reads off: every operation goes through the resolvers."""
+    with LiveServer(Container.build(settings.model_copy(update={"compiled_reads": False}), database_url)) as server:
+        yield server
+
+
 TABLES = ("documents", "workflows", "users", "companies", "events")
 
 
@@ -205,4 +212,11 @@ class GraphQLClient:
 @pytest.fixture
 async def gql(live_server: LiveServer, demo: Demo) -> AsyncIterator[GraphQLClient]:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        yield GraphQLClient(http, demo)
+
+
+@pytest.fixture
+async def resolver_gql(resolver_server: LiveServer, demo: Demo) -> AsyncIterator[GraphQLClient]:
+    """Like ``gql``, on the resolver path only (``COMPILED_READS=false``)."""
+    async with httpx.AsyncClient(base_url=resolver_server.url, timeout=30) as http:
         yield GraphQLClient(http, demo)

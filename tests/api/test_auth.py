@@ -117,7 +117,8 @@ def test_production_needs_a_secret_or_a_jwks_url(tmp_path) -> None:
     assert configured.secret == "s" * 48
 
 
-async def test_the_look_up_of_the_tokens_user_serves_me_too(gql) -> None:
-    body = await gql("{ me { email role } }", as_user="hr@acme.example")
+async def test_the_look_up_of_the_tokens_user_serves_me_too(resolver_gql) -> None:
+    # on the resolver path; compiled reads answer `me` with their own one statement
+    body = await resolver_gql("{ me { email role } }", as_user="hr@acme.example")
     assert body["data"]["me"] == {"email": "hr@acme.example", "role": "HR"}
     assert body["extensions"]["sql"]["statements"] == 1  # the look-up; `me` reads nothing more

@@ -369,7 +369,12 @@ NESTED = """query($first: Int!) { documents(first: $first) {
   edges { node { id title owner { email company { name } } } } } }"""
 
 
-async def test_statement_count_does_not_grow_with_page_size(gql) -> None:
+# These count the resolver path's statements (batched loaders); the compiled path's one
+# statement per root field is counted in test_compiled_reads.py.
+
+
+async def test_statement_count_does_not_grow_with_page_size(resolver_gql) -> None:
+    gql = resolver_gql
     await _add_documents(gql.demo, ALICE, 60)
     await _add_documents(gql.demo, CAROL, 60)
     for first in (10, 100):
@@ -381,7 +386,8 @@ async def test_statement_count_does_not_grow_with_page_size(gql) -> None:
         assert body["extensions"]["sql"]["statements"] == 4
 
 
-async def test_total_count_costs_a_statement_only_when_selected(gql) -> None:
+async def test_total_count_costs_a_statement_only_when_selected(resolver_gql) -> None:
+    gql = resolver_gql
     without = await gql("{ documents { edges { node { id } } } }", as_user=HR)
     with_count = await gql("{ documents { totalCount edges { node { id } } } }", as_user=HR)
     # one of them is the look-up of the token's user, which every signed-in request makes
@@ -389,7 +395,8 @@ async def test_total_count_costs_a_statement_only_when_selected(gql) -> None:
     assert with_count["extensions"]["sql"]["statements"] == 3
 
 
-async def test_one_to_many_relations_are_batched_and_paginated(gql) -> None:
+async def test_one_to_many_relations_are_batched_and_paginated(resolver_gql) -> None:
+    gql = resolver_gql
     await _add_documents(gql.demo, ALICE, 5)
     query = """{ companies { edges { node { name
       users(first: 2, orderBy: [{email: ASC}]) { totalCount pageInfo { hasNextPage }

@@ -184,7 +184,7 @@ async def test_the_stable_codes(gql, query, code) -> None:
     assert [e["extensions"]["code"] for e in body["errors"]] == [code]
 
 
-async def test_client_errors_log_at_info_and_faults_at_error(gql, monkeypatch, caplog) -> None:
+async def test_client_errors_log_at_info_and_faults_at_error(gql, resolver_gql, monkeypatch, caplog) -> None:
     caplog.set_level(logging.INFO)
     await gql.raw("{ nope }", as_user=HR, headers={"X-Request-ID": "req-client"})
     await gql.raw("{ me { email } }", headers={"X-Request-ID": "req-client"})
@@ -198,7 +198,8 @@ async def test_client_errors_log_at_info_and_faults_at_error(gql, monkeypatch, c
 
     monkeypatch.setattr(EntityService, "list", explode)
     caplog.clear()
-    await gql.raw("{ documents { totalCount } }", as_user=HR, headers={"X-Request-ID": "req-fault"})
+    # the resolver path, where the patched service runs (compiled reads do not call it)
+    await resolver_gql.raw("{ documents { totalCount } }", as_user=HR, headers={"X-Request-ID": "req-fault"})
     (fault,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert fault.request_id == "req-fault" and fault.exc_info and "a real fault" in str(fault.exc_info[1])
 

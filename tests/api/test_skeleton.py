@@ -178,7 +178,8 @@ async def test_websocket_rejects_a_forged_token(live_server) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
-async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(gql, monkeypatch, caplog) -> None:
+async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(resolver_gql, monkeypatch, caplog) -> None:
+    gql = resolver_gql  # the explosion is planted in the resolver path's service
     async def explode(*_args, **_kwargs):
         raise RuntimeError("secret database detail")
 

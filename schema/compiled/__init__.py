@@ -1,0 +1,1 @@
+"""Compiled reads: the planner that turns a declaration-only GraphQL read into a plan."""
