@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from domains.document.model import AWAITING_REVIEW, Document, DocumentKind, DocumentStatus
-from domains.kernel.crud import HookEvent
 from domains.kernel.entity import (
     Access,
     EntitySpec,
     Hook,
+    HookEvent,
     NamedQuery,
     Reach,
     belongs_to,

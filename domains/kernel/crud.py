@@ -10,7 +10,6 @@ import dataclasses
 import inspect
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic
 
 from domains.kernel.access import covers, read_scope, require_reach, scope_filter, scope_relations
@@ -20,6 +19,7 @@ from domains.kernel.entity import (
     EntitySpec,
     Field,
     Hook,
+    HookEvent,
     NamedQuery,
     Reach,
     Registry,
@@ -40,15 +40,6 @@ from domains.kernel.query import (
     PageRequest,
     all_of,
 )
-
-
-@dataclass(slots=True)
-class HookEvent(Generic[E]):
-    """What a lifecycle hook sees. ``previous`` is the stored state on update and delete."""
-
-    principal: Principal
-    entity: E
-    previous: E | None = None
 
 
 class EntityService(Generic[E]):
@@ -320,3 +311,6 @@ class EntityService(Generic[E]):
                     await result
 
             self.after_commit.defer(run)
+
+
+__all__ = ["EntityService", "HookEvent"]  # HookEvent lives in entity.py; re-exported for older imports

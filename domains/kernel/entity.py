@@ -14,13 +14,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import Filter, Order
-
-if TYPE_CHECKING:
-    from domains.kernel.crud import HookEvent
 
 
 def utcnow() -> datetime:
@@ -189,7 +186,16 @@ class Hook(enum.Enum):
     AFTER_COMMIT = "after_commit"
 
 
-HookFn = Callable[["HookEvent[Any]"], Awaitable[None] | None]
+@dataclass(slots=True)
+class HookEvent(Generic[E]):
+    """What a lifecycle hook sees. ``previous`` is the stored state on update and delete."""
+
+    principal: Principal
+    entity: E
+    previous: E | None = None
+
+
+HookFn = Callable[[HookEvent[Any]], Awaitable[None] | None]
 
 
 @dataclass(frozen=True)

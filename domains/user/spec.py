@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from domains.kernel.crud import HookEvent
 from domains.kernel.entity import (
     Access,
     EntitySpec,
     Hook,
+    HookEvent,
     NamedQuery,
     Reach,
     belongs_to,
