@@ -133,6 +133,12 @@ class EntityService(Generic[E]):
             raise Invalid("pass either first or last, not both")
         if page.after is not None and page.before is not None:
             raise Invalid("pass either after or before, not both")
+        # first pages forward from after, last backward from before; a cursor on the other
+        # side would be ignored, so it is refused instead of answering a different page.
+        if page.first is not None and page.before is not None:
+            raise Invalid.field("before", "cannot be combined with first: page backward with last and before")
+        if page.last is not None and page.after is not None:
+            raise Invalid.field("after", "cannot be combined with last: page forward with first and after")
         size = page.first if page.first is not None else page.last
         name = "first" if page.first is not None else "last"
         if size is None:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import Entity, EntitySpec, Registry
 from domains.kernel.query import (
     AllOf,
@@ -24,7 +25,6 @@ from domains.kernel.query import (
     PageRequest,
     Related,
     all_of,
-    decode_cursor,
     encode_cursor,
 )
 
@@ -52,6 +52,10 @@ def _compare(a: Sequence[Any], b: Sequence[Any], descending: Sequence[bool]) -> 
         result = 1 if x is None else -1 if y is None else (-1 if x < y else 1)
         return -result if desc else result
     return 0
+
+
+def _orders(fields: Sequence[str], descending: Sequence[bool]) -> list[Order]:
+    return [Order(f, d) for f, d in zip(fields, descending, strict=True)]
 
 
 class FakeEntityStore:
@@ -136,10 +140,10 @@ class FakeEntityStore:
             self.rows(spec, filter), key=functools.cmp_to_key(lambda a, b: _compare(key(a), key(b), descending))
         )
         if page.after is not None:
-            after = decode_cursor(page.after, len(fields))
+            after = read_cursor(spec, _orders(fields, descending), page.after, "after")
             rows = [r for r in rows if _compare(key(r), after, descending) > 0]
         if page.before is not None:
-            before = decode_cursor(page.before, len(fields))
+            before = read_cursor(spec, _orders(fields, descending), page.before, "before")
             rows = [r for r in rows if _compare(key(r), before, descending) < 0]
         if page.last is not None:
             chosen = rows[max(len(rows) - limit, 0) :] if limit else []
