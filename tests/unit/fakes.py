@@ -86,16 +86,25 @@ class FakeEntityStore:
     # ---- filter evaluation ---------------------------------------------------------------
 
     def matches(self, spec: EntitySpec[Any], row: Any, node: Filter | None) -> bool:
+        """Whether ``node`` holds for ``row`` as a SQL ``WHERE`` decides: only TRUE keeps a row."""
+        return self._truth(spec, row, node) is True
+
+    def _truth(self, spec: EntitySpec[Any], row: Any, node: Filter | None) -> bool | None:
+        """SQL's three-valued logic: None is UNKNOWN (a comparison with NULL), and NOT UNKNOWN
+        is still UNKNOWN, so ``not(dueOn eq X)`` skips rows without a due date, as PostgreSQL does."""
         if node is None:
             return True
         if isinstance(node, Condition):
             return self._condition(getattr(row, node.field), node.op, node.value)
         if isinstance(node, AllOf):
-            return all(self.matches(spec, row, p) for p in node.parts)
+            parts = [self._truth(spec, row, p) for p in node.parts]
+            return False if False in parts else None if None in parts else True
         if isinstance(node, AnyOf):
-            return any(self.matches(spec, row, p) for p in node.parts)
+            parts = [self._truth(spec, row, p) for p in node.parts]
+            return True if True in parts else None if None in parts else False
         if isinstance(node, Not):
-            return not self.matches(spec, row, node.part)
+            inner = self._truth(spec, row, node.part)
+            return None if inner is None else not inner
         assert isinstance(node, Related), node
         relation = spec.relation(node.relation)
         target = self.registry[relation.target]
@@ -104,18 +113,28 @@ class FakeEntityStore:
         return key is not None and bool(self.rows(target, AllOf((link, node.filter))))
 
     @staticmethod
-    def _condition(value: Any, op: Op, operand: Any) -> bool:
+    def _condition(value: Any, op: Op, operand: Any) -> bool | None:
+        """Mirrors ``adapters/sql/filters.py``: ``ne`` and ``nin`` match NULL (the compiler adds
+        ``OR column IS NULL``); ``eq``/``ne`` with a null operand mean IS NULL / IS NOT NULL."""
         value = _plain(value)
         if op is Op.IS_NULL:
             return (value is None) == bool(operand)
+        if operand is None:
+            return value is None if op is Op.EQ else value is not None if op is Op.NE else False
+        if op in (Op.NE, Op.NIN) and value is None:
+            return True
+        if op is Op.IN and not operand:  # IN over an empty set is FALSE, even for NULL
+            return False
+        if value is None:  # SQL: any other comparison with NULL is UNKNOWN
+            return None
         if op is Op.ILIKE:
             return _like(value, operand, re.IGNORECASE)
         if op is Op.LIKE:
             return _like(value, operand)
-        if value is None:  # SQL: a comparison with NULL is never true
-            return False
         if op in (Op.IN, Op.NIN):
-            return (value in [_plain(o) for o in operand]) == (op is Op.IN)
+            options = [_plain(o) for o in operand]
+            found: bool | None = True if value in options else None if None in options else False
+            return found if op is Op.IN else None if found is None else not found
         operand = _plain(operand)
         return bool(_COMPARISONS[op](value, operand))
 
