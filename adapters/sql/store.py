@@ -138,9 +138,10 @@ class SqlEntityStore:
             return await self.db.execute(statement)
         except IntegrityError as error:
             # The kernel checks uniqueness and references first; this is the race it cannot see.
-            constraint = getattr(error.orig, "constraint_name", None) or str(error.orig)
+            driver_error = getattr(error.orig, "__cause__", None)
+            constraint = getattr(driver_error, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
             for f in spec.fields:
-                if f.unique and f"_{f.name}_" in f"_{constraint}_":
+                if f.is_unique and f"{constraint}".endswith(f"_{f.name}_key"):
                     raise Conflict(f"{f.name} is already taken", field=f.name) from None
             raise Invalid("the change breaks a database constraint") from None
 

@@ -257,11 +257,13 @@ class EntityService(Generic[E]):
             raise Invalid(problems)
         for f in self.spec.fields:
             value = getattr(entity, f.name)
-            if f.unique and value is not None:
-                taken = all_of(Condition(f.name, Op.EQ, value), Not(Condition("id", Op.EQ, entity.id)))
+            if f.is_unique and value is not None:
+                same = Condition(f.unique_within, Op.EQ, getattr(entity, f.unique_within)) if f.unique_within else None
+                taken = all_of(Condition(f.name, Op.EQ, value), same, Not(Condition("id", Op.EQ, entity.id)))
                 assert taken is not None
                 if await self.store.exists(self.spec, taken):
-                    raise Conflict(f"{f.name} {value!r} is already taken", field=f.name)
+                    where = f" in this {f.unique_within.removesuffix('_id')}" if f.unique_within else ""
+                    raise Conflict(f"{f.name} {value!r} is already taken{where}", field=f.name)
 
     async def _visible(self, principal: Principal, f: Field, entity: E) -> bool:
         """The referenced row exists, the principal may see it, and it is of the same company."""

@@ -75,6 +75,9 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     unique: bool = False
+    # Unique among the rows that share this other field's value, e.g. "company_id": an email
+    # is unique within its company, and another company's rows neither conflict nor leak.
+    unique_within: str | None = None
     references: str | None = None
     filterable: bool = True
     sortable: bool = False
@@ -82,6 +85,10 @@ class Field:
     on_update: bool = True
     validators: tuple[Validator, ...] = ()
     description: str = ""
+
+    @property
+    def is_unique(self) -> bool:
+        return self.unique or self.unique_within is not None
 
     def check(self, value: Any) -> list[str]:
         """Messages for a present, non-null value (type coercion happened at the edge)."""

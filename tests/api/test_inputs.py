@@ -91,3 +91,37 @@ async def test_a_well_formed_cursor_still_pages(gql) -> None:
     everyone = await gql.data(DOCUMENTS_BY_DUE_DATE, {"first": 100}, as_user=ADMIN)
     titles = [e["node"]["title"] for e in first["documents"]["edges"] + rest["documents"]["edges"]]
     assert titles == [e["node"]["title"] for e in everyone["documents"]["edges"]]
+
+
+# ---- uniqueness within a company: no cross-company existence oracle ---------------------------
+
+CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
+  __typename ... on UserPayload { user { email company { name } } } ... on Error { code message } } }"""
+GLOBEX_HR = "hr@globex.example"
+
+
+async def test_another_companys_email_tells_nothing(gql) -> None:
+    taken_elsewhere = {"email": "alice@acme.example", "fullName": "Alice of Globex", "role": "EMPLOYEE"}
+    result = (await gql.data(CREATE_USER, {"input": taken_elsewhere}, as_user=GLOBEX_HR))["createUser"]
+    assert result["__typename"] == "UserPayload"
+    assert result["user"] == {"email": "alice@acme.example", "company": {"name": "Globex"}}
+    # and the same address is still taken for a second Globex person, and for Acme
+    again = (await gql.data(CREATE_USER, {"input": taken_elsewhere}, as_user=GLOBEX_HR))["createUser"]
+    assert again == {
+        "__typename": "ConflictError",
+        "code": "CONFLICT",
+        "message": "email 'alice@acme.example' is already taken in this company",
+    }
+    at_acme = (await gql.data(CREATE_USER, {"input": taken_elsewhere}, as_user=HR))["createUser"]
+    assert at_acme["__typename"] == "ConflictError"
+
+
+async def test_an_email_update_onto_another_companys_address_is_allowed(gql) -> None:
+    carols = '{ users(filter: {email: {eq: "carol@globex.example"}}) { edges { node { id version } } } }'
+    people = await gql.data(carols, as_user=GLOBEX_HR)
+    carol = people["users"]["edges"][0]["node"]
+    update = """mutation($id: ID!, $v: Int!) {
+      updateUser(id: $id, input: {email: "bob@acme.example"}, expectedVersion: $v) {
+      __typename ... on UserPayload { user { email } } ... on Error { code } } }"""
+    result = (await gql.data(update, {"id": carol["id"], "v": carol["version"]}, as_user=GLOBEX_HR))["updateUser"]
+    assert result == {"__typename": "UserPayload", "user": {"email": "bob@acme.example"}}
