@@ -16,9 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from domains.kernel.errors import Unavailable
 
 log = logging.getLogger("hrgraph.sql")
 
@@ -30,6 +34,23 @@ def asyncpg_url(url: str) -> str:
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size)
+
+
+CONNECT_SECONDS = 5.0
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+
+
+async def _connect(engine: AsyncEngine) -> AsyncConnection:
+    """A pooled connection, or ``TimeoutError`` when the server does not answer in time."""
+    conn = engine.connect()
+    async with asyncio.timeout(CONNECT_SECONDS):
+        await conn.start()
+    return conn
+
+
+def _unavailable(error: BaseException) -> Unavailable:
+    log.warning("database unavailable: %s", type(error).__name__)
+    return Unavailable("the database is unavailable right now; try again shortly")
 
 
 class RequestDatabase:
@@ -45,23 +66,53 @@ class RequestDatabase:
         self.seconds = 0.0
 
     async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        """A lost connection (a restarted server, a killed backend) is retried once for a read
+        outside a transaction, where nothing can have happened twice; a database that cannot be
+        reached (within ``CONNECT_SECONDS``) is ``Unavailable``, never an unexpected error."""
         started = time.perf_counter()
         try:
             if self._tx is not None:
                 async with self._lock:
-                    return await self._tx.execute(statement)
-            async with self._reads.connect() as conn:
-                return await conn.execute(statement)
+                    try:
+                        return await self._tx.execute(statement)
+                    except DBAPIError as error:
+                        if error.connection_invalidated:
+                            raise _unavailable(error) from error
+                        raise
+            retry = isinstance(statement, sa.Select)
+            while True:
+                try:
+                    return await self._read(statement)
+                except DBAPIError as error:
+                    if not error.connection_invalidated:
+                        raise
+                    if not retry:
+                        raise _unavailable(error) from error
+                    retry = False  # the pool has dropped its stale connections: one retry suffices
+                    log.warning("database connection lost; retrying the read once")
+                except _UNREACHABLE as error:
+                    raise _unavailable(error) from error
         finally:
             self.statements += 1
             self.seconds += time.perf_counter() - started
+
+    async def _read(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        conn = await _connect(self._reads)
+        try:
+            return await conn.execute(statement)
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Everything inside commits together or not at all; then after-commit actions run."""
         if self._tx is not None:
             raise RuntimeError("transactions do not nest")
-        async with self._engine.connect() as conn:
+        try:
+            conn = await _connect(self._engine)
+        except _UNREACHABLE as error:
+            raise _unavailable(error) from error
+        try:
             self._tx = conn
             try:
                 async with conn.begin():
@@ -71,6 +122,8 @@ class RequestDatabase:
                 raise
             finally:
                 self._tx = None
+        finally:
+            await conn.close()
         actions, self._after_commit = self._after_commit, []
         for action in actions:
             try:
