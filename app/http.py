@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
@@ -108,7 +108,7 @@ class GraphQLApp(GraphQL[Context, None]):
     # 4xx and no ``data`` entry when its request was not executed (unparsable, invalid, refused
     # before execution). application/json, the default, keeps 200 and ``"data": null``.
 
-    async def process_result(self, request: Request | WebSocket, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
         if _accepts_graphql_response(request) and _not_executed(result):
             request.scope.setdefault("state", {})["graphql_not_executed"] = True
@@ -137,7 +137,7 @@ class GraphQLApp(GraphQL[Context, None]):
             if principal is None:
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error})
             context.principal = principal
-        return UNSET
+        return cast(UnsetType, UNSET)
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

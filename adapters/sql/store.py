@@ -112,7 +112,8 @@ class SqlEntityStore:
             .group_by(table.c[key])
         )
         counts = {k: 0 for k in keys}
-        counts.update({k: int(n) for k, n in (await self.db.execute(query)).all()})
+        rows: Sequence[Any] = (await self.db.execute(query)).all()
+        counts.update({k: int(n) for k, n in rows})
         return counts
 
     async def exists(self, spec: EntitySpec[Any], filter: Filter, *, include_deleted: bool = True) -> bool:
@@ -158,7 +159,7 @@ class SqlEntityStore:
     def _values(self, spec: EntitySpec[Any], entity: Any) -> dict[str, Any]:
         return {f.name: plain(getattr(entity, f.name)) for f in all_fields(spec)}
 
-    def _entity(self, spec: EntitySpec[Any], row: Mapping[str, Any]) -> Any:
+    def _entity(self, spec: EntitySpec[Any], row: Mapping[Any, Any]) -> Any:
         values = {}
         for f in all_fields(spec):
             value = row[f.name]

@@ -61,3 +61,11 @@ def test_any_third_party_import_in_a_domain_breaks_the_contract(graph: grimp.Imp
     check = _check(graph)
     assert not check.kept
     assert [(v["importer"], v["imported"]) for v in check.metadata["violations"]] == [("domains.user.spec", package)]
+
+
+def test_mypy_is_strict_on_every_package() -> None:
+    """Every application package is type-checked strictly (make lint runs mypy with this config)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert config["strict"] is True
+    assert set(config["files"]) == packages == {"domains", "schema", "adapters", "app"}
