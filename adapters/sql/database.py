@@ -73,12 +73,7 @@ class RequestDatabase:
         try:
             if self._tx is not None:
                 async with self._lock:
-                    try:
-                        return await self._tx.execute(statement)
-                    except DBAPIError as error:
-                        if error.connection_invalidated:
-                            raise _unavailable(error) from error
-                        raise
+                    return await self._execute_in_transaction(statement)
             retry = isinstance(statement, sa.Select)
             while True:
                 try:
@@ -96,6 +91,30 @@ class RequestDatabase:
             self.statements += 1
             self.seconds += time.perf_counter() - started
 
+    async def _execute_in_transaction(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        assert self._tx is not None
+        first = not self._tx.in_transaction()
+        try:
+            return await self._tx.execute(statement)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            if not first:
+                raise _unavailable(error) from error
+        # The connection died before its transaction began (BEGIN goes out with the first
+        # statement): nothing happened yet, so the transaction starts again on a fresh one.
+        log.warning("database connection lost; starting the transaction again")
+        await self._tx.close()
+        try:
+            self._tx = await _connect(self._engine)
+            return await self._tx.execute(statement)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise _unavailable(error) from error
+            raise
+        except _UNREACHABLE as error:
+            raise _unavailable(error) from error
+
     async def _read(self, statement: sa.Executable) -> sa.CursorResult[Any]:
         conn = await _connect(self._reads)
         try:
@@ -109,21 +128,30 @@ class RequestDatabase:
         if self._tx is not None:
             raise RuntimeError("transactions do not nest")
         try:
-            conn = await _connect(self._engine)
+            self._tx = await _connect(self._engine)
         except _UNREACHABLE as error:
             raise _unavailable(error) from error
         try:
-            self._tx = conn
+            # The connection begins on its first statement, and may be replaced before it
+            # (``_execute_in_transaction``): commit and roll back whichever one is current.
             try:
-                async with conn.begin():
-                    yield
+                yield
+                try:
+                    await self._tx.commit()
+                except DBAPIError as error:
+                    if error.connection_invalidated:
+                        raise _unavailable(error) from error
+                    raise
             except BaseException:
                 self._after_commit.clear()
+                try:
+                    await self._tx.rollback()
+                except Exception:  # a dead connection has nothing to roll back; keep the first error
+                    log.warning("rollback failed", exc_info=True)
                 raise
-            finally:
-                self._tx = None
         finally:
-            await conn.close()
+            tx, self._tx = self._tx, None
+            await tx.close()
         actions, self._after_commit = self._after_commit, []
         for action in actions:
             try:

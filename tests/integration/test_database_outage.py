@@ -67,18 +67,30 @@ async def test_a_write_on_a_killed_connection_is_not_retried_but_unavailable(dat
 USERS = "{ users(first: 1) { edges { node { email } } } }"
 
 
+CREATE_COMPANY = 'mutation($name: String!) { createCompany(input: {name: $name}) { __typename } }'
+
+
 async def test_killed_connections_do_not_reach_the_client(settings: Settings, database_url, demo) -> None:
     before = await _backends(database_url)
     with LiveServer(Container.build(settings, database_url)) as server:
-        token = demo.token("hr@acme.example")
+        token = demo.token("admin@acme.example")
         async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as http:
+
+            async def kill_the_servers_connections() -> None:
+                servers = await _backends(database_url) - before
+                assert servers, "the server holds no connection to kill"
+                await _terminate(database_url, servers)
+
             first = (await http.post("/graphql", json={"query": USERS})).json()
             assert not first.get("errors")
-            servers = await _backends(database_url) - before
-            assert servers, "the server holds no connection to kill"
-            await _terminate(database_url, servers)
+            await kill_the_servers_connections()
             again = (await http.post("/graphql", json={"query": USERS})).json()
             assert again["data"] == first["data"] and "errors" not in again
+
+            # a mutation first after the kill: its transaction starts again on a live connection
+            await kill_the_servers_connections()
+            created = await http.post("/graphql", json={"query": CREATE_COMPANY, "variables": {"name": "Afterlife"}})
+            assert created.json()["data"] == {"createCompany": {"__typename": "CompanyPayload"}}, created.json()
 
 
 @pytest.fixture
