@@ -118,3 +118,26 @@ async def test_a_database_that_is_down_is_a_quick_typed_error(unreachable_server
             assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE", error
             assert error["message"] == "the database is unavailable right now; try again shortly"
         assert time.monotonic() - started < 5
+
+
+async def test_a_database_that_never_answers_is_unavailable_within_the_connect_bound(monkeypatch) -> None:
+    """A server that takes the TCP connection but never speaks (a hung host, a full backlog)."""
+    import socket
+
+    import adapters.sql.database
+
+    monkeypatch.setattr(adapters.sql.database, "CONNECT_SECONDS", 0.5)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # never accepted, never answered
+        engine = create_engine(f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/silent", pool_size=1)
+        try:
+            started = time.monotonic()
+            with pytest.raises(Unavailable):
+                await RequestDatabase(engine).execute(sa.select(sa.literal(1)))
+            with pytest.raises(Unavailable):
+                async with RequestDatabase(engine).transaction():
+                    pass
+            assert time.monotonic() - started < 3
+        finally:
+            await engine.dispose()
