@@ -128,6 +128,16 @@ async def test_nulls_sort_last_ascending_and_first_descending(store_kind, contai
         assert await titles(store, company, None, [Order("due_on", descending=True)]) == ["undated", "later", "dated"]
 
 
+async def test_ties_are_broken_by_id_in_the_direction_of_the_last_key(store_kind, container) -> None:
+    rows = [Row("same", DocumentKind.OTHER, None, None) for _ in range(4)]
+    async with loaded(store_kind, container, rows) as (store, company):
+        scope = Condition("company_id", Op.EQ, company.id)
+        for descending in (False, True):
+            page = await store.find(DOCUMENT, scope, (Order("title", descending),), PageRequest(), 10)
+            ids = [d.id for d in page.items]
+            assert ids == sorted(ids, key=lambda i: str(i), reverse=descending)
+
+
 async def test_keyset_pages_cover_every_row_once(store_kind, container) -> None:
     rows = [Row(f"t{i}", DocumentKind.OTHER, date(2024, 1, 1 + i % 3) if i % 4 else None, None) for i in range(9)]
     async with loaded(store_kind, container, rows) as (store, company):
@@ -191,14 +201,18 @@ async def _answer(kind: str, container: Any, rows: list[Row], filter: Filter, or
     async with loaded(kind, container, rows) as (store, company):
         scoped = AllOf((Condition("company_id", Op.EQ, company.id), filter))
         # titles are unique, so ending with title makes the order total and the same in both loads
-        found = await store.find(DOCUMENT, scoped, [*order, Order("title")], PageRequest(first=3), 3)
+        total = [*order, Order("title")]
+        found = await store.find(DOCUMENT, scoped, total, PageRequest(first=2), 2)
+        pages = [found]
+        if found.cursors:  # and the pages on either side of it, by each store's own cursors
+            pages.append(await store.find(DOCUMENT, scoped, total, PageRequest(first=2, after=found.cursors[-1]), 2))
+            pages.append(await store.find(DOCUMENT, scoped, total, PageRequest(last=1, before=found.cursors[-1]), 1))
         count = await store.count(DOCUMENT, scoped)
         every = await store.find(DOCUMENT, scoped, (), PageRequest(), 1000)
         return (
             sorted(map(_described, every.items)),
             count,
-            [_described(d) for d in found.items],
-            found.has_next,
+            [([_described(d) for d in p.items], p.has_next, p.has_previous) for p in pages],
         )
 
 

@@ -149,8 +149,11 @@ class FakeEntityStore:
     async def find(
         self, spec: EntitySpec[Any], filter: Filter | None, order: Sequence[Order], page: PageRequest, limit: int
     ) -> Page[Any]:
-        fields = [o.field for o in order] + ["id"]
-        descending = [o.descending for o in order] + [False]
+        # the id breaks ties in the direction of the last key, as adapters/sql/filters.py's with_tiebreak
+        last_descending = order[-1].descending if order else False
+        tiebreak = [] if any(o.field == "id" for o in order) else [Order("id", last_descending)]
+        fields = [o.field for o in (*order, *tiebreak)]
+        descending = [o.descending for o in (*order, *tiebreak)]
 
         def key(row: Any) -> list[Any]:
             return [_plain(getattr(row, f)) for f in fields]
@@ -164,12 +167,14 @@ class FakeEntityStore:
         if page.before is not None:
             before = read_cursor(spec, _orders(fields, descending), page.before, "before")
             rows = [r for r in rows if _compare(key(r), before, descending) < 0]
-        if page.last is not None:
+        # As the SQL store: a page says there is more in the direction it was read, and that
+        # there is something on the side of the cursor it started from.
+        if page.last is not None or (page.before is not None and page.first is None):
             chosen = rows[max(len(rows) - limit, 0) :] if limit else []
-            has_next, has_previous = False, len(chosen) < len(rows)
+            has_next, has_previous = page.before is not None, len(chosen) < len(rows)
         else:
             chosen = rows[:limit]
-            has_next, has_previous = len(chosen) < len(rows), False
+            has_next, has_previous = len(chosen) < len(rows), page.after is not None
         return Page(chosen, [encode_cursor(key(r)) for r in chosen], has_next, has_previous)
 
     async def find_grouped(
