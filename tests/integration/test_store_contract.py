@@ -39,6 +39,7 @@ class Row:
     kind: DocumentKind
     due_on: date | None
     note: str | None
+    owner: int = 0  # which of the two people owns it
 
 
 class _Rollback(Exception):
@@ -47,17 +48,27 @@ class _Rollback(Exception):
 
 @asynccontextmanager
 async def loaded(kind: str, container: Any, rows: Sequence[Row]) -> AsyncIterator[tuple[EntityStore, Company]]:
-    """A store holding one company, one user and ``rows`` as that user's documents, nothing else visible."""
+    """A store holding one company, two people and ``rows`` as their documents, nothing else visible."""
     company = Company(name="Contract Co", slug="contract-co")
-    owner = User(company_id=company.id, email="owner@contract.example", full_name="Owner", role=Role.HR)
+    owners = [
+        User(company_id=company.id, email=f"owner{i}@contract.example", full_name=f"Owner {i}", role=Role.HR)
+        for i in range(2)
+    ]
     documents = [
-        Document(company_id=company.id, owner_id=owner.id, title=r.title, kind=r.kind, due_on=r.due_on, note=r.note)
+        Document(
+            company_id=company.id,
+            owner_id=owners[r.owner].id,
+            title=r.title,
+            kind=r.kind,
+            due_on=r.due_on,
+            note=r.note,
+        )
         for r in rows
     ]
     if kind == "fake":
         fake = FakeEntityStore(REGISTRY)
         fake.add(COMPANY, company)
-        fake.add(USER, owner)
+        fake.add(USER, *owners)
         fake.add(DOCUMENT, *documents)
         yield fake, company
         return
@@ -66,7 +77,8 @@ async def loaded(kind: str, container: Any, rows: Sequence[Row]) -> AsyncIterato
     try:
         async with db.transaction():
             await store.insert(COMPANY, company)
-            await store.insert(USER, owner)
+            for owner in owners:
+                await store.insert(USER, owner)
             for document in documents:
                 await store.insert(DOCUMENT, document)
             yield store, company
@@ -161,7 +173,7 @@ DATES = st.dates(min_value=date(2024, 1, 1), max_value=date(2024, 1, 5))
 KINDS = st.sampled_from([DocumentKind.ID, DocumentKind.CONTRACT, DocumentKind.OTHER])
 
 row_strategy = st.builds(Row, title=st.text(alphabet="ab", max_size=3), kind=KINDS, due_on=st.none() | DATES,
-                         note=st.none() | TEXT)  # fmt: skip
+                         note=st.none() | TEXT, owner=st.integers(0, 1))  # fmt: skip
 
 
 def _conditions() -> st.SearchStrategy[Filter]:
@@ -209,10 +221,22 @@ async def _answer(kind: str, container: Any, rows: list[Row], filter: Filter, or
             pages.append(await store.find(DOCUMENT, scoped, total, PageRequest(last=1, before=found.cursors[-1]), 1))
         count = await store.count(DOCUMENT, scoped)
         every = await store.find(DOCUMENT, scoped, (), PageRequest(), 1000)
+        # one page per owner (a nested connection), and the page after each owner's first one
+        # (owners are told apart across the two loads by their first title: titles are unique)
+        first_title = {d.owner_id: d.title for d in sorted(every.items, key=lambda d: d.title, reverse=True)}
+        owners = sorted(first_title, key=first_title.__getitem__)
+        grouped = await store.find_grouped(DOCUMENT, "owner_id", owners, scoped, total, 1, None)
+        for owner in owners:
+            if grouped[owner].cursors:
+                after = grouped[owner].cursors[-1]
+                pages.append((await store.find_grouped(DOCUMENT, "owner_id", [owner], scoped, total, 1, after))[owner])
+        pages += [grouped[o] for o in owners]
+        counts = await store.count_grouped(DOCUMENT, "owner_id", owners, scoped)
         return (
             sorted(map(_described, every.items)),
             count,
             [([_described(d) for d in p.items], p.has_next, p.has_previous) for p in pages],
+            [counts[o] for o in owners],
         )
 
 
