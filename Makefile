@@ -39,7 +39,14 @@ lint: dev
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
+# The GraphQL-over-HTTP audit (tests/api/test_graphql_over_http.py) runs graphql-http on Node.
+AUDIT_MODULES := tests/audit/node_modules/.package-lock.json
+
+$(AUDIT_MODULES): tests/audit/package-lock.json
+	@echo "==> installing the GraphQL-over-HTTP audit (npm ci in tests/audit)"
+	@cd tests/audit && npm ci --no-audit --no-fund --loglevel=error
+
+test: lint $(AUDIT_MODULES)
 	$(VENV)/bin/pytest
 
 schema: venv

@@ -81,31 +81,49 @@ def _seed(settings: Settings, _: argparse.Namespace) -> int:
 def _token(settings: Settings, args: argparse.Namespace) -> int:
     from app.wiring import SYSTEM, Container
     from domains.kernel.principal import Principal
-    from domains.kernel.query import Condition, Op
+    from domains.kernel.query import AnyOf, Condition, Op, Related, all_of
 
     if settings.app_env != "development":
         print(f"refusing: development tokens only (APP_ENV is {settings.app_env})", file=sys.stderr)
         return 2
     container = Container.build(settings, resolve_url(settings))
+    email = args.email.strip().lower()
+    # An email is unique within a company only: --company (its slug or name) picks the person.
+    company = None
+    if args.company:
+        wanted = args.company.strip()
+        company = Related(
+            "company", AnyOf((Condition("slug", Op.EQ, wanted.lower()), Condition("name", Op.EQ, wanted)))
+        )
 
-    async def find() -> Principal | None:
+    async def find() -> list[tuple[Principal, str]]:
         from adapters.sql.database import RequestDatabase
 
         try:
-            users = container.services(RequestDatabase(container.engine))["User"]
-            page = await users.list(SYSTEM, Condition("email", Op.EQ, args.email.strip().lower()))
+            services = container.services(RequestDatabase(container.engine))
+            page = await services["User"].list(SYSTEM, all_of(Condition("email", Op.EQ, email), company))
+            companies = await services["Company"].get_many(SYSTEM, [u.company_id for u in page.items])
         finally:
             await container.engine.dispose()
-        if not page.items:
-            return None
-        user = page.items[0]
-        return Principal(user.id, user.company_id, frozenset({user.role}), user.email)
+        return [
+            (Principal(u.id, u.company_id, frozenset({u.role}), u.email), c.slug if c else str(u.company_id))
+            for u, c in zip(page.items, companies, strict=True)
+        ]
 
-    principal = asyncio.run(find())
-    if principal is None:
-        print(f"no user with email {args.email!r} (try hr@acme.example)", file=sys.stderr)
+    found = asyncio.run(find())
+    if not found:
+        where = f" at {args.company!r}" if args.company else ""
+        print(f"no user with email {args.email!r}{where} (try hr@acme.example)", file=sys.stderr)
         return 1
-    print(container.verifier.issue(principal))
+    if len(found) > 1:
+        slugs = ", ".join(sorted(slug for _, slug in found))
+        print(
+            f"{args.email!r} belongs to people at {len(found)} companies ({slugs}): "
+            f"pass --company with one of them",
+            file=sys.stderr,
+        )
+        return 1
+    print(container.verifier.issue(found[0][0]))
     return 0
 
 
@@ -130,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed", help="load the demo data into an empty database")
     token = commands.add_parser("token", help="print a development token for a seeded user")
     token.add_argument("--email", required=True)
+    token.add_argument("--company", help="the company's slug or name, when the email is used at several")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", default=str(ROOT / "schema.graphql"))
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from adapters.sql.compiled import ReadCompiler, UncompilableRead, parameters
 from adapters.sql.database import RequestDatabase
 from app.wiring import Container
-from domains.kernel.errors import DomainError
+from domains.kernel.errors import DomainError, Unavailable
 from domains.kernel.principal import Principal
 from domains.kernel.selection import ReadPlan, RootConnection, RootConstant, RootField, RootObject
 from schema.compiled.planner import CACHED_TEXT_LIMIT, ReadPlanner
@@ -55,12 +55,16 @@ class CompiledReads:
             not isinstance(query, str)
             or not isinstance(variables, dict | None)
             or not isinstance(operation_name, str | None)
+            or not isinstance(request.get("extensions"), dict | None)
         ):
             return None
         db = RequestDatabase(self.container.engine)
         # The same check as the resolver path's: the token's user must still exist, and its
         # stored role and company count (one look-up, counted in ``extensions.sql``).
-        principal, _ = await self.container.authenticate(authorization, self.container.services(db))
+        try:
+            principal, _ = await self.container.authenticate(authorization, self.container.services(db))
+        except Unavailable:
+            return None  # the resolver path answers SERVICE_UNAVAILABLE
         if principal is None:
             return None  # the resolver path owns the UNAUTHENTICATED answer
         prepared = self._prepare(query, variables, operation_name, principal)

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
@@ -20,7 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
@@ -167,6 +169,30 @@ class GraphQLApp(GraphQL[Context, None]):
             state=state,
         )
 
+    # GraphQL over HTTP: a client that accepts application/graphql-response+json gets it, with
+    # 4xx and no ``data`` entry when its request was not executed (unparsable, invalid, refused
+    # before execution). application/json, the default, keeps 200 and ``"data": null``.
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if _accepts_graphql_response(request) and _not_executed(result):
+            request.scope.setdefault("state", {})["graphql_not_executed"] = True
+            response.pop("data", None)
+        return response
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        response = await super().run(request, context, root_value)
+        if (
+            isinstance(request, Request)
+            and isinstance(response, Response)
+            and response.media_type == "application/json"
+            and _accepts_graphql_response(request)
+        ):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if request.scope.get("state", {}).get("graphql_not_executed"):
+                response.status_code = 400
+        return response
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set headers on a WebSocket: the token may come in connection_init."""
         params = context.connection_params or {}
@@ -176,7 +202,33 @@ class GraphQLApp(GraphQL[Context, None]):
             if principal is None:
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error})
             context.principal = principal
-        return UNSET
+        return cast(UnsetType, UNSET)
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _accepts_graphql_response(request: Request | WebSocket) -> bool:
+    """The Accept header ranks application/graphql-response+json at least as high as application/json."""
+    quality: dict[str, float] = {}
+    for item in request.headers.get("accept", "").split(","):
+        media_type, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[media_type.lower()] = max(q, quality.get(media_type.lower(), 0.0))
+    wanted = quality.get(GRAPHQL_RESPONSE, 0.0)
+    return wanted > 0 and wanted >= quality.get("application/json", 0.0)
+
+
+def _not_executed(result: ExecutionResult) -> bool:
+    """Parse and validation failures (and refusals before execution) carry errors without a path."""
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
 
 
 class CompiledFirst:
@@ -208,7 +260,9 @@ class CompiledFirst:
             state = scope.setdefault("state", {})
             answer = await self.compiled.answer(payload, request.headers.get("authorization"), state)
             if answer is not None:
-                await Response(answer, media_type="application/json")(scope, receive, send)
+                # a compiled answer is always an executed operation: 200 in either media type
+                media_type = GRAPHQL_RESPONSE if _accepts_graphql_response(request) else "application/json"
+                await Response(answer, media_type=media_type)(scope, receive, send)
                 return
         await self.graphql(scope, receive if body is None else _replay(body, receive), send)
 

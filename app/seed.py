@@ -67,14 +67,14 @@ async def seed_demo(container: Container) -> bool:
                     "due_on": today + dt.timedelta(days=due_in),
                 },
             )
-        for email, kind, title, due_in in WORKFLOWS:
+        for email, workflow_kind, title, due_in in WORKFLOWS:
             subject = users[email]
             await services["Workflow"].create(
                 SYSTEM,
                 {
                     "company_id": subject.company_id,
                     "subject_id": subject.id,
-                    "kind": kind,
+                    "kind": workflow_kind,
                     "title": title,
                     "due_on": today + dt.timedelta(days=due_in),
                 },

@@ -26,7 +26,7 @@ from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
-from domains.kernel.errors import Unauthenticated
+from domains.kernel.errors import Unauthenticated, Unavailable
 from domains.kernel.events import EventHandler
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
@@ -152,7 +152,11 @@ class Container:
     async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         db = RequestDatabase(self.engine)
         services = self.services(db)
-        user, auth_error = await self.signed_in_user(authorization, services)
+        auth_failure: Unavailable | None = None
+        try:
+            user, auth_error = await self.signed_in_user(authorization, services)
+        except Unavailable as error:  # answered as SERVICE_UNAVAILABLE, not as a fault
+            user, auth_error, auth_failure = None, None, error
         principal = _principal(user) if user is not None else None
         # The row just read is the one `me` asks for: the request's first operation starts
         # with it in its loader instead of reading it again (see OperationScope).
@@ -169,6 +173,7 @@ class Container:
             request_id=request_id,
             principal=principal,
             auth_error=auth_error,
+            auth_failure=auth_failure,
             development=not self.settings.production,
             request_state=state,
         )

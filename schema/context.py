@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from strawberry.types import Info as StrawberryInfo
 
 from domains.kernel.crud import EntityService
-from domains.kernel.errors import Unauthenticated
+from domains.kernel.errors import DomainError, Unauthenticated
 from domains.kernel.principal import Principal
 from schema.loaders import Loaders
 
@@ -32,6 +32,7 @@ class Context:
     request_id: str
     principal: Principal | None = None
     auth_error: str | None = None
+    auth_failure: DomainError | None = None  # why the token could not be checked, e.g. Unavailable
     development: bool = False
     request_state: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None
@@ -49,6 +50,8 @@ class Context:
 
     @property
     def viewer(self) -> Principal:
+        if self.auth_failure is not None:
+            raise self.auth_failure
         if self.principal is None:
             raise Unauthenticated(self.auth_error or "a bearer token is required")
         return self.principal

@@ -62,11 +62,11 @@ class InvalidTransitionError(Error):
     current: str
     target: str
 
-    @strawberry.field(name="from", description="The state it is in (as current).")
+    @strawberry.field(name="from", description="The state it is in (as current).")  # type: ignore[untyped-decorator]
     def from_(self) -> str:
         return self.current
 
-    @strawberry.field(description="The state asked for (as target).")
+    @strawberry.field(description="The state asked for (as target).")  # type: ignore[untyped-decorator]
     def to(self) -> str:
         return self.target
 
@@ -180,6 +180,9 @@ class ErrorMapping(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context.context
         query = self.execution_context.query or ""
+        failure = getattr(context, "auth_failure", None)
+        if failure is not None:  # the token could not be checked at all (the database is down)
+            raise GraphQLError(failure.message, extensions={"code": failure.code})
         if context.principal is None and not (len(query) <= 200 and _PUBLIC_OPERATION.fullmatch(query)):
             # Raised, not returned: parsing never starts, and the error leaves as it is.
             raise GraphQLError(

@@ -111,11 +111,12 @@ class EntityTypes:
     """Everything the factory derived for one entity."""
 
     spec: EntitySpec[Any]
-    object: type
-    filter: type
-    order: type
-    connection: type
-    edge: type
+    # Any, not type: bare classes that gain fields and resolvers before Strawberry decorates them
+    object: Any
+    filter: Any
+    order: Any
+    connection: Any
+    edge: Any
     create_input: type
     update_input: type
     payload: type
@@ -216,8 +217,8 @@ class EntitySchemaFactory:
     def _fill_filter(self, types: EntityTypes) -> None:
         spec, cls = types.spec, types.filter
         annotations: dict[str, Any] = {
-            "and_": list[cls] | None,
-            "or_": list[cls] | None,
+            "and_": list[cls] | None,  # type: ignore[valid-type]
+            "or_": list[cls] | None,  # type: ignore[valid-type]
             "not_": cls | None,
         }
         cls.and_ = strawberry.field(name="and", default=None, description="All of these hold.")
@@ -256,7 +257,7 @@ class EntitySchemaFactory:
         edge, connection = types.edge, types.connection
         edge.__annotations__ = {"cursor": str, "node": types.object}
         strawberry.type(edge, description=f"A {types.spec.name} in a page.")
-        connection.__annotations__ = {"edges": list[edge], "page_info": PageInfo}
+        connection.__annotations__ = {"edges": list[edge], "page_info": PageInfo}  # type: ignore[valid-type]
 
         async def total_count(root: ConnectionValue) -> int:
             return await root.total_count()
@@ -376,10 +377,10 @@ def filter_from_input(registry: Registry, spec: EntitySpec[Any], value: Any, pat
     for relation in spec.relations:
         inner = getattr(value, relation.name, None)
         if inner is not None:
-            target = registry[relation.target]
+            related = registry[relation.target]
             parts.append(
                 Related(
-                    relation.name, filter_from_input(registry, target, inner, f"{path}.{relation.name}") or AllOf(())
+                    relation.name, filter_from_input(registry, related, inner, f"{path}.{relation.name}") or AllOf(())
                 )
             )
     if not parts:
@@ -466,7 +467,7 @@ def _has_many_resolver(target: str, remote: str, local: str, target_types: Entit
         root=Any,
         info=Info,
         filter=target_types.filter | None,
-        order_by=list[target_types.order] | None,
+        order_by=list[target_types.order] | None,  # type: ignore[name-defined]
         first=int | None,
         after=str | None,
         **{"return": target_types.connection},
@@ -483,7 +484,7 @@ async def _by_global_id(info: Info, id: str, types: set[str] | frozenset[str]) -
         return None
     if type_name is None and len(types) == 1:
         (type_name,) = types
-    if type_name not in types:
+    if type_name is None or type_name not in types:
         return None
     return await info.context.loaders.by_id(type_name).load(key)
 
@@ -532,7 +533,7 @@ def _list_resolver(types: EntityTypes, named: str | None) -> Any:
         resolve,
         info=Info,
         filter=types.filter | None,
-        order_by=list[types.order] | None,
+        order_by=list[types.order] | None,  # type: ignore[name-defined]
         first=int | None,
         after=str | None,
         last=int | None,

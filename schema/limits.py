@@ -214,5 +214,5 @@ def _spread_names(selection_set: SelectionSetNode | None) -> Iterator[str]:
         for selection in current.selections:
             if isinstance(selection, FragmentSpreadNode):
                 yield selection.name.value
-            elif selection.selection_set is not None:
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set is not None:
                 pending.append(selection.selection_set)

@@ -19,9 +19,11 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from adapters.sql.filters import FilterCompiler, keyset, order_columns, with_tiebreak
 from domains.kernel.access import read_scope, scope_relations
+from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import EntitySpec, FieldType, Registry, all_fields
+from domains.kernel.errors import Invalid
 from domains.kernel.principal import Principal
-from domains.kernel.query import Filter, Order, all_of, decode_cursor
+from domains.kernel.query import Filter, Order, all_of
 from domains.kernel.selection import (
     BelongsTo,
     Connection,
@@ -187,8 +189,9 @@ class ReadCompiler:
         conditions = matching(table)
         if page.cursor is not None:
             try:
-                values = decode_cursor(page.cursor, len(order))
-            except ValueError as error:
+                # the store's one reader: values of the wrong type never reach the database
+                values = read_cursor(spec, order, page.cursor, "before" if page.backwards else "after")
+            except Invalid as error:
                 raise UncompilableRead(str(error)) from None
             conditions.append(keyset(table, order, values, reverse=page.backwards))
         ordering = order_columns(table, order, reverse=page.backwards)

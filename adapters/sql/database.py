@@ -16,11 +16,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.sql import outbox
+from domains.kernel.errors import Unavailable
 from domains.kernel.events import DomainEvent, EventHandler
 
 log = logging.getLogger("hrgraph.sql")
@@ -49,6 +52,23 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     )
 
 
+CONNECT_SECONDS = 5.0
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+
+
+async def _connect(engine: AsyncEngine) -> AsyncConnection:
+    """A pooled connection, or ``TimeoutError`` when the server does not answer in time."""
+    conn = engine.connect()
+    async with asyncio.timeout(CONNECT_SECONDS):
+        await conn.start()
+    return conn
+
+
+def _unavailable(error: BaseException) -> Unavailable:
+    log.warning("database unavailable: %s", type(error).__name__)
+    return Unavailable("the database is unavailable right now; try again shortly")
+
+
 class RequestDatabase:
     """One per request (or WebSocket operation). Counts its statements for developer insight."""
 
@@ -64,16 +84,69 @@ class RequestDatabase:
         self.seconds = 0.0
 
     async def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> sa.CursorResult[Any]:
+        """A lost connection (a restarted server, a killed backend) is retried once for a read
+        outside a transaction, where nothing can have happened twice; a database that cannot be
+        reached (within ``CONNECT_SECONDS``) is ``Unavailable``, never an unexpected error."""
         started = time.perf_counter()
         try:
             if self._tx is not None:
                 async with self._lock:
-                    return await self._tx.execute(statement, parameters)
-            async with self._reads.connect() as conn:
-                return await conn.execute(statement, parameters)
+                    return await self._execute_in_transaction(statement, parameters)
+            retry = isinstance(statement, sa.Select)
+            while True:
+                try:
+                    return await self._read(statement, parameters)
+                except DBAPIError as error:
+                    if not error.connection_invalidated:
+                        raise
+                    if not retry:
+                        raise _unavailable(error) from error
+                    retry = False  # the pool has dropped its stale connections: one retry suffices
+                    log.warning("database connection lost; retrying the read once")
+                except _UNREACHABLE as error:
+                    raise _unavailable(error) from error
         finally:
             self.statements += 1
             self.seconds += time.perf_counter() - started
+
+    async def _execute_in_transaction(
+        self, statement: sa.Executable, parameters: dict[str, Any] | None
+    ) -> sa.CursorResult[Any]:
+        assert self._tx is not None
+        first = not self._tx.in_transaction()
+        try:
+            return await self._tx.execute(statement, parameters)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            if not first:
+                raise _unavailable(error) from error
+        # The connection died before its transaction began (BEGIN goes out with the first
+        # statement): nothing happened yet, so the transaction starts again on a fresh one.
+        log.warning("database connection lost; starting the transaction again")
+        await self._tx.close()
+        try:
+            self._tx = await _connect(self._engine)
+            return await self._tx.execute(statement, parameters)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise _unavailable(error) from error
+            raise
+        except _UNREACHABLE as error:
+            raise _unavailable(error) from error
+
+    async def _read(self, statement: sa.Executable, parameters: dict[str, Any] | None) -> sa.CursorResult[Any]:
+        conn = await _connect(self._reads)
+        try:
+            return await conn.execute(statement, parameters)
+        except BaseException:
+            # The pool does not reset connections on return (see ``create_engine``): one whose
+            # statement failed half-way (a value the driver could not encode, a cancelled
+            # request) may be mid-protocol, so it is dropped rather than handed to the next read.
+            await conn.invalidate()
+            raise
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -81,18 +154,33 @@ class RequestDatabase:
         after-commit actions run."""
         if self._tx is not None:
             raise RuntimeError("transactions do not nest")
-        async with self._engine.connect() as conn:
-            self._tx = conn
+        try:
+            self._tx = await _connect(self._engine)
+        except _UNREACHABLE as error:
+            raise _unavailable(error) from error
+        try:
+            # The connection begins on its first statement, and may be replaced before it
+            # (``_execute_in_transaction``): commit and roll back whichever one is current.
             try:
-                async with conn.begin():
-                    yield
-                    await self._write_events()
+                yield
+                await self._write_events()
+                try:
+                    await self._tx.commit()
+                except DBAPIError as error:
+                    if error.connection_invalidated:
+                        raise _unavailable(error) from error
+                    raise
             except BaseException:
                 self._after_commit.clear()
                 self._events.clear()
+                try:
+                    await self._tx.rollback()
+                except Exception:  # a dead connection has nothing to roll back; keep the first error
+                    log.warning("rollback failed", exc_info=True)
                 raise
-            finally:
-                self._tx = None
+        finally:
+            tx, self._tx = self._tx, None
+            await tx.close()
         actions, self._after_commit = self._after_commit, []
         for action in actions:
             try:

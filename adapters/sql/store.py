@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.database import RequestDatabase
 from adapters.sql.filters import FilterCompiler, keyset, order_columns, plain, with_tiebreak
+from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import EntitySpec, FieldType, Registry, all_fields
 from domains.kernel.errors import Conflict, Invalid
-from domains.kernel.query import Filter, Order, Page, PageRequest, decode_cursor, encode_cursor
+from domains.kernel.query import Filter, Order, Page, PageRequest, encode_cursor
 
 
 class SqlEntityStore:
@@ -56,7 +57,9 @@ class SqlEntityStore:
         cursor = page.before if backwards else page.after
         query = sa.select(table).where(self._visible(spec, table, filter, False))
         if cursor is not None:
-            query = query.where(keyset(table, order, self._cursor(cursor, order), reverse=backwards))
+            argument = "before" if backwards else "after"
+            values = read_cursor(spec, order, cursor, argument)
+            query = query.where(keyset(table, order, values, reverse=backwards))
         query = query.order_by(*order_columns(table, order, reverse=backwards)).limit(limit + 1)
         rows = [self._entity(spec, row) for row in (await self.db.execute(query)).mappings()]
         more = len(rows) > limit
@@ -80,7 +83,7 @@ class SqlEntityStore:
         order = with_tiebreak(order)
         conditions = [table.c[key].in_(list(set(keys))), self._visible(spec, table, filter, False)]
         if after is not None:
-            conditions.append(keyset(table, order, self._cursor(after, order), reverse=False))
+            conditions.append(keyset(table, order, read_cursor(spec, order, after, "after"), reverse=False))
         position = sa.func.row_number().over(
             partition_by=table.c[key], order_by=order_columns(table, order, reverse=False)
         )
@@ -109,7 +112,8 @@ class SqlEntityStore:
             .group_by(table.c[key])
         )
         counts = {k: 0 for k in keys}
-        counts.update({k: int(n) for k, n in (await self.db.execute(query)).all()})
+        rows: Sequence[Any] = (await self.db.execute(query)).all()
+        counts.update({k: int(n) for k, n in rows})
         return counts
 
     async def exists(self, spec: EntitySpec[Any], filter: Filter, *, include_deleted: bool = True) -> bool:
@@ -135,9 +139,10 @@ class SqlEntityStore:
             return await self.db.execute(statement)
         except IntegrityError as error:
             # The kernel checks uniqueness and references first; this is the race it cannot see.
-            constraint = getattr(error.orig, "constraint_name", None) or str(error.orig)
+            driver_error = getattr(error.orig, "__cause__", None)
+            constraint = getattr(driver_error, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
             for f in spec.fields:
-                if f.unique and f"_{f.name}_" in f"_{constraint}_":
+                if f.is_unique and f"{constraint}".endswith(f"_{f.name}_key"):
                     raise Conflict(f"{f.name} is already taken", field=f.name) from None
             raise Invalid("the change breaks a database constraint") from None
 
@@ -147,12 +152,6 @@ class SqlEntityStore:
         condition = self.filters.compile(spec, table, filter)
         return condition if include_deleted else sa.and_(table.c.deleted_at.is_(None), condition)
 
-    def _cursor(self, cursor: str, order: Sequence[Order]) -> list[Any]:
-        try:
-            return decode_cursor(cursor, len(order))
-        except ValueError as error:
-            raise Invalid.field("after" if cursor else "before", f"is not a valid cursor: {error}") from None
-
     def _page(self, rows: list[Any], order: Sequence[Order], *, has_next: bool, has_previous: bool) -> Page[Any]:
         cursors = [encode_cursor([getattr(row, o.field) for o in order]) for row in rows]
         return Page(rows, cursors, has_next=has_next, has_previous=has_previous)
@@ -160,7 +159,7 @@ class SqlEntityStore:
     def _values(self, spec: EntitySpec[Any], entity: Any) -> dict[str, Any]:
         return {f.name: plain(getattr(entity, f.name)) for f in all_fields(spec)}
 
-    def _entity(self, spec: EntitySpec[Any], row: Mapping[str, Any]) -> Any:
+    def _entity(self, spec: EntitySpec[Any], row: Mapping[Any, Any]) -> Any:
         values = {}
         for f in all_fields(spec):
             value = row[f.name]

@@ -35,7 +35,7 @@ def _column(spec: EntitySpec[Any], f: Field, registry: Registry) -> sa.Column[An
         *args,
         nullable=not f.required,
         unique=f.unique or None,
-        index=(bool(f.references or f.sortable) and not f.unique) or None,
+        index=(bool(f.references or f.sortable) and not f.is_unique) or None,
     )
 
 
@@ -53,6 +53,12 @@ def build_tables(registry: Registry, metadata: sa.MetaData | None = None) -> dic
             sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
             *(_column(spec, f, registry) for f in spec.fields),
             sa.Index(f"ix_{spec.table}_created_at_id", "created_at", "id"),
+            *(
+                # named like PostgreSQL names a one-column unique constraint: <table>_<columns>_key
+                sa.UniqueConstraint(f.unique_within, f.name, name=f"{spec.table}_{f.unique_within}_{f.name}_key")
+                for f in spec.fields
+                if f.unique_within
+            ),
         )
     EVENTS.to_metadata(metadata)
     DOCUMENT_VERSIONS.to_metadata(metadata)

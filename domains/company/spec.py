@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from domains.company.model import Company
-from domains.kernel.crud import HookEvent
 from domains.kernel.entity import (
     Access,
     EntitySpec,
     Hook,
+    HookEvent,
     Reach,
     has_many,
     string,

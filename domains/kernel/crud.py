@@ -10,7 +10,6 @@ import dataclasses
 import inspect
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic
 
 from domains.kernel.access import covers, read_scope, require_reach, scope_filter, scope_relations
@@ -20,6 +19,7 @@ from domains.kernel.entity import (
     EntitySpec,
     Field,
     Hook,
+    HookEvent,
     NamedQuery,
     Reach,
     Registry,
@@ -40,15 +40,6 @@ from domains.kernel.query import (
     PageRequest,
     all_of,
 )
-
-
-@dataclass(slots=True)
-class HookEvent(Generic[E]):
-    """What a lifecycle hook sees. ``previous`` is the stored state on update and delete."""
-
-    principal: Principal
-    entity: E
-    previous: E | None = None
 
 
 class EntityService(Generic[E]):
@@ -142,6 +133,12 @@ class EntityService(Generic[E]):
             raise Invalid("pass either first or last, not both")
         if page.after is not None and page.before is not None:
             raise Invalid("pass either after or before, not both")
+        # first pages forward from after, last backward from before; a cursor on the other
+        # side would be ignored, so it is refused instead of answering a different page.
+        if page.first is not None and page.before is not None:
+            raise Invalid.field("before", "cannot be combined with first: page backward with last and before")
+        if page.last is not None and page.after is not None:
+            raise Invalid.field("after", "cannot be combined with last: page forward with first and after")
         size = page.first if page.first is not None else page.last
         name = "first" if page.first is not None else "last"
         if size is None:
@@ -274,11 +271,13 @@ class EntityService(Generic[E]):
             raise Invalid(problems)
         for f in self.spec.fields:
             value = getattr(entity, f.name)
-            if f.unique and value is not None:
-                taken = all_of(Condition(f.name, Op.EQ, value), Not(Condition("id", Op.EQ, entity.id)))
+            if f.is_unique and value is not None:
+                same = Condition(f.unique_within, Op.EQ, getattr(entity, f.unique_within)) if f.unique_within else None
+                taken = all_of(Condition(f.name, Op.EQ, value), same, Not(Condition("id", Op.EQ, entity.id)))
                 assert taken is not None
                 if await self.store.exists(self.spec, taken):
-                    raise Conflict(f"{f.name} {value!r} is already taken", field=f.name)
+                    where = f" in this {f.unique_within.removesuffix('_id')}" if f.unique_within else ""
+                    raise Conflict(f"{f.name} {value!r} is already taken{where}", field=f.name)
 
     async def _visible(self, principal: Principal, f: Field, entity: E) -> bool:
         """The referenced row exists, the principal may see it, and it is of the same company."""
@@ -334,3 +333,6 @@ class EntityService(Generic[E]):
                     await result
 
             self.after_commit.defer(run)
+
+
+__all__ = ["EntityService", "HookEvent"]  # HookEvent lives in entity.py; re-exported for older imports

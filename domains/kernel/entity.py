@@ -14,13 +14,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import Filter, Order
-
-if TYPE_CHECKING:
-    from domains.kernel.crud import HookEvent
 
 
 def utcnow() -> datetime:
@@ -83,6 +80,9 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     unique: bool = False
+    # Unique among the rows that share this other field's value, e.g. "company_id": an email
+    # is unique within its company, and another company's rows neither conflict nor leak.
+    unique_within: str | None = None
     references: str | None = None
     filterable: bool = True
     sortable: bool = False
@@ -93,6 +93,10 @@ class Field:
     updatable_by: frozenset[Role] | None = None
     validators: tuple[Validator, ...] = ()
     description: str = ""
+
+    @property
+    def is_unique(self) -> bool:
+        return self.unique or self.unique_within is not None
 
     def check(self, value: Any) -> list[str]:
         """Messages for a present, non-null value (type coercion happened at the edge)."""
@@ -200,7 +204,16 @@ class Hook(enum.Enum):
     AFTER_COMMIT = "after_commit"
 
 
-HookFn = Callable[["HookEvent[Any]"], Awaitable[None] | None]
+@dataclass(slots=True)
+class HookEvent(Generic[E]):
+    """What a lifecycle hook sees. ``previous`` is the stored state on update and delete."""
+
+    principal: Principal
+    entity: E
+    previous: E | None = None
+
+
+HookFn = Callable[[HookEvent[Any]], Awaitable[None] | None]
 
 
 @dataclass(frozen=True)

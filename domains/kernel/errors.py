@@ -60,6 +60,12 @@ class Invalid(DomainError):
         return cls({(name,): [message]})
 
 
+class Unavailable(DomainError):
+    """A part the service needs (the database) cannot be reached now; trying again later may work."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class InvalidTransition(DomainError):
     code = "INVALID_TRANSITION"
 

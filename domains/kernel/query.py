@@ -139,11 +139,15 @@ def decode_cursor(cursor: str, expected_length: int) -> list[Any]:
     """Raises ``ValueError`` when the cursor is not one of ours for this ordering."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+    except (binascii.Error, UnicodeError, ValueError):
         raise ValueError("malformed cursor") from None
     if not isinstance(values, list) or len(values) != expected_length:
         raise ValueError("cursor does not match this ordering")
-    return [_decode_value(v) for v in values]
+    try:
+        return [_decode_value(v) for v in values]
+    except (TypeError, ValueError, AttributeError):
+        # e.g. {"d": 5} or {"u": "x"}: tagged values whose payload is not what the tag says
+        raise ValueError("malformed cursor") from None
 
 
 @dataclass(frozen=True, slots=True)

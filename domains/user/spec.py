@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from domains.kernel.crud import HookEvent
 from domains.kernel.entity import (
     Access,
     EntitySpec,
     Hook,
+    HookEvent,
     NamedQuery,
     Reach,
     belongs_to,
@@ -53,7 +53,9 @@ USER = EntitySpec(
     owner_field="id",
     fields=(
         reference("company_id", "Company", required=True, on_update=False),
-        string("email", required=True, max_length=254, pattern=EMAIL_PATTERN, unique=True, sortable=True),
+        string(
+            "email", required=True, max_length=254, pattern=EMAIL_PATTERN, unique_within="company_id", sortable=True
+        ),
         string("full_name", required=True, max_length=200, sortable=True, validators=(not_blank,)),
         choice("role", Role, required=True, sortable=True),
         reference("manager_id", "User"),

@@ -66,9 +66,8 @@ def document_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
         ),
         description="The document and the ticket to upload its file with.",
     )
-    upload_result = Annotated[
-        Union[(upload_payload, *MUTATION_ERRORS)], strawberry.union("RequestDocumentUploadResult")
-    ]
+    members: Any = (upload_payload, *MUTATION_ERRORS)  # built at start-up: a type only Strawberry reads
+    upload_result = Annotated[Union[members], strawberry.union("RequestDocumentUploadResult")]  # noqa: UP007
 
     async def request_document_upload(info: Info, input: RequestDocumentUploadInput) -> Any:
         declared = DeclaredFile(input.file_name, input.content_type, input.size_bytes)

@@ -220,3 +220,16 @@ async def test_concurrent_reads_of_one_request_use_separate_connections(store, d
     results = await asyncio.gather(*(store.count(DOCUMENT, None) for _ in range(25)))
     assert results == [5] * 25
     assert db.statements == 25
+
+
+async def test_an_email_is_unique_per_company_in_the_database_too(store, demo) -> None:
+    """The kernel checks first; the constraint catches the race it cannot see, per company."""
+    from domains.kernel.principal import Role
+    from domains.user.model import User
+
+    globex = demo.principal("hr@globex.example").company_id
+    acme = demo.principal("hr@acme.example").company_id
+    await store.insert(USER, User(company_id=globex, email="alice@acme.example", full_name="Alice G", role=Role.HR))
+    with pytest.raises(Conflict) as caught:
+        await store.insert(USER, User(company_id=acme, email="alice@acme.example", full_name="Alice A", role=Role.HR))
+    assert caught.value.field == "email"

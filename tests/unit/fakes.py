@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import Entity, EntitySpec, Registry
 from domains.kernel.query import (
     AllOf,
@@ -24,7 +25,6 @@ from domains.kernel.query import (
     PageRequest,
     Related,
     all_of,
-    decode_cursor,
     encode_cursor,
 )
 
@@ -52,6 +52,10 @@ def _compare(a: Sequence[Any], b: Sequence[Any], descending: Sequence[bool]) -> 
         result = 1 if x is None else -1 if y is None else (-1 if x < y else 1)
         return -result if desc else result
     return 0
+
+
+def _orders(fields: Sequence[str], descending: Sequence[bool]) -> list[Order]:
+    return [Order(f, d) for f, d in zip(fields, descending, strict=True)]
 
 
 class FakeEntityStore:
@@ -82,16 +86,25 @@ class FakeEntityStore:
     # ---- filter evaluation ---------------------------------------------------------------
 
     def matches(self, spec: EntitySpec[Any], row: Any, node: Filter | None) -> bool:
+        """Whether ``node`` holds for ``row`` as a SQL ``WHERE`` decides: only TRUE keeps a row."""
+        return self._truth(spec, row, node) is True
+
+    def _truth(self, spec: EntitySpec[Any], row: Any, node: Filter | None) -> bool | None:
+        """SQL's three-valued logic: None is UNKNOWN (a comparison with NULL), and NOT UNKNOWN
+        is still UNKNOWN, so ``not(dueOn eq X)`` skips rows without a due date, as PostgreSQL does."""
         if node is None:
             return True
         if isinstance(node, Condition):
             return self._condition(getattr(row, node.field), node.op, node.value)
         if isinstance(node, AllOf):
-            return all(self.matches(spec, row, p) for p in node.parts)
+            parts = [self._truth(spec, row, p) for p in node.parts]
+            return False if False in parts else None if None in parts else True
         if isinstance(node, AnyOf):
-            return any(self.matches(spec, row, p) for p in node.parts)
+            parts = [self._truth(spec, row, p) for p in node.parts]
+            return True if True in parts else None if None in parts else False
         if isinstance(node, Not):
-            return not self.matches(spec, row, node.part)
+            inner = self._truth(spec, row, node.part)
+            return None if inner is None else not inner
         assert isinstance(node, Related), node
         relation = spec.relation(node.relation)
         target = self.registry[relation.target]
@@ -100,18 +113,28 @@ class FakeEntityStore:
         return key is not None and bool(self.rows(target, AllOf((link, node.filter))))
 
     @staticmethod
-    def _condition(value: Any, op: Op, operand: Any) -> bool:
+    def _condition(value: Any, op: Op, operand: Any) -> bool | None:
+        """Mirrors ``adapters/sql/filters.py``: ``ne`` and ``nin`` match NULL (the compiler adds
+        ``OR column IS NULL``); ``eq``/``ne`` with a null operand mean IS NULL / IS NOT NULL."""
         value = _plain(value)
         if op is Op.IS_NULL:
             return (value is None) == bool(operand)
+        if operand is None:
+            return value is None if op is Op.EQ else value is not None if op is Op.NE else False
+        if op in (Op.NE, Op.NIN) and value is None:
+            return True
+        if op is Op.IN and not operand:  # IN over an empty set is FALSE, even for NULL
+            return False
+        if value is None:  # SQL: any other comparison with NULL is UNKNOWN
+            return None
         if op is Op.ILIKE:
             return _like(value, operand, re.IGNORECASE)
         if op is Op.LIKE:
             return _like(value, operand)
-        if value is None:  # SQL: a comparison with NULL is never true
-            return False
         if op in (Op.IN, Op.NIN):
-            return (value in [_plain(o) for o in operand]) == (op is Op.IN)
+            options = [_plain(o) for o in operand]
+            found: bool | None = True if value in options else None if None in options else False
+            return found if op is Op.IN else None if found is None else not found
         operand = _plain(operand)
         return bool(_COMPARISONS[op](value, operand))
 
@@ -126,8 +149,11 @@ class FakeEntityStore:
     async def find(
         self, spec: EntitySpec[Any], filter: Filter | None, order: Sequence[Order], page: PageRequest, limit: int
     ) -> Page[Any]:
-        fields = [o.field for o in order] + ["id"]
-        descending = [o.descending for o in order] + [False]
+        # the id breaks ties in the direction of the last key, as adapters/sql/filters.py's with_tiebreak
+        last_descending = order[-1].descending if order else False
+        tiebreak = [] if any(o.field == "id" for o in order) else [Order("id", last_descending)]
+        fields = [o.field for o in (*order, *tiebreak)]
+        descending = [o.descending for o in (*order, *tiebreak)]
 
         def key(row: Any) -> list[Any]:
             return [_plain(getattr(row, f)) for f in fields]
@@ -136,17 +162,19 @@ class FakeEntityStore:
             self.rows(spec, filter), key=functools.cmp_to_key(lambda a, b: _compare(key(a), key(b), descending))
         )
         if page.after is not None:
-            after = decode_cursor(page.after, len(fields))
+            after = read_cursor(spec, _orders(fields, descending), page.after, "after")
             rows = [r for r in rows if _compare(key(r), after, descending) > 0]
         if page.before is not None:
-            before = decode_cursor(page.before, len(fields))
+            before = read_cursor(spec, _orders(fields, descending), page.before, "before")
             rows = [r for r in rows if _compare(key(r), before, descending) < 0]
-        if page.last is not None:
+        # As the SQL store: a page says there is more in the direction it was read, and that
+        # there is something on the side of the cursor it started from.
+        if page.last is not None or (page.before is not None and page.first is None):
             chosen = rows[max(len(rows) - limit, 0) :] if limit else []
-            has_next, has_previous = False, len(chosen) < len(rows)
+            has_next, has_previous = page.before is not None, len(chosen) < len(rows)
         else:
             chosen = rows[:limit]
-            has_next, has_previous = len(chosen) < len(rows), False
+            has_next, has_previous = len(chosen) < len(rows), page.after is not None
         return Page(chosen, [encode_cursor(key(r)) for r in chosen], has_next, has_previous)
 
     async def find_grouped(

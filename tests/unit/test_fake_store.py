@@ -31,7 +31,9 @@ def dated(world: World) -> World:
     ("filter", "expected"),
     [
         (Condition("title", Op.EQ, "Early"), {"Early"}),
-        (Condition("due_on", Op.NE, date(2024, 1, 1)), {"Late"}),  # NULL due_on never compares
+        # ne matches NULL, as the SQL compiler's "OR column IS NULL" does
+        (Condition("due_on", Op.NE, date(2024, 1, 1)), {"Late", "Alice contract", "Bob contract", "Gus contract"}),
+        (Not(Condition("due_on", Op.EQ, date(2024, 1, 1))), {"Late"}),  # NOT UNKNOWN is UNKNOWN
         (Condition("status", Op.IN, [DocumentStatus.UPLOADED, DocumentStatus.APPROVED]), {"Early", "Late"}),
         (Condition("status", Op.NIN, [DocumentStatus.REQUESTED]), {"Early", "Late"}),
         (Condition("due_on", Op.LT, date(2024, 12, 31)), {"Early"}),

@@ -10,8 +10,7 @@ import pytest
 from domains.company.spec import COMPANY
 from domains.document.model import DocumentKind
 from domains.document.spec import DOCUMENT
-from domains.kernel.crud import HookEvent
-from domains.kernel.entity import Hook
+from domains.kernel.entity import Hook, HookEvent
 from domains.kernel.errors import Conflict, Invalid
 from domains.kernel.principal import Role
 from domains.user.spec import USER

@@ -158,10 +158,21 @@ async def test_duplicate_email_conflicts_on_the_field(world: World) -> None:
     assert snapshot(world.store) == before
 
 
-async def test_email_is_unique_across_companies(world: World) -> None:
+async def test_email_is_unique_within_a_company(world: World) -> None:
     with pytest.raises(Conflict) as caught:
-        await world.users.create(world.as_(world.hr), new_user(email="gus@globex.example"))
+        await world.users.create(world.as_(world.hr), new_user(email="Alice@acme.example"))
     assert caught.value.field == "email"
+    assert caught.value.message == "email 'alice@acme.example' is already taken in this company"
+
+
+async def test_another_companys_email_is_neither_a_conflict_nor_a_clue(world: World) -> None:
+    """Globex's people are none of Acme's business: the same address is simply a new person here."""
+    created = await world.users.create(world.as_(world.hr), new_user(email="gus@globex.example"))
+    assert created.company_id == world.acme.id
+    assert {u.company_id for u in world.store.rows(USER, None) if u.email == "gus@globex.example"} == {
+        world.acme.id,
+        world.globex.id,
+    }
 
 
 async def test_email_of_a_soft_deleted_user_stays_taken(world: World) -> None:

@@ -1,0 +1,58 @@
+"""An import-linter contract type that import-linter lacks: an allow-list.
+
+``forbidden`` contracts name what may not be imported, so a new package in the lock file is
+allowed until someone remembers to list it. ``allowlist`` names what may be imported: the
+standard library and the listed packages; anything else a source module imports breaks it.
+
+Registered in pyproject.toml under ``[tool.importlinter] contract_types``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import grimp
+from importlinter import Contract, ContractCheck, fields, output
+
+
+class AllowListContract(Contract):
+    """Modules in ``source_modules`` import only the standard library and ``allowed_modules``."""
+
+    type_name = "allowlist"
+
+    source_modules = fields.ListField(subfield=fields.ModuleField())
+    allowed_modules = fields.ListField(subfield=fields.ModuleField())
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        sources = [m.name for m in self.source_modules]  # type: ignore[attr-defined]
+        allowed = [m.name for m in self.allowed_modules]  # type: ignore[attr-defined]
+        violations: list[dict[str, object]] = []
+        for source in sources:
+            for importer in sorted({source, *graph.find_descendants(source)}):
+                for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+                    if is_allowed(imported, allowed):
+                        continue
+                    details = graph.get_import_details(importer=importer, imported=imported)
+                    violations.append(
+                        {
+                            "importer": importer,
+                            "imported": imported,
+                            "line_numbers": [d["line_number"] for d in details],
+                        }
+                    )
+        return ContractCheck(kept=not violations, metadata={"violations": violations})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for violation in check.metadata["violations"]:
+            lines = ", ".join(f"l.{n}" for n in violation["line_numbers"])
+            output.print_error(f"{violation['importer']} imports {violation['imported']} ({lines})", bold=False)
+        output.new_line()
+        output.print("Only the standard library and the allowed packages may be imported here.")
+        output.new_line()
+
+
+def is_allowed(module: str, allowed: list[str]) -> bool:
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names or top == "__future__":
+        return True
+    return any(module == a or module.startswith(f"{a}.") for a in allowed)

@@ -1,0 +1,71 @@
+"""The import rules themselves: the kernel has no circle, and ``domains`` has an allow-list."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import grimp
+import pytest
+
+from tests.import_contracts import AllowListContract
+
+ROOT = Path(__file__).resolve().parents[2]
+KERNEL = ("entity", "crud", "query", "access", "errors", "ids", "ports", "principal")
+
+
+@pytest.fixture
+def graph() -> grimp.ImportGraph:
+    # TYPE_CHECKING imports count: a circle hidden behind one is still a circle for a reader.
+    return grimp.build_graph("domains", include_external_packages=True, exclude_type_checking_imports=False)
+
+
+def test_the_kernel_has_no_import_circle(graph: grimp.ImportGraph) -> None:
+    modules = [f"domains.kernel.{m}" for m in KERNEL]
+    circles = [
+        (a, b)
+        for a in modules
+        for b in modules
+        if a < b and graph.chain_exists(importer=a, imported=b) and graph.chain_exists(importer=b, imported=a)
+    ]
+    assert circles == []
+
+
+def _domains_contract() -> dict[str, Any]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert "allowlist: tests.import_contracts.AllowListContract" in config["contract_types"]
+    (contract,) = [c for c in config["contracts"] if c["id"] == "domains-pure"]
+    return dict(contract)
+
+
+def _check(graph: grimp.ImportGraph) -> Any:
+    options = _domains_contract()
+    assert options["type"] == "allowlist"
+    contract = AllowListContract(
+        name=options["name"],
+        session_options={},
+        contract_options={k: v for k, v in options.items() if k in ("source_modules", "allowed_modules")},
+    )
+    return contract.check(graph, verbose=False)
+
+
+def test_domains_import_only_the_standard_library_and_domains(graph: grimp.ImportGraph) -> None:
+    check = _check(graph)
+    assert check.kept, check.metadata
+
+
+@pytest.mark.parametrize("package", ["jwt", "httpx", "pydantic", "boto3", "some_package_added_tomorrow"])
+def test_any_third_party_import_in_a_domain_breaks_the_contract(graph: grimp.ImportGraph, package: str) -> None:
+    graph.add_import(importer="domains.user.spec", imported=package, line_number=1, line_contents=f"import {package}")
+    check = _check(graph)
+    assert not check.kept
+    assert [(v["importer"], v["imported"]) for v in check.metadata["violations"]] == [("domains.user.spec", package)]
+
+
+def test_mypy_is_strict_on_every_package() -> None:
+    """Every application package is type-checked strictly (make lint runs mypy with this config)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert config["strict"] is True
+    assert set(config["files"]) == packages == {"domains", "schema", "adapters", "app"}
