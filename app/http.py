@@ -8,13 +8,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -25,6 +27,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from app.wiring import Container
 from schema.context import Context
 
+# GraphiQL's page and the pinned assets it loads (frontend/vendor-graphiql.mjs): no CDN.
+STATIC = Path(__file__).resolve().parent / "static"
 access_log = logging.getLogger("hrgraph.access")
 
 
@@ -88,11 +92,14 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, container: Container) -> None:
         super().__init__(
             container.schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if container.settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.container = container
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse((STATIC / "graphiql.html").read_text())
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         state = request.scope.setdefault("state", {})
@@ -140,6 +147,11 @@ def create_app(container: Container) -> ASGIApp:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *(
+                [Mount("/static/graphiql", StaticFiles(directory=STATIC / "graphiql"), name="graphiql")]
+                if container.settings.graphiql_enabled
+                else []
+            ),
         ],
         lifespan=lifespan,
     )

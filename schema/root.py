@@ -4,6 +4,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
@@ -22,7 +23,7 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
     return me
 
 
-def build_schema(registry: Registry) -> strawberry.Schema:
+def build_schema(registry: Registry, *, introspection: bool = True) -> strawberry.Schema:
     factory = EntitySchemaFactory(registry).build()
     query_fields = {
         "me": strawberry.field(resolver=_me_resolver(factory), description="The signed-in person."),
@@ -43,6 +44,7 @@ def build_schema(registry: Registry) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: QueryDepthLimiter(max_depth=10),
             lambda: MaxAliasesLimiter(max_alias_count=30),
+            *([] if introspection else [DisableIntrospection]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
