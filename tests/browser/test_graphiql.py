@@ -11,9 +11,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.async_api import ElementHandle, Page, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -45,7 +49,7 @@ def _is_loopback(url: str) -> bool:
     return parts.scheme in ("data", "blob", "about") or (parts.hostname or "") in LOOPBACK
 
 
-async def _editor(page, selector: str):  # noqa: ANN001, ANN202 - Playwright's handles
+async def _editor(page: Page, selector: str) -> ElementHandle:
     return await page.wait_for_selector(f"{selector} .CodeMirror >> visible=true", timeout=30_000)
 
 
@@ -57,7 +61,7 @@ async def test_graphiql_runs_a_query_with_a_token_and_no_internet(live_server, d
     token = demo.token("hr@acme.example")
     ARTIFACTS.mkdir(exist_ok=True)
 
-    async def only_loopback(route) -> None:  # noqa: ANN001
+    async def only_loopback(route: Route) -> None:
         if _is_loopback(route.request.url):
             await route.continue_()
         else:
