@@ -7,6 +7,18 @@
 # The service does not migrate on start-up, so several instances can start at once.
 # Graceful shutdown on SIGTERM (draining requests, closing subscriptions) is configured inside
 # `python -m app serve`.
+#
+# Settings (environment variables; APP_ENV=production is set below):
+#   required  DATABASE_URL          postgresql://user:pass@host:5432/db
+#   required  JWKS_URL              the identity provider's JSON Web Key Set (RS256 tokens),
+#             or JWT_SECRET         an HS256 secret of 32+ bytes
+#   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
+#             DATABASE_POOL_SIZE    connections per instance, as many again in overflow (10)
+#             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
+#             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
+#             LOG_LEVEL             INFO
+# Without a required one the container exits at once with one line naming what is missing;
+# a database it cannot reach is one line too.
 
 # ---- builder: a venv with the runtime dependencies only, at the versions pinned in the lock ----
 FROM python:3.11-slim AS builder
