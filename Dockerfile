@@ -55,7 +55,10 @@ COPY domains ./domains
 COPY schema ./schema
 COPY adapters ./adapters
 COPY app ./app
-RUN mkdir -p /srv/app/.data && chown app:app /srv/app/.data
+# Bytecode compiled at build time: with PYTHONDONTWRITEBYTECODE and a read-only tree, every
+# start would otherwise compile the project's modules again (about a tenth of a cold start).
+RUN python -m compileall -q domains schema adapters app \
+ && mkdir -p /srv/app/.data && chown app:app /srv/app/.data
 
 USER app
 EXPOSE 8000
