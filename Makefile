@@ -8,7 +8,7 @@ PIP       := $(PY) -m pip install --disable-pip-version-check --progress-bar off
 RUNTIME   := $(VENV)/.runtime-installed
 DEV       := $(VENV)/.dev-installed
 
-.PHONY: venv dev run test lint schema bench differential codegen clean
+.PHONY: venv dev run test lint schema bench differential coldstart codegen graphiql-assets clean
 
 venv: $(RUNTIME)
 dev: $(DEV)
@@ -58,6 +58,28 @@ bench: dev
 # The compiled-reads differential test with thousands of generated operations (CI runs 60).
 differential: dev
 	DIFFERENTIAL_EXAMPLES=$${DIFFERENTIAL_EXAMPLES:-3000} $(VENV)/bin/pytest tests/api/test_compiled_differential.py
+
+# Process start to the first answered request, on a migrated database (bench/coldstart.py).
+coldstart: dev
+	$(PY) -m bench.coldstart
+
+# The pinned npm packages (frontend/package.json, package-lock.json): codegen, tsc, GraphiQL.
+$(NODE_DEPS): frontend/package.json frontend/package-lock.json
+	@echo "==> installing the pinned npm packages in frontend/ (npm ci)"
+	@cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_DEPS)
+
+# TypeScript types for frontend/operations from schema.graphql (graphql.config.yml), then tsc.
+codegen: $(NODE_DEPS)
+	@echo "==> graphql-codegen: frontend/generated/graphql.ts"
+	@npm --prefix frontend run --silent codegen
+	@echo "==> tsc: frontend/src against the generated types"
+	@npm --prefix frontend run --silent typecheck
+
+# Re-copies GraphiQL and React from the pinned packages into app/static/graphiql (committed,
+# so that make run needs no npm); run after changing their versions in frontend/package.json.
+graphiql-assets: $(NODE_DEPS)
+	@node frontend/vendor-graphiql.mjs
 
 # Removes caches only; the venv and the embedded database in .data are kept.
 clean:

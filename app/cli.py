@@ -4,25 +4,55 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
 
 from app import logs
-from app.database import migrate, resolve_url
+from app.database import check_reachable, migrate, resolve_url
 from app.settings import ROOT, Settings
+from app.startup import StartupError, require_settings
 
 log = logging.getLogger("hrgraph")
 
 
+def _database(settings: Settings) -> str:
+    """The database URL, once the server behind it answered (else a one-line StartupError)."""
+    require_settings(settings)
+    url = resolve_url(settings)
+    asyncio.run(check_reachable(url))
+    return url
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Binds the port before anything is announced, so a port in use is a clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family=family)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        reason = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be bound ({error.strerror})"
+        raise StartupError(
+            f"port {port} on {host} {reason}: stop the other server or choose another port"
+            " (--port, or PORT=... make run)"
+        ) from None
+    return sock
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    listener = _listen(args.host, args.port)
+    url = _database(settings)
+
     import uvicorn
 
     from app.http import create_app
     from app.wiring import Container
 
-    url = resolve_url(settings)
     if args.dev or not settings.production:
         migrate(url)
     if args.dev and not settings.production and asyncio.run(_seed_once(settings, url)):
@@ -39,7 +69,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # uvicorn re-raises SIGTERM once it has drained; turning it into SystemExit lets the
     # embedded PostgreSQL (an atexit handler) stop with us instead of outliving the process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(container),
         host=args.host,
         port=args.port,
@@ -47,6 +77,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         proxy_headers=True,
     )
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 
@@ -62,7 +93,7 @@ async def _seed_once(settings: Settings, url: str) -> bool:
 
 
 def _migrate(settings: Settings, _: argparse.Namespace) -> int:
-    migrate(resolve_url(settings))
+    migrate(_database(settings))
     print("migrations applied", file=sys.stderr)
     return 0
 
@@ -71,7 +102,7 @@ def _seed(settings: Settings, _: argparse.Namespace) -> int:
     if settings.production:
         print("refusing to load demo data in production", file=sys.stderr)
         return 2
-    url = resolve_url(settings)
+    url = _database(settings)
     migrate(url)
     loaded = asyncio.run(_seed_once(settings, url))
     print("demo data loaded" if loaded else "database not empty: nothing loaded", file=sys.stderr)
@@ -86,7 +117,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     if settings.app_env != "development":
         print(f"refusing: development tokens only (APP_ENV is {settings.app_env})", file=sys.stderr)
         return 2
-    container = Container.build(settings, resolve_url(settings))
+    container = Container.build(settings, _database(settings))
     email = args.email.strip().lower()
     # An email is unique within a company only: --company (its slug or name) picks the person.
     company = None
@@ -153,7 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--output", default=str(ROOT / "schema.graphql"))
     args = parser.parse_args(argv)
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValueError as error:  # pydantic's ValidationError: a setting that does not parse
+        fields = ", ".join(str(e["loc"][0]).upper() for e in getattr(error, "errors", list)())
+        print(f"hr-graph: invalid setting {fields or error}: fix the environment or .env", file=sys.stderr)
+        return 1
     logs.configure(settings.log_level)
     handlers = {
         "serve": _serve,
@@ -162,4 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         "token": _token,
         "export-schema": _export_schema,
     }
-    return handlers[args.command](settings, args)
+    try:
+        return handlers[args.command](settings, args)
+    except StartupError as error:
+        print(f"hr-graph: {error}", file=sys.stderr, flush=True)
+        return 1

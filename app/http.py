@@ -8,14 +8,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -31,6 +33,8 @@ from app.wiring import Container
 from domains.document.model import KIND_RULES
 from schema.context import Context
 
+# GraphiQL's page and the pinned assets it loads (frontend/vendor-graphiql.mjs): no CDN.
+STATIC = Path(__file__).resolve().parent / "static"
 access_log = logging.getLogger("hrgraph.access")
 
 
@@ -152,7 +156,7 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, container: Container) -> None:
         super().__init__(
             container.schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if container.settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
@@ -160,6 +164,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse((STATIC / "graphiql.html").read_text())
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         state = request.scope.setdefault("state", {})
@@ -321,6 +328,11 @@ def create_app(container: Container) -> ASGIApp:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *blob_routes,
+            *(
+                [Mount("/static/graphiql", StaticFiles(directory=STATIC / "graphiql"), name="graphiql")]
+                if container.settings.graphiql_enabled
+                else []
+            ),
         ],
         lifespan=lifespan,
     )

@@ -44,10 +44,30 @@ class Settings(BaseSettings):
     blob_secret: str | None = None
     upload_expiry_seconds: int = 600
     download_expiry_seconds: int = 300
+    # GRAPHIQL, INTROSPECTION: unset means on outside production and off in production.
+    graphiql: bool | None = None
+    introspection: bool | None = None
 
     @property
     def production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return not self.production if self.introspection is None else self.introspection
+
+    def missing_for_production(self) -> list[str]:
+        """The settings production cannot start without, as the operator would set them."""
+        if not self.production:
+            return []
+        missing = [] if self.database_url else ["DATABASE_URL"]
+        if not (self.jwks_url or self.jwt_secret):
+            missing.append("JWKS_URL (or JWT_SECRET)")
+        return missing
 
     @property
     def secret(self) -> str | None:

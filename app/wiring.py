@@ -90,7 +90,7 @@ class Container:
                     audience=settings.jwt_audience,
                 )
             ),
-            schema=build_schema(registry),
+            schema=build_schema(registry, introspection=settings.introspection_enabled),
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
             blobs=build_blob_store(settings),
         )

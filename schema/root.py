@@ -13,6 +13,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
@@ -60,7 +61,9 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
 DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA,)
 
 
-def build_schema(registry: Registry, domains: Sequence[DomainSchema] | None = None) -> strawberry.Schema:
+def build_schema(
+    registry: Registry, domains: Sequence[DomainSchema] | None = None, *, introspection: bool = True
+) -> strawberry.Schema:
     domains = DOMAINS if domains is None else tuple(domains)
     factory = EntitySchemaFactory(registry, merged_type_fields(domains)).build()
     generated_queries = {
@@ -89,6 +92,7 @@ def build_schema(registry: Registry, domains: Sequence[DomainSchema] | None = No
             _parser_cache,
             _validation_cache,
             _operation_limits,
+            *([] if introspection else [DisableIntrospection]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         scalar_overrides=CLIENT_SCALARS,

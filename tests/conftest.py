@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from adapters.sql.database import RequestDatabase
-from app.database import embedded_url, migrate
+from app.database import embedded_server, migrate
 from app.settings import Settings
 from app.wiring import Container
 from domains.kernel.principal import Principal, Role
@@ -42,7 +42,9 @@ def server_url() -> Iterator[str]:
         return
     with tempfile.TemporaryDirectory(prefix="hrgraph-test-pg-") as folder:
         os.chmod(folder, 0o755)  # the embedded server runs as its own user when we are root
-        yield embedded_url(Path(folder), database="postgres")
+        # Stopped (and seen gone, else the run errors) before its data folder is deleted.
+        with embedded_server(Path(folder), database="postgres") as url:
+            yield url
 
 
 @pytest.fixture(scope="session")
