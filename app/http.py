@@ -18,9 +18,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.execution import PreExecutionError
 
 from app.wiring import Container
 from schema.context import Context
@@ -84,34 +85,129 @@ class RequestScope:
 _TOO_LARGE = JSONResponse({"errors": [{"message": "request body too large"}]}, status_code=413)
 
 
+UNAUTHORIZED = 4401  # no token at all
+FORBIDDEN = 4403  # a token, but not a valid one
+
+
+class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws: the socket closes (4401/4403) before any data unless a token holds."""
+
+    async def handle_connection_init(self, message: Any) -> None:
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        refusal = _authenticate_socket(self.view, self.context, payload)
+        if refusal is not None:
+            await self.websocket.close(code=refusal[0], reason=refusal[1])
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+
+
+class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol (older Apollo clients and tools), same rule for tokens."""
+
+    async def handle_connection_init(self, message: Any) -> None:
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.send_message({"type": "connection_error"})
+            await self.websocket.close(code=1000, reason="")
+            return
+        refusal = _authenticate_socket(self.view, self.context, payload)
+        if refusal is not None:
+            await self.send_message({"type": "connection_error", "payload": {"message": refusal[1]}})
+            await self.websocket.close(code=refusal[0], reason=refusal[1])
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+
+    async def handle_async_results(
+        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
+    ) -> None:
+        """As the base class, but through ``Schema.stream``: legacy clients (Apollo's
+        subscriptions-transport-ws) also send queries and mutations over the socket."""
+        try:
+            source = await self.schema.stream(
+                query, variable_values=variables, context_value=self.context, operation_name=operation_name
+            )
+            self.subscriptions[operation_id] = source
+            first = True
+            async for result in source:
+                if first and isinstance(result, PreExecutionError):
+                    assert result.errors
+                    error = {"type": "error", "id": operation_id, "payload": result.errors[0].formatted}
+                    await self.send_message(error)  # type: ignore[arg-type]
+                    return
+                await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
+                first = False
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)
+
+
+def _authenticate_socket(view: Any, context: Context, params: dict[str, Any]) -> tuple[int, str] | None:
+    """Browsers cannot set headers on a WebSocket: the token may come in connection_init, else
+    in the handshake's Authorization header. Returns the close code and reason, or None."""
+    context.connection_params = params
+    authorization = params.get("Authorization") or params.get("authorization")
+    if authorization:
+        context.principal, context.auth_error = view.container.authenticate(str(authorization))
+        if context.principal is None and not context.auth_error:
+            context.auth_error = "the token is not valid"
+    if context.principal is not None:
+        return None
+    if context.auth_error:
+        return FORBIDDEN, "Forbidden"
+    return UNAUTHORIZED, "Unauthorized"
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = _TransportWSHandler
+    graphql_ws_handler_class = _LegacyWSHandler
+
     def __init__(self, container: Container) -> None:
         super().__init__(
             container.schema,
             graphql_ide="graphiql",
             allow_queries_via_get=True,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.container = container
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         state = request.scope.setdefault("state", {})
-        return self.container.context(
-            request_id=state.get("request_id") or uuid.uuid4().hex,
-            authorization=request.headers.get("authorization"),
-            state=state,
+        request_id = state.get("request_id") or uuid.uuid4().hex
+        context = self.container.context(
+            request_id=request_id, authorization=request.headers.get("authorization"), state=state
         )
+        if isinstance(request, WebSocket):
+            context.operation_context = self._operation_context
+        return context
 
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Browsers cannot set headers on a WebSocket: the token may come in connection_init."""
-        params = context.connection_params or {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        if authorization and context.principal is None:
-            principal, error = self.container.authenticate(str(authorization))
-            if principal is None:
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error})
-            context.principal = principal
-        return UNSET
+    def _operation_context(self, connection: Context) -> Context:
+        """One operation on a socket: its own session and transaction, the socket's principal."""
+        context = self.container.context(
+            request_id=f"{connection.request_id}-{uuid.uuid4().hex[:8]}",
+            authorization=None,
+            state={},
+        )
+        context.principal = connection.principal
+        context.connection_params = connection.connection_params
+        return context
 
 
 def create_app(container: Container) -> ASGIApp:

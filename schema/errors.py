@@ -146,6 +146,14 @@ class ErrorMapping(SchemaExtension):
         if result is not None and result.errors:
             result.errors = [self._map(e) for e in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Streaming transports (WebSocket) send each result before the operation ends:
+        mapped here, before it leaves, exactly as ``on_operation`` maps an HTTP answer."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [self._map(e) for e in errors]
+        yield
+
     def _touches_data(self) -> bool:
         document = self.execution_context.graphql_document
         if document is None:
@@ -192,7 +200,8 @@ class OperationScope(SchemaExtension):
     """Fresh loaders per operation, and (outside production) the SQL it cost."""
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
+        context = self.execution_context.context.for_operation()
+        self.execution_context.context = context
         context.reset()
         self._statements = context.sql.statements
         self._seconds = context.sql.seconds
