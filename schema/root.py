@@ -10,6 +10,7 @@ from domains.kernel.entity import Registry
 from schema.context import Info
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
+from schema.workflow import build as build_workflow_schema
 
 
 def _me_resolver(factory: EntitySchemaFactory) -> Any:
@@ -28,11 +29,14 @@ def build_schema(registry: Registry) -> strawberry.Schema:
         "me": strawberry.field(resolver=_me_resolver(factory), description="The signed-in person."),
         **factory.query_fields(),
     }
+    workflow_mutations, workflow_subscriptions = build_workflow_schema(factory)
     query = strawberry.type(type("Query", (), query_fields))
-    mutation = strawberry.type(type("Mutation", (), factory.mutation_fields()))
+    mutation = strawberry.type(type("Mutation", (), {**factory.mutation_fields(), **workflow_mutations}))
+    subscription = strawberry.type(type("Subscription", (), workflow_subscriptions))
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=[t.object for t in factory.types.values()],
         extensions=[
             ErrorMapping,

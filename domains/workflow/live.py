@@ -1,0 +1,119 @@
+"""Watching workflows move: replay after a known event, then live events, in order, once each,
+and only those the watcher may see (checked for every event, with the read rules of the spec).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from domains.kernel.access import covers, require_reach
+from domains.kernel.errors import DomainError, Invalid
+from domains.kernel.principal import Principal
+from domains.workflow.events import AGGREGATE
+from domains.workflow.model import Workflow, WorkflowStep
+from domains.workflow.spec import WORKFLOW
+
+REPLAY_BATCH = 500
+
+
+class EventsExpired(DomainError):
+    """The events after the asked-for id are no longer kept: resuming would leave a gap."""
+
+    code = "EVENTS_EXPIRED"
+
+
+class OutboxEvent(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def aggregate(self) -> str: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+class LiveEvents(Protocol):
+    start_id: int
+
+    def __aiter__(self) -> AsyncIterator[OutboxEvent]: ...
+    def close(self) -> None: ...
+
+
+class EventFeed(Protocol):
+    """The process's view of the outbox (``adapters/events``)."""
+
+    async def subscribe(self) -> LiveEvents: ...
+    async def read_after(self, after_id: int, limit: int) -> Sequence[OutboxEvent]: ...
+    async def oldest_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowChange:
+    event_id: int
+    workflow: Workflow
+    step: WorkflowStep | None
+    previous_status: str | None
+    status: str
+    occurred_at: datetime
+
+
+def visible_change(event: OutboxEvent, principal: Principal, workflow_id: uuid.UUID | None) -> WorkflowChange | None:
+    """The change an event tells, if it is about a workflow this watcher may see."""
+    if event.aggregate != AGGREGATE or "workflow" not in event.payload:
+        return None
+    workflow = Workflow.from_snapshot(event.payload["workflow"])
+    if workflow_id is not None and workflow.id != workflow_id:
+        return None
+    reach = require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
+    if not covers(WORKFLOW, principal, reach, workflow):
+        return None
+    step = event.payload.get("step")
+    return WorkflowChange(
+        event_id=event.id,
+        workflow=workflow,
+        step=WorkflowStep.from_snapshot(step) if step else None,
+        previous_status=event.payload.get("previousStatus"),
+        status=str(event.payload["status"]),
+        occurred_at=event.occurred_at,
+    )
+
+
+async def watch(
+    feed: EventFeed, principal: Principal, workflow_id: uuid.UUID | None, after_event_id: int | None
+) -> AsyncIterator[WorkflowChange]:
+    require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
+    if after_event_id is not None and after_event_id < 0:
+        raise Invalid.field("after_event_id", "must not be negative")
+    live = await feed.subscribe()  # first, so that nothing committed from here on is missed
+    try:
+        last = live.start_id
+        if after_event_id is not None:
+            oldest = await feed.oldest_id()
+            if oldest is not None and after_event_id + 1 < oldest:
+                raise EventsExpired(
+                    f"events after {after_event_id} are no longer kept (the oldest is {oldest}): start afresh"
+                )
+            last = after_event_id
+            while True:
+                batch = await feed.read_after(last, REPLAY_BATCH)
+                for event in batch:
+                    last = event.id
+                    change = visible_change(event, principal, workflow_id)
+                    if change is not None:
+                        yield change
+                if len(batch) < REPLAY_BATCH:
+                    break
+        async for event in live:
+            if event.id <= last:
+                continue  # already replayed
+            last = event.id
+            change = visible_change(event, principal, workflow_id)
+            if change is not None:
+                yield change
+    finally:
+        live.close()
