@@ -44,7 +44,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_config=None,
-        timeout_graceful_shutdown=10,
+        # open sockets get a 1012 close at once; operations still running get this long
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_seconds / 2)),
         proxy_headers=True,
     )
     return 0

@@ -210,6 +210,16 @@ class GraphQLApp(GraphQL[Context, None]):
         return context
 
 
+async def stop_parts(container: Container) -> None:
+    """After uvicorn has closed the sockets (1012) and drained: the feed, then the pool, bounded."""
+    try:
+        async with asyncio.timeout(max(1.0, container.settings.shutdown_timeout_seconds / 2)):
+            await container.events.stop()
+            await container.engine.dispose()
+    except TimeoutError:
+        access_log.warning("shutdown: parts did not stop in time")
+
+
 def create_app(container: Container) -> ASGIApp:
     graphql = GraphQLApp(container)
 
@@ -227,8 +237,9 @@ def create_app(container: Container) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await container.events.start()
         yield
-        await container.engine.dispose()
+        await stop_parts(container)
 
     starlette = Starlette(
         routes=[

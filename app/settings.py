@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     log_level: str = "INFO"
 
+    event_retention_hours: float = 24 * 7
+    """How long the outbox keeps events; a subscription may resume within it."""
+    shutdown_timeout_seconds: float = 10.0
+    """On SIGTERM, open sockets are closed and the process exits within about this long."""
+
     @property
     def production(self) -> bool:
         return self.app_env == "production"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,16 +12,20 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.tokens import TokenSettings, TokenVerifier
+from adapters.events.feed import OutboxFeed
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from app.settings import Settings
 from domains.catalog import build_registry
+from domains.document.model import DocumentKind
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
+from domains.workflow.events import DOCUMENT_EVENT_TYPES
+from domains.workflow.service import WorkflowService
 from schema.context import Context
 from schema.root import build_schema
 
@@ -37,6 +42,10 @@ class Container:
     verifier: TokenVerifier
     schema: strawberry.Schema
     limits: PageLimits
+    events: OutboxFeed = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = build_event_feed(self.settings, self.engine)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
@@ -77,8 +86,9 @@ class Container:
     def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         db = RequestDatabase(self.engine)
         principal, auth_error = self.authenticate(authorization)
+        services = self.services(db)
         return Context(
-            services=self.services(db),
+            services=services,
             transaction=db.transaction,
             sql=db,
             request_id=request_id,
@@ -86,4 +96,63 @@ class Container:
             auth_error=auth_error,
             development=not self.settings.production,
             request_state=state,
+            extras=workflow_parts(self, db, services),
         )
+
+
+# ---- workflows: commands, the reaction to document reviews, the live feed --------------
+
+
+def build_event_feed(settings: Settings, engine: AsyncEngine) -> OutboxFeed:
+    """The process's one listening connection (started and stopped with the app)."""
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return OutboxFeed(dsn, retention=timedelta(hours=settings.event_retention_hours))
+
+
+class DocumentsFromService:
+    """``domains.workflow.ports.DocumentRequests`` through the generic Document service."""
+
+    def __init__(self, documents: EntityService[Any]) -> None:
+        self.documents = documents
+
+    async def request(
+        self,
+        principal: Principal,
+        *,
+        company_id: uuid.UUID,
+        owner_id: uuid.UUID,
+        kind: str,
+        title: str,
+        due_on: date,
+    ) -> uuid.UUID:
+        data = {"company_id": company_id, "owner_id": owner_id, "kind": DocumentKind(kind), "title": title}
+        document = await self.documents.create(principal, {**data, "due_on": due_on})
+        return uuid.UUID(str(document.id))
+
+
+class PeopleFromService:
+    """``domains.workflow.ports.People`` through the generic User service."""
+
+    def __init__(self, users: EntityService[Any]) -> None:
+        self.users = users
+
+    async def company_of(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
+        user = await self.users.get(principal, user_id)
+        return None if user is None else uuid.UUID(str(user.company_id))
+
+
+def workflow_service(
+    container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
+) -> WorkflowService:
+    store = SqlEntityStore(db, container.registry, container.tables)
+    return WorkflowService(store, PeopleFromService(services["User"]), DocumentsFromService(services["Document"]), db)
+
+
+def workflow_parts(
+    container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
+) -> dict[str, Any]:
+    """The operation's workflow commands; document reviews move its steps in their transaction."""
+    workflows = workflow_service(container, db, services)
+    for event_type in DOCUMENT_EVENT_TYPES:
+        db.on(event_type, workflows.on_document_event)
+    return {"workflows": workflows, "event_feed": container.events}
