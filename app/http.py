@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -23,7 +23,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.execution import PreExecutionError
 
+from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
 from app.wiring import Container
+from domains.document.model import KIND_RULES
 from schema.context import Context
 
 access_log = logging.getLogger("hrgraph.access")
@@ -241,13 +243,55 @@ def create_app(container: Container) -> ASGIApp:
         yield
         await stop_parts(container)
 
+    blob_routes = _local_blob_routes(container.blobs) if isinstance(container.blobs, LocalBlobStore) else []
     starlette = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *blob_routes,
         ],
         lifespan=lifespan,
     )
-    return RequestScope(starlette, container.settings.max_body_bytes)
+    app = RequestScope(starlette, container.settings.max_body_bytes)
+    if not blob_routes:
+        return app
+    # A file is larger than any GraphQL request: uploads get their own cap, the kinds' largest.
+    uploads = RequestScope(starlette, MAX_UPLOAD_BODY)
+
+    async def route_uploads(scope: Scope, receive: Receive, send: Send) -> None:
+        await (uploads if scope.get("path") == UPLOAD_PATH else app)(scope, receive, send)
+
+    return route_uploads
+
+
+MAX_UPLOAD_BODY = max(rule.max_bytes for rule in KIND_RULES.values()) + FORM_OVERHEAD
+
+
+def _local_blob_routes(store: LocalBlobStore) -> list[Route]:
+    """The embedded store's presigned upload (a multipart POST, as to S3) and signed download."""
+
+    def refused(error: Refused) -> Response:
+        return JSONResponse({"error": error.message}, status_code=error.status)
+
+    async def upload(request: Request) -> Response:
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_UPLOAD_BODY:  # a body without Content-Length is capped here
+                return refused(Refused(413, "the upload is too large"))
+        try:
+            await store.accept_upload(request.headers.get("content-type", ""), bytes(body))
+        except Refused as error:
+            return refused(error)
+        return Response(status_code=204)
+
+    async def download(request: Request) -> Response:
+        try:
+            found = store.open_download(request.query_params)
+        except Refused as error:
+            return refused(error)
+        return FileResponse(found.path, media_type=found.content_type, filename=found.file_name)
+
+    return [Route(UPLOAD_PATH, upload, methods=["POST"]), Route(DOWNLOAD_PATH, download, methods=["GET"])]

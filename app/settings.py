@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     """How long the outbox keeps events; a subscription may resume within it."""
     shutdown_timeout_seconds: float = 10.0
     """On SIGTERM, open sockets are closed and the process exits within about this long."""
+    # Blobs: the local store under data_dir/blobs (served by the app at public_url) unless
+    # S3_BUCKET is set; then S3 (AWS, or any S3 API at S3_ENDPOINT_URL).
+    public_url: str = "http://127.0.0.1:8000"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    blob_secret: str | None = None
+    upload_expiry_seconds: int = 600
+    download_expiry_seconds: int = 300
 
     @property
     def production(self) -> bool:
@@ -45,3 +56,13 @@ class Settings(BaseSettings):
         if self.production:
             raise RuntimeError("production needs JWKS_URL (or JWT_SECRET)")
         return DEV_SECRET
+
+    @property
+    def blob_signing_secret(self) -> bytes:
+        """Signs the local store's upload and download links (the store derives its own key)."""
+        secret = self.blob_secret or self.jwt_secret
+        if secret:
+            return secret.encode()
+        if self.production:
+            raise RuntimeError("production with the local blob store needs BLOB_SECRET (or JWT_SECRET)")
+        return DEV_SECRET.encode()

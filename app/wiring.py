@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,25 +12,50 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.tokens import TokenSettings, TokenVerifier
+from adapters.blobs.local import LocalBlobStore
+from adapters.blobs.s3 import S3BlobStore, S3Settings
 from adapters.events.feed import OutboxFeed
 from adapters.sql.database import RequestDatabase, create_engine
+from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from app.settings import Settings
 from domains.catalog import build_registry
 from domains.document.model import DocumentKind
+from domains.document.ports import BlobStore
+from domains.document.service import DocumentCommands, Expiry
+from domains.document.store import KernelDocumentStore
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.workflow.events import DOCUMENT_EVENT_TYPES
-from domains.workflow.service import WorkflowService
+from domains.workflow.service import WorkflowService, WorkflowUseCases
 from schema.context import Context
 from schema.root import build_schema
 
 # Seeding and the CLI act as the system, not as a person.
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    if settings.s3_bucket:
+        return S3BlobStore(
+            S3Settings(
+                bucket=settings.s3_bucket,
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.aws_region,
+                access_key_id=settings.aws_access_key_id,
+                secret_access_key=settings.aws_secret_access_key,
+            )
+        )
+    return LocalBlobStore(settings.data_dir / "blobs", settings.public_url, settings.blob_signing_secret)
 
 
 @dataclass
@@ -42,6 +67,7 @@ class Container:
     verifier: TokenVerifier
     schema: strawberry.Schema
     limits: PageLimits
+    blobs: BlobStore
     events: OutboxFeed = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,11 +91,24 @@ class Container:
             ),
             schema=build_schema(registry),
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
+            blobs=build_blob_store(settings),
         )
 
     def services(self, db: RequestDatabase) -> dict[str, EntityService[Any]]:
         store = SqlEntityStore(db, self.registry, self.tables)
         return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
+
+    def use_cases(self, db: RequestDatabase, services: dict[str, EntityService[Any]]) -> dict[str, Any]:
+        """Each domain's command services for one request, on its unit of work."""
+        expiry = Expiry(
+            upload=timedelta(seconds=self.settings.upload_expiry_seconds),
+            download=timedelta(seconds=self.settings.download_expiry_seconds),
+        )
+        return {
+            "document": DocumentCommands(
+                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), db, expiry
+            ),
+        }
 
     def authenticate(self, authorization: str | None) -> tuple[Principal | None, str | None]:
         """The principal for an ``Authorization`` header value, or why there is none."""
@@ -89,6 +128,7 @@ class Container:
         services = self.services(db)
         return Context(
             services=services,
+            use_cases={**self.use_cases(db, services), **workflow_use_cases(self, db, services)},
             transaction=db.transaction,
             sql=db,
             request_id=request_id,
@@ -96,7 +136,6 @@ class Container:
             auth_error=auth_error,
             development=not self.settings.production,
             request_state=state,
-            extras=workflow_parts(self, db, services),
         )
 
 
@@ -148,11 +187,11 @@ def workflow_service(
     return WorkflowService(store, PeopleFromService(services["User"]), DocumentsFromService(services["Document"]), db)
 
 
-def workflow_parts(
+def workflow_use_cases(
     container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
 ) -> dict[str, Any]:
     """The operation's workflow commands; document reviews move its steps in their transaction."""
     workflows = workflow_service(container, db, services)
     for event_type in DOCUMENT_EVENT_TYPES:
         db.on(event_type, workflows.on_document_event)
-    return {"workflows": workflows, "event_feed": container.events}
+    return {"workflow": WorkflowUseCases(workflows, container.events)}

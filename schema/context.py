@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -13,6 +13,8 @@ from domains.kernel.crud import EntityService
 from domains.kernel.errors import Unauthenticated
 from domains.kernel.principal import Principal
 from schema.loaders import Loaders
+
+T = TypeVar("T")
 
 
 class StatementCounter(Protocol):
@@ -35,8 +37,9 @@ class Context:
     connection_params: dict[str, Any] | None = None
     operation_context: Callable[[Context], Context] | None = None
     """Set on a WebSocket connection's context: makes the context of one operation on it."""
-    extras: dict[str, Any] = field(default_factory=dict)
-    """Per-domain parts (a domain's command service, the event feed), by name."""
+    # A domain's command services (use cases) for this request, by domain name; a
+    # ``schema/<d>/`` package reads its own entry, typed (see ``use_case``).
+    use_cases: dict[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +65,12 @@ class Context:
 
     def service(self, entity: str) -> EntityService[Any]:
         return self.services[entity]
+
+    def use_case(self, domain: str, kind: type[T]) -> T:
+        found = self.use_cases[domain]
+        if not isinstance(found, kind):
+            raise TypeError(f"the {domain} use cases are a {type(found).__name__}, not a {kind.__name__}")
+        return found
 
 
 Info = StrawberryInfo[Context, None]

@@ -13,7 +13,7 @@ service (through a dataloader for reads), the domain object back out.
 import datetime
 import enum
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
@@ -123,8 +123,15 @@ class EntityTypes:
 
 
 class EntitySchemaFactory:
-    def __init__(self, registry: Registry) -> None:
+    """``extensions``: per entity name, extra fields of its output type (``strawberry.field``
+    values by Python name), from the per-domain packages (``schema/domain.py``)."""
+
+    def __init__(self, registry: Registry, extensions: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.registry = registry
+        self.extensions = dict(extensions or {})
+        unknown = set(self.extensions) - {spec.name for spec in registry}
+        if unknown:
+            raise ValueError(f"extensions for undeclared entities: {', '.join(sorted(unknown))}")
         self._enums: dict[type[enum.Enum], Any] = {}
         self._enum_filters: dict[type[enum.Enum], type] = {}
         self.types: dict[str, EntityTypes] = {}
@@ -187,6 +194,10 @@ class EntitySchemaFactory:
             else:
                 resolver = _belongs_to_resolver(relation.target, relation.local, target)
             setattr(cls, relation.name, strawberry.field(resolver=resolver, description=relation.description or None))
+        for name, extra in self.extensions.get(spec.name, {}).items():
+            if name in annotations or hasattr(cls, name):
+                raise ValueError(f"an extension of {spec.name} may not replace its generated field {name!r}")
+            setattr(cls, name, extra)
         cls.__annotations__ = annotations
         model = spec.model
         cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, model))

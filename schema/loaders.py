@@ -55,6 +55,12 @@ class Loaders:
             self._loaders[key] = DataLoader(load_fn=load)
         return self._loaders[key]
 
+    def custom(self, key: Any, build: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+        """A per-domain loader (``schema/<d>/``), built once per operation under ``key``."""
+        if key not in self._loaders:
+            self._loaders[key] = build()
+        return self._loaders[key]
+
     def count_by_key(self, entity: str, key_field: str, filter: Filter | None) -> DataLoader[Any, int]:
         key = ("count_by_key", entity, key_field, repr(filter))
         if key not in self._loaders:

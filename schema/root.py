@@ -1,5 +1,7 @@
-"""The schema: the factory's queries and mutations plus the few hand-written fields."""
+"""The schema: the factory's queries and mutations, the per-domain packages' additions, and
+the few hand-written root fields."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -8,9 +10,11 @@ from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
 from schema.context import Info
+from schema.document import DOCUMENT_SCHEMA
+from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
-from schema.workflow import build as build_workflow_schema
+from schema.workflow import WORKFLOW_SCHEMA
 
 
 def _me_resolver(factory: EntitySchemaFactory) -> Any:
@@ -23,21 +27,28 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
     return me
 
 
-def build_schema(registry: Registry) -> strawberry.Schema:
-    factory = EntitySchemaFactory(registry).build()
-    query_fields = {
+# The per-domain packages (``schema/<d>/``): one entry each.
+DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA)
+
+
+def build_schema(registry: Registry, domains: Sequence[DomainSchema] | None = None) -> strawberry.Schema:
+    domains = DOMAINS if domains is None else tuple(domains)
+    factory = EntitySchemaFactory(registry, merged_type_fields(domains)).build()
+    generated_queries = {
         "me": strawberry.field(resolver=_me_resolver(factory), description="The signed-in person."),
         **factory.query_fields(),
     }
-    workflow_mutations, workflow_subscriptions = build_workflow_schema(factory)
+    query_fields = merged_root_fields(factory, generated_queries, ((d.name, d.queries) for d in domains))
+    mutation_fields = merged_root_fields(factory, factory.mutation_fields(), ((d.name, d.mutations) for d in domains))
+    subscription_fields = merged_root_fields(factory, {}, ((d.name, d.subscriptions) for d in domains))
     query = strawberry.type(type("Query", (), query_fields))
-    mutation = strawberry.type(type("Mutation", (), {**factory.mutation_fields(), **workflow_mutations}))
-    subscription = strawberry.type(type("Subscription", (), workflow_subscriptions))
+    mutation = strawberry.type(type("Mutation", (), mutation_fields))
+    subscription = strawberry.type(type("Subscription", (), subscription_fields)) if subscription_fields else None
     return strawberry.Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
-        types=[t.object for t in factory.types.values()],
+        types=[*(t.object for t in factory.types.values()), *(t for d in domains for t in d.types)],
         extensions=[
             ErrorMapping,
             OperationScope,

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from adapters.sql.documents import DOCUMENT_VERSIONS
 from adapters.sql.outbox import EVENTS
 from domains.kernel.entity import EntitySpec, Field, FieldType, Registry
 
@@ -54,4 +55,5 @@ def build_tables(registry: Registry, metadata: sa.MetaData | None = None) -> dic
             sa.Index(f"ix_{spec.table}_created_at_id", "created_at", "id"),
         )
     EVENTS.to_metadata(metadata)
+    DOCUMENT_VERSIONS.to_metadata(metadata)
     return tables

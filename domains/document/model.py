@@ -1,13 +1,32 @@
+"""A document a person hands in, its files and its review: the rules live on the entity.
+
+The status moves only through commands: ``REQUESTED → UPLOADED → IN_REVIEW → APPROVED |
+REJECTED``, and ``REJECTED → UPLOADED`` with a new file version. Any other move is an
+``InvalidTransition``, whoever asks; a move that is allowed but not for this person is
+``Forbidden``. Each command returns the domain event it caused; the service records it.
+"""
+
 from __future__ import annotations
 
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from domains.document.events import (
+    DOCUMENT_APPROVED,
+    DOCUMENT_REJECTED,
+    DOCUMENT_SUBMITTED,
+    DOCUMENT_UPLOADED,
+    DocumentEvent,
+    document_event,
+)
 from domains.kernel.entity import Entity
-from domains.kernel.errors import Forbidden, InvalidTransition
+from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
 from domains.kernel.principal import Principal, Role
+
+MB = 1024 * 1024
+PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 
 
 class DocumentKind(enum.Enum):
@@ -26,16 +45,83 @@ class DocumentStatus(enum.Enum):
     REJECTED = "REJECTED"
 
 
-# Which status may follow which, and who may make the move.
-TRANSITIONS: dict[DocumentStatus, set[DocumentStatus]] = {
-    DocumentStatus.REQUESTED: {DocumentStatus.UPLOADED},
-    DocumentStatus.UPLOADED: {DocumentStatus.IN_REVIEW, DocumentStatus.REQUESTED},
-    DocumentStatus.IN_REVIEW: {DocumentStatus.APPROVED, DocumentStatus.REJECTED},
-    DocumentStatus.REJECTED: {DocumentStatus.UPLOADED},
-    DocumentStatus.APPROVED: set(),
+class DocumentCommand(enum.Enum):
+    """What one may do with a document; ``availableTransitions`` lists those open to a viewer."""
+
+    REQUEST_UPLOAD = "REQUEST_UPLOAD"
+    CONFIRM_UPLOAD = "CONFIRM_UPLOAD"
+    SUBMIT = "SUBMIT"
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+S = DocumentStatus
+TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
+    S.REQUESTED: frozenset({S.UPLOADED}),
+    S.UPLOADED: frozenset({S.IN_REVIEW}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED}),
+    S.REJECTED: frozenset({S.UPLOADED}),
+    S.APPROVED: frozenset(),
 }
-REVIEW_STEPS = {DocumentStatus.IN_REVIEW, DocumentStatus.APPROVED, DocumentStatus.REJECTED}
-AWAITING_REVIEW = (DocumentStatus.UPLOADED, DocumentStatus.IN_REVIEW)
+AWAITING_REVIEW = (S.UPLOADED, S.IN_REVIEW)
+ACCEPTS_UPLOAD = (S.REQUESTED, S.REJECTED)
+
+
+@dataclass(frozen=True)
+class KindRules:
+    content_types: frozenset[str]
+    max_bytes: int
+
+
+KIND_RULES: dict[DocumentKind, KindRules] = {
+    DocumentKind.CONTRACT: KindRules(frozenset({PDF}), 10 * MB),
+    DocumentKind.ID: KindRules(frozenset({PDF, PNG, JPEG}), 5 * MB),
+    DocumentKind.TAX_FORM: KindRules(frozenset({PDF}), 10 * MB),
+    DocumentKind.CERTIFICATE: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB),
+    DocumentKind.OTHER: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB),
+}
+
+# What a file of each type starts with; a file whose bytes do not match its type is refused.
+MAGIC_BYTES: dict[str, bytes] = {PDF: b"%PDF-", PNG: b"\x89PNG\r\n\x1a\n", JPEG: b"\xff\xd8\xff"}
+
+
+@dataclass(frozen=True)
+class DeclaredFile:
+    """What the client says it will upload; checked against the kind before a ticket is issued."""
+
+    file_name: str
+    content_type: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the blob store holds at a key: measured, never taken from the client."""
+
+    size_bytes: int
+    content_type: str
+    sha256: str
+    head: bytes
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """One uploaded file of a document (a row of ``document_versions``)."""
+
+    document_id: uuid.UUID
+    version: int
+    object_key: str
+    file_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: uuid.UUID
+
+
+def object_key(company_id: uuid.UUID, owner_id: uuid.UUID, document_id: uuid.UUID, version: int) -> str:
+    """Where a file lives: by company, owner, document and version; never the client's file name."""
+    return f"{company_id}/{owner_id}/{document_id}/v{version}"
 
 
 @dataclass(kw_only=True)
@@ -49,12 +135,149 @@ class Document(Entity):
     status: DocumentStatus = DocumentStatus.REQUESTED
     due_on: date | None = None
     note: str | None = None
+    file_version: int = 0
+    pending_file_name: str | None = None
+    pending_content_type: str | None = None
+    pending_size_bytes: int | None = None
+
+    # ---- who ---------------------------------------------------------------------------
+
+    def is_reviewer(self, by: Principal) -> bool:
+        return by.is_admin or (Role.HR in by.roles and by.company_id == self.company_id)
+
+    def is_owner_or_reviewer(self, by: Principal) -> bool:
+        return (by.user_id == self.owner_id and by.company_id == self.company_id) or self.is_reviewer(by)
+
+    def frozen_because(self) -> str | None:
+        return "an approved document cannot be edited" if self.status is S.APPROVED else None
+
+    # ---- the state machine -------------------------------------------------------------
 
     def can_become(self, target: DocumentStatus) -> bool:
-        return target == self.status or target in TRANSITIONS[self.status]
+        return target in TRANSITIONS[self.status]
 
-    def ensure_can_become(self, target: DocumentStatus, by: Principal) -> None:
+    def _move(self, target: DocumentStatus, allowed: bool, who: str) -> DocumentStatus:
+        """Checks the move, then the person: an impossible move is refused whoever asks."""
         if not self.can_become(target):
             raise InvalidTransition("Document", self.status.value, target.value)
-        if target != self.status and target in REVIEW_STEPS and not ({Role.HR, Role.ADMIN} & by.roles):
-            raise Forbidden("only HR may review a document")
+        if not allowed:
+            raise Forbidden(f"only {who} may do this")
+        previous, self.status = self.status, target
+        return previous
+
+    @property
+    def pending(self) -> DeclaredFile | None:
+        if self.pending_file_name is None or self.pending_content_type is None or self.pending_size_bytes is None:
+            return None
+        return DeclaredFile(self.pending_file_name, self.pending_content_type, self.pending_size_bytes)
+
+    @property
+    def next_key(self) -> str:
+        return object_key(self.company_id, self.owner_id, self.id, self.file_version + 1)
+
+    def request_upload(self, declared: DeclaredFile, by: Principal) -> None:
+        """A ticket for the next file version; the status moves only when the upload is confirmed."""
+        if self.status not in ACCEPTS_UPLOAD:
+            raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
+        if not self.is_owner_or_reviewer(by):
+            raise Forbidden("only the document's owner or HR may upload its file")
+        check_declared(self.kind, declared)
+        self.pending_file_name = declared.file_name
+        self.pending_content_type = declared.content_type
+        self.pending_size_bytes = declared.size_bytes
+
+    def is_confirmed(self) -> bool:
+        """Confirming again after a confirm changes nothing and answers the same."""
+        return self.pending is None and self.file_version > 0 and self.status not in ACCEPTS_UPLOAD
+
+    def confirm_upload(
+        self, stored: StoredFile | None, by: Principal, at: datetime
+    ) -> tuple[DocumentFile, DocumentEvent]:
+        """The stored object must be what the ticket allowed; then it becomes the next version."""
+        declared = self.pending
+        if declared is None or self.status not in ACCEPTS_UPLOAD:
+            raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
+        if not self.is_owner_or_reviewer(by):
+            raise Forbidden("only the document's owner or HR may confirm its upload")
+        check_stored(self.kind, declared, stored)
+        assert stored is not None
+        file = DocumentFile(
+            document_id=self.id,
+            version=self.file_version + 1,
+            object_key=self.next_key,
+            file_name=declared.file_name,
+            content_type=stored.content_type,
+            size_bytes=stored.size_bytes,
+            sha256=stored.sha256,
+            uploaded_at=at,
+            uploaded_by=by.user_id,
+        )
+        previous = self._move(S.UPLOADED, True, "")
+        self.file_version = file.version
+        self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
+        return file, document_event(DOCUMENT_UPLOADED, self, previous, by, at)
+
+    def submit(self, by: Principal, at: datetime) -> DocumentEvent:
+        previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(by), "the document's owner or HR")
+        return document_event(DOCUMENT_SUBMITTED, self, previous, by, at)
+
+    def approve(self, by: Principal, at: datetime) -> DocumentEvent:
+        previous = self._move(S.APPROVED, self.is_reviewer(by), "HR of the document's company")
+        return document_event(DOCUMENT_APPROVED, self, previous, by, at)
+
+    def reject(self, reason: str, by: Principal, at: datetime) -> DocumentEvent:
+        reason = reason.strip()
+        if not reason:
+            raise Invalid.field("reason", "must not be blank")
+        if len(reason) > 2000:
+            raise Invalid.field("reason", "must be at most 2000 characters")
+        previous = self._move(S.REJECTED, self.is_reviewer(by), "HR of the document's company")
+        return document_event(DOCUMENT_REJECTED, self, previous, by, at, reason=reason)
+
+    def available_commands(self, by: Principal) -> list[DocumentCommand]:
+        """The commands this person may run next, in the order of the review."""
+        owner_or_hr, reviewer = self.is_owner_or_reviewer(by), self.is_reviewer(by)
+        open_: list[DocumentCommand] = []
+        if self.status in ACCEPTS_UPLOAD and owner_or_hr:
+            open_.append(DocumentCommand.REQUEST_UPLOAD)
+            if self.pending is not None:
+                open_.append(DocumentCommand.CONFIRM_UPLOAD)
+        if self.can_become(S.IN_REVIEW) and owner_or_hr:
+            open_.append(DocumentCommand.SUBMIT)
+        if self.can_become(S.APPROVED) and reviewer:
+            open_.extend((DocumentCommand.APPROVE, DocumentCommand.REJECT))
+        return open_
+
+
+def check_declared(kind: DocumentKind, declared: DeclaredFile) -> None:
+    rules = KIND_RULES[kind]
+    problems: dict[tuple[str, ...], list[str]] = {}
+    name = declared.file_name.strip()
+    if not name or len(name) > 255 or any(c in name for c in "/\\\0\r\n"):
+        problems[("fileName",)] = ["must be a plain file name of at most 255 characters"]
+    if declared.content_type not in rules.content_types:
+        allowed = ", ".join(sorted(rules.content_types))
+        problems[("contentType",)] = [f"a {kind.value} must be one of {allowed}"]
+    if not 0 < declared.size_bytes <= rules.max_bytes:
+        problems[("sizeBytes",)] = [f"a {kind.value} must be between 1 and {rules.max_bytes} bytes"]
+    if problems:
+        raise Invalid(problems)
+
+
+def check_stored(kind: DocumentKind, declared: DeclaredFile, stored: StoredFile | None) -> None:
+    """The object a ticket allowed, re-checked: a store that does not enforce the policy (or a
+    client that went around it) must not get a file past confirm."""
+    if stored is None:
+        raise Invalid.field("file", "no uploaded file was found: upload it with the ticket first")
+    problems: list[str] = []
+    if stored.size_bytes == 0:
+        problems.append("is empty")
+    elif stored.size_bytes > min(declared.size_bytes, KIND_RULES[kind].max_bytes):
+        problems.append(f"is {stored.size_bytes} bytes, more than the {declared.size_bytes} declared")
+    if stored.content_type != declared.content_type:
+        problems.append(f"is stored as {stored.content_type}, not the declared {declared.content_type}")
+    magic = MAGIC_BYTES.get(declared.content_type)
+    if magic is not None and not stored.head.startswith(magic):
+        problems.append(f"does not look like {declared.content_type}")
+    if problems:
+        raise Invalid({("file",): problems})

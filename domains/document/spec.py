@@ -1,20 +1,18 @@
-"""Document (its metadata), declared once. Uploads come with their own issue."""
+"""Document (its metadata), declared once. Its status and files move only through the commands
+in ``domains/document/service.py``; the generic update keeps the fields that stay editable."""
 
 from __future__ import annotations
 
-import logging
-
 from domains.document.model import AWAITING_REVIEW, Document, DocumentKind, DocumentStatus
-from domains.kernel.crud import HookEvent
 from domains.kernel.entity import (
     Access,
     EntitySpec,
-    Hook,
     NamedQuery,
     Reach,
     belongs_to,
     choice,
     day,
+    integer,
     not_blank,
     reference,
     string,
@@ -22,27 +20,8 @@ from domains.kernel.entity import (
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import Condition, Op, Order
 
-
-def guard_transition(event: HookEvent[Document]) -> None:
-    assert event.previous is not None
-    event.previous.ensure_can_become(event.entity.status, event.principal)
-
-
-audit = logging.getLogger("hrgraph.audit")
-
-
-def record_status_change(event: HookEvent[Document]) -> None:
-    """After commit only: a rolled-back review must leave no trace in the audit trail."""
-    if event.previous is not None and event.previous.status != event.entity.status:
-        audit.info(
-            "document status changed",
-            extra={
-                "document_id": str(event.entity.id),
-                "from": event.previous.status.value,
-                "to": event.entity.status.value,
-                "by": str(event.principal.user_id),
-            },
-        )
+HR_ONLY = frozenset({Role.HR, Role.ADMIN})
+BY_COMMAND = {"on_create": False, "on_update": False}
 
 
 def awaiting_review(_: Principal) -> Condition:
@@ -58,12 +37,29 @@ DOCUMENT = EntitySpec(
     owner_field="owner_id",
     fields=(
         reference("company_id", "Company", required=True, on_update=False),
-        reference("owner_id", "User", required=True),
+        reference("owner_id", "User", required=True, updatable_by=HR_ONLY),
         string("title", required=True, max_length=200, sortable=True, validators=(not_blank,)),
-        choice("kind", DocumentKind, required=True, sortable=True),
-        choice("status", DocumentStatus, required=True, on_create=False, sortable=True),
-        day("due_on", sortable=True),
+        choice("kind", DocumentKind, required=True, sortable=True, updatable_by=HR_ONLY),
+        choice(
+            "status",
+            DocumentStatus,
+            required=True,
+            sortable=True,
+            description="Where the document stands; it moves only through the document commands.",
+            **BY_COMMAND,
+        ),
+        day("due_on", sortable=True, updatable_by=HR_ONLY),
         string("note", max_length=2000),
+        integer(
+            "file_version",
+            required=True,
+            filterable=False,
+            description="The latest uploaded file's version; 0 before the first upload.",
+            **BY_COMMAND,
+        ),
+        string("pending_file_name", max_length=255, filterable=False, **BY_COMMAND),
+        string("pending_content_type", max_length=100, filterable=False, **BY_COMMAND),
+        integer("pending_size_bytes", filterable=False, **BY_COMMAND),
     ),
     relations=(
         belongs_to("owner", "User", "owner_id"),
@@ -75,7 +71,6 @@ DOCUMENT = EntitySpec(
         update={Role.EMPLOYEE: Reach.OWN, Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL},
         delete={Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL},
     ),
-    hooks={Hook.BEFORE_UPDATE: [guard_transition], Hook.AFTER_COMMIT: [record_status_change]},
     queries=(
         NamedQuery(
             "documents_awaiting_review",

@@ -185,6 +185,7 @@ class EntityService(Generic[E]):
         previous, reach = await self._load_for(principal, id, self.spec.access.update, "update")
         self._check_version(previous, expected_version)
         changes = self._accepted(data, creating=False)
+        self._check_write_rights(principal, previous, changes)
         nulled = [n for n, v in changes.items() if v is None and self.spec.field(n).required]
         if nulled:
             raise Invalid({(name,): ["is required"] for name in nulled})
@@ -239,6 +240,19 @@ class EntityService(Generic[E]):
         if problems:
             raise Invalid(problems)
         return accepted
+
+    def _check_write_rights(self, principal: Principal, previous: E, changes: Mapping[str, Any]) -> None:
+        """A frozen entity takes no edit at all; a field whose declaration names who may change
+        it refuses everyone else. Sending a field's current value is not a change."""
+        changed = [name for name, value in changes.items() if getattr(previous, name) != value]
+        if not changed:
+            return
+        frozen = previous.frozen_because()
+        if frozen:
+            raise Forbidden(frozen)
+        refused = [name for name in changed if not self.spec.field(name).updatable_for(principal)]
+        if refused:
+            raise Forbidden(f"you may not change {', '.join(refused)} of this {self.spec.name}")
 
     async def _validate(self, principal: Principal, entity: E) -> None:
         problems: dict[tuple[str, ...], list[str]] = {}

@@ -41,6 +41,11 @@ class Entity:
         """Entity-level invariants: ``(field, message)`` for each one broken."""
         return ()
 
+    def frozen_because(self) -> str | None:
+        """Why nobody may edit this entity's fields any more (an approved document), else None.
+        Its commands still decide for themselves what they may do."""
+        return None
+
 
 E = TypeVar("E", bound=Entity)
 
@@ -83,6 +88,9 @@ class Field:
     sortable: bool = False
     on_create: bool = True
     on_update: bool = True
+    # Who may change the field once set, when not everyone with update rights may (an
+    # employee may edit her document's note, not its due date). None: everyone who may update.
+    updatable_by: frozenset[Role] | None = None
     validators: tuple[Validator, ...] = ()
     description: str = ""
 
@@ -108,6 +116,9 @@ class Field:
             if message:
                 problems.append(message)
         return problems
+
+    def updatable_for(self, principal: Principal) -> bool:
+        return self.on_update and (self.updatable_by is None or bool(self.updatable_by & principal.roles))
 
 
 def string(name: str, **options: Any) -> Field:

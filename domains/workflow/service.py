@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from domains.kernel.ports import EntityStore
 from domains.kernel.principal import Principal
 from domains.kernel.query import Condition, Op, PageRequest
 from domains.workflow import events
+from domains.workflow.live import EventFeed
 from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
 from domains.workflow.ports import DocumentRequests, People
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
@@ -166,3 +168,11 @@ def _uuid(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value)) if value is not None else None
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class WorkflowUseCases:
+    """What the workflow GraphQL needs per operation: the commands, and the process's feed."""
+
+    commands: WorkflowService
+    feed: EventFeed

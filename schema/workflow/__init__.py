@@ -6,19 +6,18 @@ from __future__ import annotations
 import datetime
 import enum
 import uuid
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
-from strawberry.types.field import StrawberryField
 
 from domains.kernel.errors import Invalid, NotFound
 from domains.kernel.ids import from_global_id
 from domains.workflow.live import watch
-from domains.workflow.model import Workflow, WorkflowStep
-from domains.workflow.service import WorkflowService, today
+from domains.workflow.service import WorkflowUseCases, today
 from domains.workflow.templates import WorkflowTemplate as DomainTemplate
 from schema.context import Context, Info
+from schema.domain import DomainSchema
 from schema.factory import EntitySchemaFactory
 
 
@@ -54,9 +53,8 @@ def _event_id(value: str | None) -> int | None:
         raise Invalid.field("after_event_id", "is not an event id") from None
 
 
-def _workflows(context: Context) -> WorkflowService:
-    service: WorkflowService = context.extras["workflows"]
-    return service
+def _use_cases(context: Context) -> WorkflowUseCases:
+    return context.use_case("workflow", WorkflowUseCases)
 
 
 def _overdue(root: Any) -> bool:
@@ -64,30 +62,19 @@ def _overdue(root: Any) -> bool:
     return bool(root.overdue(today()))
 
 
-def add_fields(object_type: type, fields: dict[str, Callable[..., Any]], descriptions: dict[str, str]) -> None:
-    """Adds resolver fields to a type the factory generated, before the schema is built."""
-    definition = object_type.__strawberry_definition__  # type: ignore[attr-defined]
-    for name, resolver in fields.items():
-        field: StrawberryField = strawberry.field(resolver=resolver, description=descriptions.get(name))
-        field.python_name = name
-        field.origin = object_type
-        definition.fields.append(field)
+def _overdue_field() -> Any:
+    return strawberry.field(resolver=_overdue, description="Past its due date and not yet done (from the due dates).")
 
 
-def build(factory: EntitySchemaFactory) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(mutation fields, subscription fields) for workflows, on the factory's types."""
+def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
     workflow_types = factory.types["Workflow"]
-    step_types = factory.types["WorkflowStep"]
-    for types in (workflow_types, step_types):
-        add_fields(types.object, {"overdue": _overdue}, {"overdue": "Past its due date and not yet done."})
-
     payload = workflow_types.payload
 
     async def start_workflow(info: Info, input: StartWorkflowInput) -> Any:
         context = info.context
         subject = _parse_id(input.subject_user_id, "User", "subjectUserId")
         async with context.transaction():
-            workflow = await _workflows(context).start(
+            workflow = await _use_cases(context).commands.start(
                 context.viewer, DomainTemplate(input.template.value), subject, input.due_date
             )
         return payload(workflow=workflow)
@@ -98,7 +85,7 @@ def build(factory: EntitySchemaFactory) -> tuple[dict[str, Any], dict[str, Any]]
         context = info.context
         key = _parse_id(id, "Workflow", "id")
         async with context.transaction():
-            workflow = await _workflows(context).cancel(context.viewer, key, reason)
+            workflow = await _use_cases(context).commands.cancel(context.viewer, key, reason)
         return payload(workflow=workflow)
 
     cancel_workflow.__annotations__ = {
@@ -108,6 +95,21 @@ def build(factory: EntitySchemaFactory) -> tuple[dict[str, Any], dict[str, Any]]
         "return": workflow_types.result,
     }
 
+    return {
+        "start_workflow": strawberry.mutation(
+            resolver=start_workflow,
+            description="Starts a workflow from a template: one step and one requested document per required "
+            "document (HR of the person's company, or ADMIN).",
+        ),
+        "cancel_workflow": strawberry.mutation(
+            resolver=cancel_workflow, description="Cancels a workflow in progress, with a reason."
+        ),
+    }
+
+
+def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
+    workflow_types = factory.types["Workflow"]
+    step_types = factory.types["WorkflowStep"]
     event_type = type(
         "WorkflowStatusEvent",
         (),
@@ -138,7 +140,7 @@ def build(factory: EntitySchemaFactory) -> tuple[dict[str, Any], dict[str, Any]]
             key = _parse_id(workflow_id, "Workflow", "workflowId")
             if await context.service("Workflow").get(viewer, key) is None:
                 raise NotFound("Workflow", workflow_id)
-        changes = watch(context.extras["event_feed"], viewer, key, _event_id(after_event_id))
+        changes = watch(_use_cases(context).feed, viewer, key, _event_id(after_event_id))
         async for change in changes:
             context.reset()  # fresh loaders: what the event's fields read is as of now
             yield event_type(
@@ -152,16 +154,6 @@ def build(factory: EntitySchemaFactory) -> tuple[dict[str, Any], dict[str, Any]]
 
     workflow_status_changed.__annotations__["return"] = AsyncGenerator[event_type, None]
 
-    mutations = {
-        "start_workflow": strawberry.mutation(
-            resolver=start_workflow,
-            description="Starts a workflow from a template: one step and one requested document per required "
-            "document (HR of the person's company, or ADMIN).",
-        ),
-        "cancel_workflow": strawberry.mutation(
-            resolver=cancel_workflow, description="Cancels a workflow in progress, with a reason."
-        ),
-    }
     subscriptions = {
         "workflow_status_changed": strawberry.subscription(
             resolver=workflow_status_changed,
@@ -169,7 +161,14 @@ def build(factory: EntitySchemaFactory) -> tuple[dict[str, Any], dict[str, Any]]
             "the events after it are replayed first, then live ones, in order, once each.",
         )
     }
-    return mutations, subscriptions
+    return subscriptions
 
 
-__all__ = ["Workflow", "WorkflowStep", "build"]
+WORKFLOW_SCHEMA = DomainSchema(
+    name="workflow",
+    type_fields={"Workflow": {"overdue": _overdue_field()}, "WorkflowStep": {"overdue": _overdue_field()}},
+    mutations=workflow_mutations,
+    subscriptions=workflow_subscriptions,
+)
+
+__all__ = ["WORKFLOW_SCHEMA"]

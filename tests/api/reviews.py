@@ -1,10 +1,10 @@
-"""Document reviews as the document context publishes them, for driving workflows in tests.
+"""Document reviews through the real document commands, for driving workflows in tests.
 
-Until the document commands (issue 7) are merged, this helper plays them: it moves the
-document through the generic service and records ``DocumentSubmitted`` / ``DocumentApproved``
-/ ``DocumentRejected`` with their published payload, through one unit of work that carries
-the composition root's workflow wiring (``app.wiring.workflow_parts``), exactly as a
-request's does. The workflow handler then runs in that transaction, before commit.
+Each review runs in one operation's context as the composition root builds it
+(``Container.context``): the document commands record ``DocumentSubmitted`` /
+``DocumentApproved`` / ``DocumentRejected``, and the workflow handler wired there moves the
+step in the same transaction. Getting a file in (request ticket, upload, confirm) is the
+document issue's path and tested there; here ``uploaded`` arranges that state in the table.
 """
 
 from __future__ import annotations
@@ -13,66 +13,68 @@ import uuid
 
 import sqlalchemy as sa
 
-from adapters.sql.database import RequestDatabase
-from app.wiring import Container, workflow_parts
+from app.wiring import Container
 from domains.document.model import DocumentStatus
-from domains.kernel.events import DomainEvent
+from domains.document.service import DocumentCommands
+from domains.kernel.ids import from_global_id
 from domains.kernel.principal import Principal
 
 SUBMITTED, APPROVED, REJECTED = "DocumentSubmitted", "DocumentApproved", "DocumentRejected"
-_TARGET = {SUBMITTED: DocumentStatus.IN_REVIEW, APPROVED: DocumentStatus.APPROVED, REJECTED: DocumentStatus.REJECTED}
 
 
 class RolledBack(Exception):
     pass
 
 
+async def uploaded(container: Container, document_id: uuid.UUID) -> None:
+    """As if its owner had uploaded and confirmed a file."""
+    async with container.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "UPDATE documents SET status = 'UPLOADED', file_version = file_version + 1, version = version + 1"
+                " WHERE id = :id"
+            ),
+            {"id": document_id},
+        )
+
+
 async def review(
     container: Container, reviewer: Principal, document_id: uuid.UUID, event_type: str, *, roll_back: bool = False
 ) -> None:
-    db = RequestDatabase(container.engine)
-    services = container.services(db)
-    workflow_parts(container, db, services)
-    documents = services["Document"]
-    async with db.transaction():
-        document = await documents.get(reviewer, document_id)
-        assert document is not None
-        if event_type == SUBMITTED and document.status in (DocumentStatus.REQUESTED, DocumentStatus.REJECTED):
-            uploaded = {"status": DocumentStatus.UPLOADED}
-            document = await documents.update(reviewer, document_id, uploaded, document.version)
-        previous = document.status
-        document = await documents.update(reviewer, document_id, {"status": _TARGET[event_type]}, document.version)
-        db.record(
-            DomainEvent(
-                type=event_type,
-                aggregate="Document",
-                aggregate_id=document.id,
-                company_id=document.company_id,
-                actor_id=reviewer.user_id,
-                payload={
-                    "documentId": str(document.id),
-                    "ownerId": str(document.owner_id),
-                    "companyId": str(document.company_id),
-                    "kind": document.kind.value,
-                    "status": document.status.value,
-                    "previousStatus": previous.value,
-                    "actorId": str(reviewer.user_id),
-                },
-            )
-        )
+    context = container.context(request_id=uuid.uuid4().hex, authorization=None, state={})
+    context.principal = reviewer
+    documents = context.service("Document")
+    current = await documents.get(reviewer, document_id)
+    assert current is not None
+    if event_type == SUBMITTED and current.status in (DocumentStatus.REQUESTED, DocumentStatus.REJECTED):
+        await uploaded(container, document_id)
+        current = await documents.get(reviewer, document_id)
+        assert current is not None
+    commands = context.use_case("document", DocumentCommands)
+    async with context.transaction():
+        if event_type == SUBMITTED:
+            await commands.submit(reviewer, document_id, current.version)
+        elif event_type == APPROVED:
+            await commands.approve(reviewer, document_id, current.version)
+        else:
+            await commands.reject(reviewer, document_id, "not readable", current.version)
         if roll_back:
             raise RolledBack()
 
 
 async def step_documents(container: Container, workflow_id: str | uuid.UUID) -> list[uuid.UUID]:
-    from domains.kernel.ids import from_global_id
-
     key = from_global_id(workflow_id)[1] if isinstance(workflow_id, str) else workflow_id
     async with container.engine.connect() as conn:
         rows = await conn.execute(
             sa.text("SELECT document_id FROM workflow_steps WHERE workflow_id = :w ORDER BY position"), {"w": key}
         )
         return [r.document_id for r in rows]
+
+
+async def document_version(container: Container, document_id: uuid.UUID) -> int:
+    async with container.engine.connect() as conn:
+        found = await conn.execute(sa.text("SELECT version FROM documents WHERE id = :id"), {"id": document_id})
+        return int(found.scalar_one())
 
 
 async def last_event_id(container: Container) -> int:

@@ -15,13 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.reviews import APPROVED, SUBMITTED, last_event_id, review, step_documents
+from domains.kernel.ids import to_global_id
+from tests.api.reviews import APPROVED, SUBMITTED, document_version, last_event_id, review, step_documents
 from tests.api.test_workflows import START, WATCH, _changes, _moves, _start_input
 from tests.api.ws import Socket, close_code
 from tests.conftest import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHUTDOWN_BOUND = 4.0
+APPROVE = """mutation($id: ID!, $v: Int!) { approveDocument(id: $id, expectedVersion: $v) {
+  __typename ... on DocumentPayload { document { status } } ... on Error { code message } } }"""
 
 
 class ServerProcess:
@@ -89,8 +92,22 @@ async def test_events_committed_through_one_instance_reach_subscribers_of_anothe
         documents = await step_documents(demo.container, workflow["id"])
         for document in documents:
             await review(demo.container, hr, document, SUBMITTED)
-        for document in documents:
+        for document in documents[:-1]:
             await review(demo.container, hr, document, APPROVED)
+        last = documents[-1]
+        async with httpx.AsyncClient(base_url=second.url, timeout=30) as http:
+            approved = await http.post(  # the last approval, on the second instance
+                "/graphql",
+                json={
+                    "query": APPROVE,
+                    "variables": {
+                        "id": to_global_id("Document", last),
+                        "v": await document_version(demo.container, last),
+                    },
+                },
+                headers={"Authorization": f"Bearer {demo.token('hr@acme.example')}"},
+            )
+        assert approved.json()["data"]["approveDocument"]["document"]["status"] == "APPROVED", approved.text
         changes = await _changes(socket, 1 + 3 + 3 + 1)
     assert changes[0]["workflow"]["id"] == workflow["id"]
     assert _moves(changes[-2:]) == [("Tax form", "SUBMITTED", "DONE"), (None, "IN_PROGRESS", "COMPLETED")]

@@ -1,91 +1,254 @@
-"""A document's review: which status may follow which, and who may make the move."""
+"""A document's rules on the entity and in the generic update: the state machine, who may make
+each move, which fields each role may edit, and that an approved document is frozen."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 
-from domains.document.model import TRANSITIONS, Document, DocumentKind, DocumentStatus
+from domains.document.model import (
+    TRANSITIONS,
+    DeclaredFile,
+    Document,
+    DocumentCommand,
+    DocumentKind,
+    DocumentStatus,
+    StoredFile,
+)
 from domains.document.spec import DOCUMENT
-from domains.kernel.errors import Forbidden, InvalidTransition
+from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
 from domains.kernel.principal import Principal, Role
-from tests.unit.conftest import World, make_document
+from tests.unit.conftest import World, make_document, principal_of
 
 S = DocumentStatus
+C = DocumentCommand
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+PDF = b"%PDF-1.7\n" + b"x" * 91
+PDF_FILE = DeclaredFile("contract.pdf", "application/pdf", 100)
 
 
-def with_status(world: World, status: DocumentStatus) -> Document:
-    doc = make_document(world.alice, f"In {status.value}", status)
+def stored(data: bytes = PDF, content_type: str = "application/pdf") -> StoredFile:
+    return StoredFile(size_bytes=len(data), content_type=content_type, sha256="0" * 64, head=data[:16])
+
+
+def with_status(world: World, status: DocumentStatus, **extra: object) -> Document:
+    doc = make_document(world.alice, f"In {status.value}", status, **extra)
     world.store.add(DOCUMENT, doc)
     return doc
 
 
-async def move(world: World, who: str, doc: Document, target: DocumentStatus) -> Document:
-    return await world.documents.update(world.as_(getattr(world, who)), doc.id, {"status": target}, doc.version)
+# ---- the state machine -------------------------------------------------------------------
 
 
-async def test_owner_hands_in_a_requested_document(world: World) -> None:
-    uploaded = await move(world, "alice", world.alice_doc, S.UPLOADED)
-    assert (uploaded.status, uploaded.version) == (S.UPLOADED, 2)
-    assert world.store.stored(DOCUMENT, world.alice_doc.id).status is S.UPLOADED
-
-
-async def test_skipping_the_review_is_an_invalid_transition(world: World) -> None:
-    doc = with_status(world, S.UPLOADED)
-    with pytest.raises(InvalidTransition) as caught:
-        await move(world, "hr", doc, S.APPROVED)
-    assert (caught.value.current, caught.value.target) == ("UPLOADED", "APPROVED")
-    assert caught.value.code == "INVALID_TRANSITION"
-    assert world.store.stored(DOCUMENT, doc.id).status is S.UPLOADED
-
-
-@pytest.mark.parametrize("target", [S.APPROVED, S.REJECTED])
-async def test_only_hr_reviews(world: World, target: DocumentStatus) -> None:
-    doc = with_status(world, S.IN_REVIEW)
-    with pytest.raises(Forbidden):
-        await move(world, "alice", doc, target)
-    assert world.store.stored(DOCUMENT, doc.id).status is S.IN_REVIEW
-    assert (await move(world, "hr", doc, target)).status is target
-
-
-async def test_employee_cannot_put_their_document_in_review(world: World) -> None:
-    with pytest.raises(Forbidden):
-        await move(world, "alice", with_status(world, S.UPLOADED), S.IN_REVIEW)
-
-
-async def test_employee_may_take_back_an_upload_and_reupload_after_rejection(world: World) -> None:
-    assert (await move(world, "alice", with_status(world, S.UPLOADED), S.REQUESTED)).status is S.REQUESTED
-    assert (await move(world, "alice", with_status(world, S.REJECTED), S.UPLOADED)).status is S.UPLOADED
-
-
-@pytest.mark.parametrize("target", [s for s in S if s is not S.APPROVED])
-async def test_approved_is_final(world: World, target: DocumentStatus) -> None:
-    doc = with_status(world, S.APPROVED)
-    with pytest.raises(InvalidTransition):
-        await move(world, "admin", doc, target)
-
-
-async def test_editing_other_fields_keeps_the_status_and_is_allowed(world: World) -> None:
-    doc = with_status(world, S.APPROVED)
-    updated = await world.documents.update(world.as_(world.alice), doc.id, {"note": "scanned twice"}, 1)
-    assert (updated.status, updated.note) == (S.APPROVED, "scanned twice")
+def test_the_declared_moves() -> None:
+    assert {
+        S.REQUESTED: {S.UPLOADED},
+        S.UPLOADED: {S.IN_REVIEW},
+        S.IN_REVIEW: {S.APPROVED, S.REJECTED},
+        S.REJECTED: {S.UPLOADED},
+        S.APPROVED: set(),
+    } == TRANSITIONS
 
 
 @pytest.mark.parametrize("current", list(S))
-def test_entity_allows_exactly_the_declared_transitions(current: DocumentStatus) -> None:
-    reviewer = Principal(user_id=uuid.uuid4(), company_id=uuid.uuid4(), roles=frozenset({Role.HR}))
-    doc = Document(
-        company_id=reviewer.company_id, owner_id=uuid.uuid4(), title="t", kind=DocumentKind.ID, status=current
-    )
-    for target in S:
-        allowed = target is current or target in TRANSITIONS[current]
-        assert doc.can_become(target) is allowed
-        if allowed:
-            doc.ensure_can_become(target, reviewer)
+def test_every_other_move_is_an_invalid_transition_even_for_an_admin(current: DocumentStatus) -> None:
+    admin = Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.ADMIN}))
+    commands = {
+        S.IN_REVIEW: lambda d: d.submit(admin, AT),
+        S.APPROVED: lambda d: d.approve(admin, AT),
+        S.REJECTED: lambda d: d.reject("blurry", admin, AT),
+    }
+    for target, command in commands.items():
+        doc = Document(company_id=uuid.uuid4(), owner_id=uuid.uuid4(), title="t", kind=DocumentKind.ID, status=current)
+        if target in TRANSITIONS[current]:
+            event = command(doc)
+            assert doc.status is target and event.payload["previousStatus"] == current.value
         else:
-            with pytest.raises(InvalidTransition):
-                doc.ensure_can_become(target, reviewer)
+            with pytest.raises(InvalidTransition) as caught:
+                command(doc)
+            assert (caught.value.current, caught.value.target) == (current.value, target.value)
+            assert doc.status is current
+
+
+def test_upload_then_review_then_approval(world: World) -> None:
+    alice, hr = principal_of(world.alice), principal_of(world.hr)
+    doc = make_document(world.alice, "Contract")
+    doc.request_upload(PDF_FILE, alice)
+    assert doc.status is S.REQUESTED and doc.pending == PDF_FILE
+    assert doc.available_commands(alice) == [C.REQUEST_UPLOAD, C.CONFIRM_UPLOAD]
+    file, uploaded = doc.confirm_upload(stored(), alice, AT)
+    assert (doc.status, doc.file_version, doc.pending) == (S.UPLOADED, 1, None)
+    assert (file.version, file.object_key, file.size_bytes, file.uploaded_by) == (
+        1,
+        f"{doc.company_id}/{doc.owner_id}/{doc.id}/v1",
+        len(PDF),
+        world.alice.id,
+    )
+    assert uploaded.type == "DocumentUploaded"
+    assert doc.available_commands(alice) == [C.SUBMIT]
+    assert doc.submit(alice, AT).type == "DocumentSubmitted"
+    assert doc.available_commands(alice) == []
+    assert doc.available_commands(hr) == [C.APPROVE, C.REJECT]
+    approved = doc.approve(hr, AT)
+    assert approved.type == "DocumentApproved" and doc.status is S.APPROVED
+    assert approved.payload == {
+        "documentId": str(doc.id),
+        "ownerId": str(world.alice.id),
+        "companyId": str(world.acme.id),
+        "kind": "CONTRACT",
+        "status": "APPROVED",
+        "previousStatus": "IN_REVIEW",
+        "actorId": str(world.hr.id),
+        "occurredAt": AT.isoformat(),
+        "reason": None,
+        "fileVersion": 1,
+    }
+    assert (approved.company_id, approved.actor_id, approved.occurred_at) == (world.acme.id, world.hr.id, AT)
+
+
+def test_a_rejected_document_takes_a_new_file_version(world: World) -> None:
+    alice, hr = principal_of(world.alice), principal_of(world.hr)
+    doc = make_document(world.alice, "Contract", S.IN_REVIEW, file_version=1)
+    rejected = doc.reject("  unsigned  ", hr, AT)
+    assert rejected.payload["reason"] == "unsigned" and doc.status is S.REJECTED
+    assert doc.available_commands(alice) == [C.REQUEST_UPLOAD]
+    doc.request_upload(PDF_FILE, alice)
+    assert doc.next_key.endswith("/v2")
+    file, _ = doc.confirm_upload(stored(), alice, AT)
+    assert (file.version, doc.file_version, doc.status) == (2, 2, S.UPLOADED)
+
+
+def test_only_hr_of_the_company_or_an_admin_reviews(world: World) -> None:
+    doc = make_document(world.alice, "Contract", S.IN_REVIEW)
+    for who in (world.alice, world.bob, world.globex_hr):
+        with pytest.raises(Forbidden):
+            doc.approve(principal_of(who), AT)
+        assert doc.available_commands(principal_of(who)) == []
+    assert doc.status is S.IN_REVIEW
+    doc.reject("wrong file", principal_of(world.admin), AT)
+    assert doc.status is S.REJECTED
+
+
+def test_a_rejection_needs_a_reason(world: World) -> None:
+    doc = make_document(world.alice, "Contract", S.IN_REVIEW)
+    with pytest.raises(Invalid) as caught:
+        doc.reject("   ", principal_of(world.hr), AT)
+    assert caught.value.problems == {("reason",): ["must not be blank"]}
+    assert doc.status is S.IN_REVIEW
+
+
+def test_someone_elses_document_cannot_be_submitted(world: World) -> None:
+    doc = make_document(world.alice, "Contract", S.UPLOADED)
+    with pytest.raises(Forbidden):
+        doc.submit(principal_of(world.bob), AT)
+    assert doc.status is S.UPLOADED
+
+
+# ---- files -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "declared, field",
+    [
+        (DeclaredFile("id.gif", "image/gif", 10), "contentType"),
+        (DeclaredFile("huge.pdf", "application/pdf", 6 * 1024 * 1024), "sizeBytes"),
+        (DeclaredFile("empty.pdf", "application/pdf", 0), "sizeBytes"),
+        (DeclaredFile("../etc/passwd", "application/pdf", 10), "fileName"),
+    ],
+)
+def test_each_kind_declares_its_types_and_size(world: World, declared: DeclaredFile, field: str) -> None:
+    doc = Document(company_id=world.acme.id, owner_id=world.alice.id, title="ID", kind=DocumentKind.ID)
+    with pytest.raises(Invalid) as caught:
+        doc.request_upload(declared, principal_of(world.alice))
+    assert list(caught.value.problems) == [(field,)]
+    assert doc.pending is None
+
+
+@pytest.mark.parametrize(
+    "found, message",
+    [
+        (None, "no uploaded file was found"),
+        (stored(PDF + b"more"), "more than the 100 declared"),
+        (stored(PDF, "image/png"), "not the declared application/pdf"),
+        (stored(b"MZ\x90\x00" + b"x" * 96), "does not look like application/pdf"),
+        (stored(b""), "is empty"),
+    ],
+)
+def test_a_stored_object_that_breaks_its_ticket_is_refused(
+    world: World, found: StoredFile | None, message: str
+) -> None:
+    doc = make_document(world.alice, "Contract")
+    doc.request_upload(PDF_FILE, principal_of(world.alice))
+    with pytest.raises(Invalid) as caught:
+        doc.confirm_upload(found, principal_of(world.alice), AT)
+    assert message in str(caught.value)
+    assert (doc.status, doc.file_version, doc.pending) == (S.REQUESTED, 0, PDF_FILE)
+
+
+@pytest.mark.parametrize(
+    "content_type, head",
+    [("image/png", b"\x89PNG\r\n\x1a\n"), ("image/jpeg", b"\xff\xd8\xff\xe0")],
+)
+def test_magic_bytes_of_images(world: World, content_type: str, head: bytes) -> None:
+    doc = Document(company_id=world.acme.id, owner_id=world.alice.id, title="ID", kind=DocumentKind.ID)
+    alice = principal_of(world.alice)
+    doc.request_upload(DeclaredFile("id", content_type, 100), alice)
+    with pytest.raises(Invalid):
+        doc.confirm_upload(stored(PDF, content_type), alice, AT)
+    doc.confirm_upload(stored(head + b"x" * 50, content_type), alice, AT)
+    assert doc.status is S.UPLOADED
+
+
+def test_no_confirm_without_a_ticket(world: World) -> None:
+    doc = make_document(world.alice, "Contract")
+    with pytest.raises(InvalidTransition):
+        doc.confirm_upload(stored(), principal_of(world.alice), AT)
+
+
+# ---- the generic update: write rights and frozen documents -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"due_on": date(2030, 1, 1)}, {"kind": DocumentKind.ID}, {"owner_id": "bob"}],
+)
+async def test_an_employee_may_not_change_due_date_kind_or_owner(world: World, change: dict[str, object]) -> None:
+    if change.get("owner_id") == "bob":
+        change = {"owner_id": world.bob.id}
+    with pytest.raises(Forbidden) as caught:
+        await world.documents.update(world.as_(world.alice), world.alice_doc.id, change, 1)
+    assert next(iter(change)) in caught.value.message
+    assert world.store.stored(DOCUMENT, world.alice_doc.id).version == 1
+
+
+async def test_an_employee_may_edit_her_note_and_title_and_resend_unchanged_fields(world: World) -> None:
+    change = {"note": "signed", "title": "My contract", "kind": world.alice_doc.kind, "due_on": None}
+    updated = await world.documents.update(world.as_(world.alice), world.alice_doc.id, change, 1)
+    assert (updated.note, updated.title, updated.version) == ("signed", "My contract", 2)
+
+
+async def test_hr_may_move_the_due_date(world: World) -> None:
+    change = {"due_on": date(2030, 1, 1), "kind": DocumentKind.ID}
+    updated = await world.documents.update(world.as_(world.hr), world.alice_doc.id, change, 1)
+    assert (updated.due_on, updated.kind) == (date(2030, 1, 1), DocumentKind.ID)
+
+
+@pytest.mark.parametrize("who", ["alice", "hr", "admin"])
+async def test_nobody_edits_an_approved_document(world: World, who: str) -> None:
+    doc = with_status(world, S.APPROVED)
+    with pytest.raises(Forbidden) as caught:
+        await world.documents.update(world.as_(getattr(world, who)), doc.id, {"note": "scanned twice"}, 1)
+    assert "approved" in caught.value.message
+    assert world.store.stored(DOCUMENT, doc.id).note is None
+
+
+async def test_status_and_files_are_not_generic_input(world: World) -> None:
+    for name in ("status", "file_version", "pending_file_name"):
+        with pytest.raises(Invalid) as caught:
+            await world.documents.update(world.as_(world.admin), world.alice_doc.id, {name: None}, 1)
+        assert caught.value.problems == {(name,): ["cannot be set on update"]}
 
 
 async def test_awaiting_review_query(world: World) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from typing import Any
 
 import pytest
 
 from domains.company.spec import COMPANY
-from domains.document.model import DocumentKind, DocumentStatus
+from domains.document.model import DocumentKind
 from domains.document.spec import DOCUMENT
 from domains.kernel.crud import HookEvent
 from domains.kernel.entity import Hook
@@ -152,14 +151,3 @@ async def test_each_after_commit_hook_is_deferred_separately_with_its_event(worl
     assert calls == [] and len(world.after_commit.actions) == 4
     await world.after_commit.run()
     assert calls == ["first:A", "second:A", "first:B", "second:B"]
-
-
-async def test_document_status_audit_is_written_after_commit_only(world: World, caplog: Any) -> None:
-    caplog.set_level(logging.INFO, logger="hrgraph.audit")
-    await world.documents.update(world.as_(world.alice), world.alice_doc.id, {"status": DocumentStatus.UPLOADED}, 1)
-    await world.documents.update(world.as_(world.alice), world.alice_doc.id, {"title": "Renamed"}, 2)
-    assert caplog.records == []
-    await world.after_commit.run()
-    (record,) = caplog.records
-    assert (record.document_id, record.to, record.by) == (str(world.alice_doc.id), "UPLOADED", str(world.alice.id))
-    assert getattr(record, "from") == "REQUESTED"

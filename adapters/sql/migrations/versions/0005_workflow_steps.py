@@ -1,7 +1,7 @@
 """workflow_steps, and the reason a workflow was cancelled
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"  # main has 0003 (outbox); the documents branch adds 0004 on it
 branch_labels = None
 depends_on = None
 

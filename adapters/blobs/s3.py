@@ -1,0 +1,105 @@
+"""The S3 blob store: AWS S3 or any S3 API (MinIO, R2, moto) at a configurable endpoint.
+
+Presigning is pure computation, done by a plain botocore client without I/O; reading an object
+goes through aioboto3. The POST policy fixes the exact key (botocore adds ``{"key": …}``), the
+exact content type and the length range; S3 enforces it, and confirm re-checks the object anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import aioboto3
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from domains.document.model import StoredFile
+from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    bucket: str
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(1, math.ceil((moment - datetime.now(UTC)).total_seconds()))
+
+
+def _attachment(file_name: str) -> str:
+    """A Content-Disposition that survives any file name (RFC 6266 with an ASCII fallback)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+class S3BlobStore:
+    def __init__(self, settings: S3Settings) -> None:
+        self.settings = settings
+        credentials: dict[str, Any] = {"region_name": settings.region}
+        if settings.access_key_id and settings.secret_access_key:
+            credentials["aws_access_key_id"] = settings.access_key_id
+            credentials["aws_secret_access_key"] = settings.secret_access_key
+        # Path-style URLs for a custom endpoint: a bucket name needs no DNS entry there.
+        addressing = {"addressing_style": "path"} if settings.endpoint_url else {}
+        self._config = Config(signature_version="s3v4", s3=addressing)
+        self._session = aioboto3.Session(**credentials)
+        self._signer = boto3.session.Session(**credentials).client(
+            "s3", endpoint_url=settings.endpoint_url, config=self._config
+        )
+
+    def _client(self) -> Any:
+        return self._session.client("s3", endpoint_url=self.settings.endpoint_url, config=self._config)
+
+    async def presign_upload(self, policy: UploadPolicy) -> UploadTicket:
+        post = self._signer.generate_presigned_post(
+            Bucket=self.settings.bucket,
+            Key=policy.key,
+            Fields={"Content-Type": policy.content_type},
+            Conditions=[{"Content-Type": policy.content_type}, ["content-length-range", 1, policy.max_bytes]],
+            ExpiresIn=_seconds_until(policy.expires_at),
+        )
+        return UploadTicket(url=post["url"], fields=tuple(post["fields"].items()), expires_at=policy.expires_at)
+
+    async def inspect(self, key: str) -> StoredFile | None:
+        async with self._client() as s3:
+            try:
+                found = await s3.get_object(Bucket=self.settings.bucket, Key=key)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                    return None
+                raise
+            digest = hashlib.sha256()
+            size = 0
+            head = b""
+            async with found["Body"] as body:
+                while chunk := await body.read(1 << 16):
+                    if len(head) < 16:
+                        head += chunk[: 16 - len(head)]
+                    digest.update(chunk)
+                    size += len(chunk)
+        return StoredFile(
+            size_bytes=size, content_type=found.get("ContentType", ""), sha256=digest.hexdigest(), head=head
+        )
+
+    def presign_download(self, request: DownloadRequest) -> str:
+        url: str = self._signer.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.settings.bucket,
+                "Key": request.key,
+                "ResponseContentDisposition": _attachment(request.file_name),
+                "ResponseContentType": request.content_type,
+            },
+            ExpiresIn=_seconds_until(request.expires_at),
+        )
+        return url

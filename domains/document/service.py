@@ -1,0 +1,159 @@
+"""The document commands, as use cases: load through a port, ask the entity, persist, record.
+
+None of them commits: the request's unit of work does, with the recorded events, or nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domains.document.model import (
+    KIND_RULES,
+    DeclaredFile,
+    Document,
+    DocumentCommand,
+    DocumentFile,
+    DocumentKind,
+    check_declared,
+)
+from domains.document.ports import (
+    BlobStore,
+    Clock,
+    DocumentFiles,
+    DocumentStore,
+    DownloadRequest,
+    UploadPolicy,
+    UploadTicket,
+)
+from domains.kernel.errors import Conflict, NotFound
+from domains.kernel.events import EventRecorder
+from domains.kernel.principal import Principal
+
+
+@dataclass(frozen=True)
+class Expiry:
+    upload: timedelta = timedelta(minutes=10)
+    download: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    owner_id: uuid.UUID
+    kind: DocumentKind
+    title: str
+
+
+@dataclass(frozen=True)
+class UploadGranted:
+    document: Document
+    ticket: UploadTicket
+
+
+class DocumentCommands:
+    def __init__(
+        self,
+        documents: DocumentStore,
+        files: DocumentFiles,
+        blobs: BlobStore,
+        clock: Clock,
+        events: EventRecorder,
+        expiry: Expiry = Expiry(),
+    ) -> None:
+        self.documents = documents
+        self.files = files
+        self.blobs = blobs
+        self.clock = clock
+        self.events = events
+        self.expiry = expiry
+
+    # ---- uploads -----------------------------------------------------------------------
+
+    async def request_upload_for_new(self, viewer: Principal, new: NewDocument, file: DeclaredFile) -> UploadGranted:
+        """A new document and a ticket for its first file, in one step."""
+        check_declared(new.kind, file)
+        document = await self.documents.create(viewer, {"owner_id": new.owner_id, "kind": new.kind, "title": new.title})
+        return await self._grant(viewer, document, file)
+
+    async def request_upload(self, viewer: Principal, id: uuid.UUID, file: DeclaredFile) -> UploadGranted:
+        return await self._grant(viewer, await self._load(viewer, id), file)
+
+    async def _grant(self, viewer: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
+        expected = document.version
+        document.request_upload(file, viewer)
+        await self.documents.save(document, expected)
+        policy = UploadPolicy(
+            key=document.next_key,
+            content_type=file.content_type,
+            max_bytes=min(file.size_bytes, KIND_RULES[document.kind].max_bytes),
+            expires_at=self.clock.now() + self.expiry.upload,
+        )
+        return UploadGranted(document, await self.blobs.presign_upload(policy))
+
+    async def confirm_upload(self, viewer: Principal, id: uuid.UUID) -> Document:
+        document = await self._load(viewer, id)
+        if document.is_confirmed():
+            return document
+        expected = document.version
+        stored = await self.blobs.inspect(document.next_key)
+        file, event = document.confirm_upload(stored, viewer, self.clock.now())
+        await self.documents.save(document, expected)
+        await self.files.add(file)
+        self.events.record(event)
+        return document
+
+    # ---- review ------------------------------------------------------------------------
+
+    async def submit(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
+        document = await self._load(viewer, id, expected_version)
+        event = document.submit(viewer, self.clock.now())
+        await self.documents.save(document, expected_version)
+        self.events.record(event)
+        return document
+
+    async def approve(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
+        document = await self._load(viewer, id, expected_version)
+        event = document.approve(viewer, self.clock.now())
+        await self.documents.save(document, expected_version)
+        self.events.record(event)
+        return document
+
+    async def reject(self, viewer: Principal, id: uuid.UUID, reason: str, expected_version: int) -> Document:
+        document = await self._load(viewer, id, expected_version)
+        event = document.reject(reason, viewer, self.clock.now())
+        await self.documents.save(document, expected_version)
+        self.events.record(event)
+        return document
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def available(self, viewer: Principal, document: Document) -> list[DocumentCommand]:
+        return document.available_commands(viewer)
+
+    def download_url(self, viewer: Principal, document: Document, files: Sequence[DocumentFile]) -> str | None:
+        """For the latest file of a document the viewer may read (it was loaded in their scope;
+        the owner-or-HR rule is asked again here), else None."""
+        if not files or not (document.is_owner_or_reviewer(viewer) or viewer.is_admin):
+            return None
+        latest = max(files, key=lambda f: f.version)
+        return self.blobs.presign_download(
+            DownloadRequest(
+                key=latest.object_key,
+                file_name=latest.file_name,
+                content_type=latest.content_type,
+                expires_at=self.clock.now() + self.expiry.download,
+            )
+        )
+
+    async def _load(self, viewer: Principal, id: uuid.UUID, expected_version: int | None = None) -> Document:
+        document = await self.documents.visible(viewer, id)
+        if document is None:
+            raise NotFound("Document", id)
+        if expected_version is not None and document.version != expected_version:
+            raise Conflict(
+                f"Document is at version {document.version}, not {expected_version}",
+                current_version=document.version,
+            )
+        return document

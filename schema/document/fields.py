@@ -1,0 +1,69 @@
+"""Fields the document domain adds to the generated ``Document`` type."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from domains.document.model import Document, DocumentCommand, DocumentFile
+from domains.document.service import DocumentCommands
+from schema.context import Info
+from schema.document.types import DocumentVersion
+
+
+def commands(info: Info) -> DocumentCommands:
+    return info.context.use_case("document", DocumentCommands)
+
+
+class DocumentVersionsByKeyLoader(DataLoader[uuid.UUID, list[DocumentFile]]):
+    """The files of every document on a page in one statement, newest first."""
+
+    def __init__(self, use_cases: DocumentCommands) -> None:
+        async def load(ids: Sequence[uuid.UUID]) -> list[list[DocumentFile]]:
+            found = await use_cases.files.for_documents(ids)
+            return [found[i] for i in ids]
+
+        super().__init__(load_fn=load)
+
+
+def versions_loader(info: Info) -> DocumentVersionsByKeyLoader:
+    loader = info.context.loaders.custom(
+        DocumentVersionsByKeyLoader, lambda: DocumentVersionsByKeyLoader(commands(info))
+    )
+    assert isinstance(loader, DocumentVersionsByKeyLoader)
+    return loader
+
+
+async def _files(root: Document, info: Info) -> list[DocumentFile]:
+    if root.file_version == 0:
+        return []  # nothing uploaded yet: no statement
+    return await versions_loader(info).load(root.id)
+
+
+async def versions(root: strawberry.Parent[Any], info: Info) -> list[DocumentVersion]:
+    return [DocumentVersion.of(f) for f in await _files(root, info)]
+
+
+async def download_url(root: strawberry.Parent[Any], info: Info) -> str | None:
+    files = await _files(root, info)
+    return commands(info).download_url(info.context.viewer, root, files)
+
+
+def available_transitions(root: strawberry.Parent[Any], info: Info) -> list[DocumentCommand]:
+    return commands(info).available(info.context.viewer, root)
+
+
+DOCUMENT_FIELDS: dict[str, Any] = {
+    "versions": strawberry.field(resolver=versions, description="The uploaded files, newest first."),
+    "download_url": strawberry.field(
+        resolver=download_url,
+        description="A short-lived link that downloads the latest file; null without a file or the right to read it.",
+    ),
+    "available_transitions": strawberry.field(
+        resolver=available_transitions, description="The commands you may run on this document next."
+    ),
+}

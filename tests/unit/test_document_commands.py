@@ -1,0 +1,222 @@
+"""The document commands against in-memory fakes of their ports: the service only orchestrates,
+and what it records, saves and refuses is checked here without any I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domains.document.model import DeclaredFile, DocumentCommand, DocumentFile, DocumentKind, DocumentStatus, StoredFile
+from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
+from domains.document.service import DocumentCommands, Expiry, NewDocument
+from domains.document.spec import DOCUMENT
+from domains.document.store import KernelDocumentStore
+from domains.kernel.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from domains.kernel.events import DomainEvent
+from tests.unit.conftest import World
+
+S = DocumentStatus
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+PDF = b"%PDF-1.4\n" + b"y" * 200
+DECLARED = DeclaredFile("offer.pdf", "application/pdf", len(PDF))
+
+
+class FakeBlobStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[str, bytes]] = {}
+        self.policies: list[UploadPolicy] = []
+
+    async def presign_upload(self, policy: UploadPolicy) -> UploadTicket:
+        self.policies.append(policy)
+        return UploadTicket(url="memory://upload", fields=(("key", policy.key),), expires_at=policy.expires_at)
+
+    async def inspect(self, key: str) -> StoredFile | None:
+        if key not in self.objects:
+            return None
+        content_type, data = self.objects[key]
+        return StoredFile(len(data), content_type, hashlib.sha256(data).hexdigest(), data[:16])
+
+    def presign_download(self, request: DownloadRequest) -> str:
+        return f"memory://{request.key}?name={request.file_name}&until={request.expires_at.isoformat()}"
+
+
+class FakeFiles:
+    def __init__(self) -> None:
+        self.files: list[DocumentFile] = []
+
+    async def add(self, file: DocumentFile) -> None:
+        assert all((f.document_id, f.version) != (file.document_id, file.version) for f in self.files)
+        self.files.append(file)
+
+    async def for_documents(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DocumentFile]]:
+        return {i: sorted((f for f in self.files if f.document_id == i), key=lambda f: -f.version) for i in ids}
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    def record(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+
+class Harness:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.blobs = FakeBlobStore()
+        self.files = FakeFiles()
+        self.recorder = Recorder()
+        self.commands = DocumentCommands(
+            KernelDocumentStore(world.documents),
+            self.files,
+            self.blobs,
+            FixedClock(),
+            self.recorder,
+            Expiry(upload=timedelta(minutes=3), download=timedelta(seconds=30)),
+        )
+
+    @property
+    def types(self) -> list[str]:
+        return [e.type for e in self.recorder.events]
+
+    def stored(self, id: uuid.UUID):  # type: ignore[no-untyped-def]
+        return self.world.store.stored(DOCUMENT, id)
+
+    async def uploaded(self, who: str = "alice") -> uuid.UUID:
+        viewer = self.world.as_(getattr(self.world, who))
+        granted = await self.commands.request_upload(viewer, self.world.alice_doc.id, DECLARED)
+        self.blobs.objects[granted.document.next_key] = ("application/pdf", PDF)
+        await self.commands.confirm_upload(viewer, self.world.alice_doc.id)
+        return self.world.alice_doc.id
+
+
+@pytest.fixture
+def h(world: World) -> Harness:
+    return Harness(world)
+
+
+async def test_a_ticket_for_a_new_document_fixes_key_type_size_and_expiry(h: Harness) -> None:
+    alice = h.world.as_(h.world.alice)
+    new = NewDocument(owner_id=h.world.alice.id, kind=DocumentKind.CONTRACT, title="Offer")
+    granted = await h.commands.request_upload_for_new(alice, new, DECLARED)
+    doc = h.stored(granted.document.id)
+    assert (doc.status, doc.pending_file_name, doc.file_version) == (S.REQUESTED, "offer.pdf", 0)
+    (policy,) = h.blobs.policies
+    assert policy == UploadPolicy(
+        key=f"{h.world.acme.id}/{h.world.alice.id}/{doc.id}/v1",
+        content_type="application/pdf",
+        max_bytes=len(PDF),
+        expires_at=NOW + timedelta(minutes=3),
+    )
+    assert granted.ticket.expires_at == policy.expires_at and h.recorder.events == []
+
+
+async def test_an_employee_cannot_request_a_document_for_someone_else(h: Harness) -> None:
+    new = NewDocument(owner_id=h.world.bob.id, kind=DocumentKind.CONTRACT, title="Not mine")
+    with pytest.raises(Forbidden):
+        await h.commands.request_upload_for_new(h.world.as_(h.world.alice), new, DECLARED)
+    assert h.blobs.policies == []
+
+
+async def test_a_declared_file_the_kind_refuses_gets_no_ticket_and_no_document(h: Harness) -> None:
+    new = NewDocument(owner_id=h.world.alice.id, kind=DocumentKind.CONTRACT, title="Photo")
+    before = len(h.world.store.tables["Document"])
+    with pytest.raises(Invalid):
+        await h.commands.request_upload_for_new(h.world.as_(h.world.alice), new, DeclaredFile("a.png", "image/png", 9))
+    assert len(h.world.store.tables["Document"]) == before and h.blobs.policies == []
+
+
+async def test_confirm_checks_the_object_and_records_a_version_once(h: Harness) -> None:
+    alice = h.world.as_(h.world.alice)
+    id = h.world.alice_doc.id
+    await h.commands.request_upload(alice, id, DECLARED)
+    with pytest.raises(Invalid):
+        await h.commands.confirm_upload(alice, id)  # nothing uploaded yet
+    assert (h.stored(id).status, h.files.files, h.recorder.events) == (S.REQUESTED, [], [])
+
+    h.blobs.objects[h.stored(id).next_key] = ("application/pdf", PDF)
+    first = await h.commands.confirm_upload(alice, id)
+    again = await h.commands.confirm_upload(alice, id)
+    assert (first.status, first.version, first.file_version) == (S.UPLOADED, 3, 1)
+    assert (again.status, again.version, again.file_version) == (S.UPLOADED, 3, 1)
+    (file,) = h.files.files
+    assert (file.sha256, file.size_bytes, file.uploaded_at, file.uploaded_by) == (
+        hashlib.sha256(PDF).hexdigest(),
+        len(PDF),
+        NOW,
+        h.world.alice.id,
+    )
+    assert h.types == ["DocumentUploaded"]
+
+
+async def test_review_commands_check_the_expected_version(h: Harness) -> None:
+    id = await h.uploaded()
+    hr = h.world.as_(h.world.hr)
+    version = h.stored(id).version
+    with pytest.raises(Conflict) as caught:
+        await h.commands.submit(hr, id, version - 1)
+    assert caught.value.current_version == version
+    assert h.stored(id).status is S.UPLOADED and h.types == ["DocumentUploaded"]
+    submitted = await h.commands.submit(h.world.as_(h.world.alice), id, version)
+    approved = await h.commands.approve(hr, id, submitted.version)
+    assert (approved.status, approved.version) == (S.APPROVED, version + 2)
+    assert h.types == ["DocumentUploaded", "DocumentSubmitted", "DocumentApproved"]
+
+
+async def test_approving_what_is_not_in_review_changes_nothing(h: Harness) -> None:
+    id = await h.uploaded()
+    version = h.stored(id).version
+    with pytest.raises(InvalidTransition) as caught:
+        await h.commands.approve(h.world.as_(h.world.hr), id, version)
+    assert (caught.value.current, caught.value.target) == ("UPLOADED", "APPROVED")
+    assert (h.stored(id).status, h.stored(id).version, h.types) == (S.UPLOADED, version, ["DocumentUploaded"])
+
+
+async def test_another_company_cannot_see_or_act(h: Harness) -> None:
+    id = await h.uploaded()
+    globex_hr = h.world.as_(h.world.globex_hr)
+    for command in (
+        h.commands.submit(globex_hr, id, 3),
+        h.commands.reject(globex_hr, id, "no", 3),
+        h.commands.confirm_upload(globex_hr, id),
+    ):
+        with pytest.raises(NotFound):
+            await command
+    assert h.types == ["DocumentUploaded"]
+
+
+async def test_rejection_then_a_second_version(h: Harness) -> None:
+    id = await h.uploaded()
+    alice, hr = h.world.as_(h.world.alice), h.world.as_(h.world.hr)
+    submitted = await h.commands.submit(alice, id, h.stored(id).version)
+    rejected = await h.commands.reject(hr, id, "unsigned", submitted.version)
+    assert h.recorder.events[-1].payload["reason"] == "unsigned"
+    assert h.commands.available(alice, rejected) == [DocumentCommand.REQUEST_UPLOAD]
+    await h.commands.request_upload(alice, id, DECLARED)
+    h.blobs.objects[h.stored(id).next_key] = ("application/pdf", PDF + b"v2")
+    with pytest.raises(Invalid):  # larger than declared
+        await h.commands.confirm_upload(alice, id)
+    h.blobs.objects[h.stored(id).next_key] = ("application/pdf", PDF[:-2] + b"v2")
+    confirmed = await h.commands.confirm_upload(alice, id)
+    assert (confirmed.status, confirmed.file_version) == (S.UPLOADED, 2)
+    assert [f.version for f in (await h.files.for_documents([id]))[id]] == [2, 1]
+
+
+async def test_download_url_for_the_latest_file_only_for_its_readers(h: Harness) -> None:
+    id = await h.uploaded()
+    doc = h.stored(id)
+    files = (await h.files.for_documents([id]))[id]
+    url = h.commands.download_url(h.world.as_(h.world.hr), doc, files)
+    assert url == f"memory://{doc.company_id}/{doc.owner_id}/{id}/v1?name=offer.pdf&until=2026-05-01T12:00:30+00:00"
+    assert h.commands.download_url(h.world.as_(h.world.bob), doc, files) is None
+    assert h.commands.download_url(h.world.as_(h.world.globex_hr), doc, files) is None
+    assert h.commands.download_url(h.world.as_(h.world.alice), doc, []) is None
