@@ -47,6 +47,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # open sockets get a 1012 close at once; operations still running get this long
         timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_seconds / 2)),
         proxy_headers=True,
+        # Frames here are a few hundred bytes; compressing them kept zlib state per socket
+        # (~40 KiB resident per subscriber in bench/fanout.py) and CPU per message.
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -62,25 +62,42 @@ class WorkflowChange:
     occurred_at: datetime
 
 
-def visible_change(event: OutboxEvent, principal: Principal, workflow_id: uuid.UUID | None) -> WorkflowChange | None:
-    """The change an event tells, if it is about a workflow this watcher may see."""
+def change_of(event: OutboxEvent) -> WorkflowChange | None:
+    """The workflow change an event tells (None for other events). Read-only: one event is
+    handed to every watcher of the process, so it is parsed once (``_changes``)."""
+    key = (event.id, event.occurred_at)
+    if key not in _changes:
+        if len(_changes) >= _CHANGES_KEPT:
+            _changes.pop(next(iter(_changes)))
+        _changes[key] = _parse(event)
+    return _changes[key]
+
+
+def _parse(event: OutboxEvent) -> WorkflowChange | None:
     if event.aggregate != AGGREGATE or "workflow" not in event.payload:
-        return None
-    workflow = Workflow.from_snapshot(event.payload["workflow"])
-    if workflow_id is not None and workflow.id != workflow_id:
-        return None
-    reach = require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
-    if not covers(WORKFLOW, principal, reach, workflow):
         return None
     step = event.payload.get("step")
     return WorkflowChange(
         event_id=event.id,
-        workflow=workflow,
+        workflow=Workflow.from_snapshot(event.payload["workflow"]),
         step=WorkflowStep.from_snapshot(step) if step else None,
         previous_status=event.payload.get("previousStatus"),
         status=str(event.payload["status"]),
         occurred_at=event.occurred_at,
     )
+
+
+_CHANGES_KEPT = 1024
+_changes: dict[tuple[int, datetime], WorkflowChange | None] = {}
+
+
+def visible_change(event: OutboxEvent, principal: Principal, workflow_id: uuid.UUID | None) -> WorkflowChange | None:
+    """The change an event tells, if it is about a workflow this watcher may see."""
+    change = change_of(event)
+    if change is None or (workflow_id is not None and change.workflow.id != workflow_id):
+        return None
+    reach = require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
+    return change if covers(WORKFLOW, principal, reach, change.workflow) else None
 
 
 async def watch(
