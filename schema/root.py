@@ -14,6 +14,7 @@ from schema.document import DOCUMENT_SCHEMA
 from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
+from schema.shared_events import SharedEventExecutionContext
 from schema.workflow import WORKFLOW_SCHEMA
 
 
@@ -60,5 +61,6 @@ def build_schema(registry: Registry, domains: Sequence[DomainSchema] | None = No
             lambda: MaxAliasesLimiter(max_alias_count=30),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        execution_context_class=SharedEventExecutionContext,
         config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
     )

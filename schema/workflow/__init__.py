@@ -143,7 +143,7 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
         changes = watch(_use_cases(context).feed, viewer, key, _event_id(after_event_id))
         async for change in changes:
             context.reset()  # fresh loaders: what the event's fields read is as of now
-            yield event_type(
+            event = event_type(
                 event_id=strawberry.ID(str(change.event_id)),
                 workflow=change.workflow,
                 step=change.step,
@@ -151,6 +151,8 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
                 status=change.status,
                 occurred_at=change.occurred_at,
             )
+            event.shared_key = ("workflowStatusChanged", change.event_id)  # see schema/shared_events.py
+            yield event
 
     workflow_status_changed.__annotations__["return"] = AsyncGenerator[event_type, None]
 

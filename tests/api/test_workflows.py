@@ -267,3 +267,25 @@ async def test_a_resume_older_than_the_retention_is_a_typed_error(live_server, g
     assert kept["workflow"]["subject"]["email"] == "bob@acme.example"
 
 
+
+
+async def test_watchers_with_other_selections_or_viewers_get_their_own_answer(live_server, gql) -> None:
+    """One execution is shared only between the same operation, variables and viewer."""
+    demo = gql.demo
+    after = str(await last_event_id(demo.container))
+    plain = "subscription($a: ID) { workflowStatusChanged(afterEventId: $a) { status } }"
+    sockets = []
+    for email, query in (("hr@acme.example", WATCH), ("hr@acme.example", plain), ("admin@acme.example", WATCH)):
+        socket = await Socket.open(live_server.url, demo.token(email))
+        await socket.acknowledged()
+        await socket.start(query, {"a": after})
+        sockets.append(socket)
+    await _start(gql)
+    answers = []
+    for socket in sockets:
+        (change,) = await _changes(socket, 1)
+        answers.append(change)
+        await socket.close()
+    assert answers[1] == {"status": "IN_PROGRESS"}
+    assert answers[0] == answers[2]  # HR and ADMIN may both see it: the same answer
+    assert answers[0]["workflow"]["subject"] == {"email": "alice@acme.example"}
