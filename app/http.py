@@ -219,7 +219,7 @@ async def stop_parts(container: Container) -> None:
             await container.events.stop()
             await container.engine.dispose()
     except TimeoutError:
-        access_log.warning("shutdown: parts did not stop in time")
+        logging.getLogger("hrgraph").warning("shutdown: the event feed or the pool did not stop in time")
 
 
 def create_app(container: Container) -> ASGIApp:
