@@ -26,6 +26,12 @@ class EventsExpired(DomainError):
     code = "EVENTS_EXPIRED"
 
 
+class FellBehind(DomainError):
+    """This watcher read too slowly and its queue was dropped: resume with afterEventId."""
+
+    code = "FELL_BEHIND"
+
+
 class OutboxEvent(Protocol):
     @property
     def id(self) -> int: ...
@@ -39,6 +45,7 @@ class OutboxEvent(Protocol):
 
 class LiveEvents(Protocol):
     start_id: int
+    overflowed: bool
 
     def __aiter__(self) -> AsyncIterator[OutboxEvent]: ...
     def close(self) -> None: ...
@@ -132,5 +139,7 @@ async def watch(
             change = visible_change(event, principal, workflow_id)
             if change is not None:
                 yield change
+        if live.overflowed:
+            raise FellBehind(f"too many events were waiting; resume with afterEventId {last}")
     finally:
         live.close()
