@@ -243,7 +243,7 @@ def create_app(container: Container) -> ASGIApp:
         yield
         await stop_parts(container)
 
-    blob_routes = _local_blob_routes(container.blobs) if isinstance(container.blobs, LocalBlobStore) else []
+    blob_routes = local_blob_routes(container.blobs) if isinstance(container.blobs, LocalBlobStore) else []
     starlette = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -269,7 +269,7 @@ def create_app(container: Container) -> ASGIApp:
 MAX_UPLOAD_BODY = max(rule.max_bytes for rule in KIND_RULES.values()) + FORM_OVERHEAD
 
 
-def _local_blob_routes(store: LocalBlobStore) -> list[Route]:
+def local_blob_routes(store: LocalBlobStore) -> list[Route]:
     """The embedded store's presigned upload (a multipart POST, as to S3) and signed download."""
 
     def refused(error: Refused) -> Response:

@@ -28,6 +28,7 @@ from domains.document.store import KernelDocumentStore
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated
+from domains.kernel.events import EventHandler
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.workflow.events import DOCUMENT_EVENT_TYPES
@@ -68,6 +69,9 @@ class Container:
     schema: strawberry.Schema
     limits: PageLimits
     blobs: BlobStore
+    # In-process domain event handlers, run in the recording transaction before commit; another
+    # context reacts to an event's published payload here without importing the recording one.
+    handlers: dict[str, list[EventHandler]] = field(default_factory=dict)
     events: OutboxFeed = field(init=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +102,9 @@ class Container:
         store = SqlEntityStore(db, self.registry, self.tables)
         return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
 
+    def on(self, event_type: str, handler: EventHandler) -> None:
+        self.handlers.setdefault(event_type, []).append(handler)
+
     def use_cases(self, db: RequestDatabase, services: dict[str, EntityService[Any]]) -> dict[str, Any]:
         """Each domain's command services for one request, on its unit of work."""
         expiry = Expiry(
@@ -124,6 +131,9 @@ class Container:
 
     def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         db = RequestDatabase(self.engine)
+        for event_type, handlers in self.handlers.items():
+            for handler in handlers:
+                db.on(event_type, handler)
         principal, auth_error = self.authenticate(authorization)
         services = self.services(db)
         return Context(

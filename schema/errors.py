@@ -61,6 +61,14 @@ class InvalidTransitionError(Error):
     current: str
     target: str
 
+    @strawberry.field(name="from", description="The state it is in (as current).")
+    def from_(self) -> str:
+        return self.current
+
+    @strawberry.field(description="The state asked for (as target).")
+    def to(self) -> str:
+        return self.target
+
 
 MUTATION_ERRORS = (ValidationError, NotFoundError, ConflictError, ForbiddenError, InvalidTransitionError)
 

@@ -101,7 +101,7 @@ class LocalBlobStore:
 
     async def accept_upload(self, content_type: str, body: bytes) -> str:
         """Checks a multipart POST against its signed policy and stores the file; returns the key."""
-        fields, file_type, data = _parse_form(content_type, body)
+        fields, data = _parse_form(content_type, body)
         encoded, signature = fields.get("policy", ""), fields.get("signature", "")
         if not encoded or not hmac.compare_digest(self._sign(encoded), signature):
             raise Refused(403, "the upload policy or its signature is missing or wrong")
@@ -119,8 +119,8 @@ class LocalBlobStore:
             raise Refused(400, "the form has no file")
         if not 1 <= len(data) <= policy["maxBytes"]:
             raise Refused(400, f"the file must be between 1 and {policy['maxBytes']} bytes")
+        # like S3, the store keeps the form's Content-Type field, not the file part's header
         await asyncio.to_thread(self._write, policy["key"], policy["contentType"], data)
-        del file_type  # like S3, the store keeps the form's Content-Type, not the file part's
         return str(policy["key"])
 
     def open_download(self, query: Mapping[str, str]) -> Download:
@@ -166,17 +166,22 @@ class LocalBlobStore:
                     head = chunk[:16]
                 digest.update(chunk)
                 size += len(chunk)
-        return StoredFile(size_bytes=size, content_type=meta["contentType"], sha256=digest.hexdigest(), head=head)
+        return StoredFile(
+            size_bytes=size,
+            content_type=meta["contentType"],
+            sha256=digest.hexdigest(),
+            head=head,
+            stored_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        )
 
 
-def _parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], str | None, bytes | None]:
-    """A multipart/form-data body (RFC 7578): its text fields, and the ``file`` part's type and bytes."""
+def _parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], bytes | None]:
+    """A multipart/form-data body (RFC 7578): its text fields, and the ``file`` part's bytes."""
     kind, _, params = content_type.partition(";")
     boundary = re.search(r'boundary="?([^";]+)"?', params)
     if kind.strip().lower() != "multipart/form-data" or boundary is None:
         raise Refused(400, "send the upload as multipart/form-data")
     fields: dict[str, str] = {}
-    file_type: str | None = None
     data: bytes | None = None
     for raw in body.split(b"--" + boundary.group(1).encode("latin-1"))[1:]:
         if raw.startswith(b"--"):
@@ -190,8 +195,7 @@ def _parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], str | N
         if name is None:
             continue
         if name.group(1) == "file":
-            part_type = re.search(r"content-type:\s*([^\r\n;]+)", headers, re.IGNORECASE)
-            file_type, data = (part_type.group(1).strip() if part_type else None), content
+            data = content
         elif data is None:  # as with S3, fields after the file are ignored
             fields[name.group(1)] = content.decode()
-    return fields, file_type, data
+    return fields, data

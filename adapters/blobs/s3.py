@@ -81,14 +81,21 @@ class S3BlobStore:
             digest = hashlib.sha256()
             size = 0
             head = b""
-            async with found["Body"] as body:
+            body = found["Body"]
+            try:
                 while chunk := await body.read(1 << 16):
                     if len(head) < 16:
                         head += chunk[: 16 - len(head)]
                     digest.update(chunk)
                     size += len(chunk)
+            finally:
+                body.close()
         return StoredFile(
-            size_bytes=size, content_type=found.get("ContentType", ""), sha256=digest.hexdigest(), head=head
+            size_bytes=size,
+            content_type=found.get("ContentType", ""),
+            sha256=digest.hexdigest(),
+            head=head,
+            stored_at=found["LastModified"],
         )
 
     def presign_download(self, request: DownloadRequest) -> str:

@@ -47,8 +47,6 @@ PAYLOAD_KEYS = (
     "fileVersion",
 )
 
-DocumentEvent = DomainEvent
-
 
 def document_event(
     type: str,

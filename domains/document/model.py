@@ -11,18 +11,18 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from domains.document.events import (
     DOCUMENT_APPROVED,
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
     DOCUMENT_UPLOADED,
-    DocumentEvent,
     document_event,
 )
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
+from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal, Role
 
 MB = 1024 * 1024
@@ -81,6 +81,10 @@ KIND_RULES: dict[DocumentKind, KindRules] = {
     DocumentKind.OTHER: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB),
 }
 
+# An upload that began before its ticket expired may finish after: stored later than this past
+# the expiry, an object did not come through its ticket (a store that does not enforce expiry).
+LATE_UPLOAD_GRACE = timedelta(minutes=5)
+
 # What a file of each type starts with; a file whose bytes do not match its type is refused.
 MAGIC_BYTES: dict[str, bytes] = {PDF: b"%PDF-", PNG: b"\x89PNG\r\n\x1a\n", JPEG: b"\xff\xd8\xff"}
 
@@ -102,6 +106,7 @@ class StoredFile:
     content_type: str
     sha256: str
     head: bytes
+    stored_at: datetime
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class Document(Entity):
     pending_file_name: str | None = None
     pending_content_type: str | None = None
     pending_size_bytes: int | None = None
+    pending_expires_at: datetime | None = None
 
     # ---- who ---------------------------------------------------------------------------
 
@@ -156,7 +162,7 @@ class Document(Entity):
     def can_become(self, target: DocumentStatus) -> bool:
         return target in TRANSITIONS[self.status]
 
-    def _move(self, target: DocumentStatus, allowed: bool, who: str) -> DocumentStatus:
+    def _move(self, target: DocumentStatus, allowed: bool = True, who: str = "") -> DocumentStatus:
         """Checks the move, then the person: an impossible move is refused whoever asks."""
         if not self.can_become(target):
             raise InvalidTransition("Document", self.status.value, target.value)
@@ -175,7 +181,7 @@ class Document(Entity):
     def next_key(self) -> str:
         return object_key(self.company_id, self.owner_id, self.id, self.file_version + 1)
 
-    def request_upload(self, declared: DeclaredFile, by: Principal) -> None:
+    def request_upload(self, declared: DeclaredFile, by: Principal, expires_at: datetime) -> None:
         """A ticket for the next file version; the status moves only when the upload is confirmed."""
         if self.status not in ACCEPTS_UPLOAD:
             raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
@@ -185,6 +191,7 @@ class Document(Entity):
         self.pending_file_name = declared.file_name
         self.pending_content_type = declared.content_type
         self.pending_size_bytes = declared.size_bytes
+        self.pending_expires_at = expires_at
 
     def is_confirmed(self) -> bool:
         """Confirming again after a confirm changes nothing and answers the same."""
@@ -192,14 +199,14 @@ class Document(Entity):
 
     def confirm_upload(
         self, stored: StoredFile | None, by: Principal, at: datetime
-    ) -> tuple[DocumentFile, DocumentEvent]:
+    ) -> tuple[DocumentFile, DomainEvent]:
         """The stored object must be what the ticket allowed; then it becomes the next version."""
         declared = self.pending
         if declared is None or self.status not in ACCEPTS_UPLOAD:
             raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
         if not self.is_owner_or_reviewer(by):
             raise Forbidden("only the document's owner or HR may confirm its upload")
-        check_stored(self.kind, declared, stored)
+        check_stored(self.kind, declared, stored, self.pending_expires_at)
         assert stored is not None
         file = DocumentFile(
             document_id=self.id,
@@ -212,20 +219,21 @@ class Document(Entity):
             uploaded_at=at,
             uploaded_by=by.user_id,
         )
-        previous = self._move(S.UPLOADED, True, "")
+        previous = self._move(S.UPLOADED)
         self.file_version = file.version
         self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
+        self.pending_expires_at = None
         return file, document_event(DOCUMENT_UPLOADED, self, previous, by, at)
 
-    def submit(self, by: Principal, at: datetime) -> DocumentEvent:
+    def submit(self, by: Principal, at: datetime) -> DomainEvent:
         previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(by), "the document's owner or HR")
         return document_event(DOCUMENT_SUBMITTED, self, previous, by, at)
 
-    def approve(self, by: Principal, at: datetime) -> DocumentEvent:
+    def approve(self, by: Principal, at: datetime) -> DomainEvent:
         previous = self._move(S.APPROVED, self.is_reviewer(by), "HR of the document's company")
         return document_event(DOCUMENT_APPROVED, self, previous, by, at)
 
-    def reject(self, reason: str, by: Principal, at: datetime) -> DocumentEvent:
+    def reject(self, reason: str, by: Principal, at: datetime) -> DomainEvent:
         reason = reason.strip()
         if not reason:
             raise Invalid.field("reason", "must not be blank")
@@ -254,17 +262,19 @@ def check_declared(kind: DocumentKind, declared: DeclaredFile) -> None:
     problems: dict[tuple[str, ...], list[str]] = {}
     name = declared.file_name.strip()
     if not name or len(name) > 255 or any(c in name for c in "/\\\0\r\n"):
-        problems[("fileName",)] = ["must be a plain file name of at most 255 characters"]
+        problems[("file_name",)] = ["must be a plain file name of at most 255 characters"]
     if declared.content_type not in rules.content_types:
         allowed = ", ".join(sorted(rules.content_types))
-        problems[("contentType",)] = [f"a {kind.value} must be one of {allowed}"]
+        problems[("content_type",)] = [f"a {kind.value} must be one of {allowed}"]
     if not 0 < declared.size_bytes <= rules.max_bytes:
-        problems[("sizeBytes",)] = [f"a {kind.value} must be between 1 and {rules.max_bytes} bytes"]
+        problems[("size_bytes",)] = [f"a {kind.value} must be between 1 and {rules.max_bytes} bytes"]
     if problems:
         raise Invalid(problems)
 
 
-def check_stored(kind: DocumentKind, declared: DeclaredFile, stored: StoredFile | None) -> None:
+def check_stored(
+    kind: DocumentKind, declared: DeclaredFile, stored: StoredFile | None, expires_at: datetime | None
+) -> None:
     """The object a ticket allowed, re-checked: a store that does not enforce the policy (or a
     client that went around it) must not get a file past confirm."""
     if stored is None:
@@ -279,5 +289,7 @@ def check_stored(kind: DocumentKind, declared: DeclaredFile, stored: StoredFile 
     magic = MAGIC_BYTES.get(declared.content_type)
     if magic is not None and not stored.head.startswith(magic):
         problems.append(f"does not look like {declared.content_type}")
+    if expires_at is not None and stored.stored_at > expires_at + LATE_UPLOAD_GRACE:
+        problems.append("was stored after its upload ticket expired")
     if problems:
         raise Invalid({("file",): problems})

@@ -82,13 +82,14 @@ class DocumentCommands:
 
     async def _grant(self, viewer: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
         expected = document.version
-        document.request_upload(file, viewer)
+        expires_at = self.clock.now() + self.expiry.upload
+        document.request_upload(file, viewer, expires_at)
         await self.documents.save(document, expected)
         policy = UploadPolicy(
             key=document.next_key,
             content_type=file.content_type,
             max_bytes=min(file.size_bytes, KIND_RULES[document.kind].max_bytes),
-            expires_at=self.clock.now() + self.expiry.upload,
+            expires_at=expires_at,
         )
         return UploadGranted(document, await self.blobs.presign_upload(policy))
 
@@ -99,7 +100,13 @@ class DocumentCommands:
         expected = document.version
         stored = await self.blobs.inspect(document.next_key)
         file, event = document.confirm_upload(stored, viewer, self.clock.now())
-        await self.documents.save(document, expected)
+        try:
+            await self.documents.save(document, expected)
+        except Conflict:
+            current = await self._load(viewer, id)
+            if current.is_confirmed():
+                return current  # a concurrent confirm of the same upload won: the same answer
+            raise
         await self.files.add(file)
         self.events.record(event)
         return document
@@ -135,7 +142,7 @@ class DocumentCommands:
     def download_url(self, viewer: Principal, document: Document, files: Sequence[DocumentFile]) -> str | None:
         """For the latest file of a document the viewer may read (it was loaded in their scope;
         the owner-or-HR rule is asked again here), else None."""
-        if not files or not (document.is_owner_or_reviewer(viewer) or viewer.is_admin):
+        if not files or not document.is_owner_or_reviewer(viewer):
             return None
         latest = max(files, key=lambda f: f.version)
         return self.blobs.presign_download(

@@ -16,6 +16,7 @@ from domains.kernel.entity import (
     not_blank,
     reference,
     string,
+    timestamp,
 )
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import Condition, Op, Order
@@ -60,6 +61,7 @@ DOCUMENT = EntitySpec(
         string("pending_file_name", max_length=255, filterable=False, **BY_COMMAND),
         string("pending_content_type", max_length=100, filterable=False, **BY_COMMAND),
         integer("pending_size_bytes", filterable=False, **BY_COMMAND),
+        timestamp("pending_expires_at", filterable=False, **BY_COMMAND),
     ),
     relations=(
         belongs_to("owner", "User", "owner_id"),

@@ -28,5 +28,7 @@ class KernelDocumentStore:
     async def save(self, document: Document, expected_version: int) -> None:
         document.version = expected_version + 1
         document.updated_at = utcnow()
-        if not await self.documents.store.update(self.documents.spec, document, expected_version):
-            raise Conflict("Document was changed meanwhile")
+        spec, store = self.documents.spec, self.documents.store
+        if not await store.update(spec, document, expected_version):
+            current = await store.get_many(spec, [document.id], None, include_deleted=True)
+            raise Conflict("Document was changed meanwhile", current_version=current[0].version if current else None)

@@ -38,7 +38,7 @@ class FakeBlobStore:
         if key not in self.objects:
             return None
         content_type, data = self.objects[key]
-        return StoredFile(len(data), content_type, hashlib.sha256(data).hexdigest(), data[:16])
+        return StoredFile(len(data), content_type, hashlib.sha256(data).hexdigest(), data[:16], stored_at=NOW)
 
     def presign_download(self, request: DownloadRequest) -> str:
         return f"memory://{request.key}?name={request.file_name}&until={request.expires_at.isoformat()}"
@@ -110,6 +110,7 @@ async def test_a_ticket_for_a_new_document_fixes_key_type_size_and_expiry(h: Har
     granted = await h.commands.request_upload_for_new(alice, new, DECLARED)
     doc = h.stored(granted.document.id)
     assert (doc.status, doc.pending_file_name, doc.file_version) == (S.REQUESTED, "offer.pdf", 0)
+    assert doc.pending_expires_at == NOW + timedelta(minutes=3)
     (policy,) = h.blobs.policies
     assert policy == UploadPolicy(
         key=f"{h.world.acme.id}/{h.world.alice.id}/{doc.id}/v1",

@@ -3,10 +3,13 @@ each move, which fields each role may edit, and that an approved document is fro
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domains.document.model import (
     TRANSITIONS,
@@ -25,12 +28,13 @@ from tests.unit.conftest import World, make_document, principal_of
 S = DocumentStatus
 C = DocumentCommand
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+UNTIL = AT + timedelta(minutes=10)
 PDF = b"%PDF-1.7\n" + b"x" * 91
 PDF_FILE = DeclaredFile("contract.pdf", "application/pdf", 100)
 
 
 def stored(data: bytes = PDF, content_type: str = "application/pdf") -> StoredFile:
-    return StoredFile(size_bytes=len(data), content_type=content_type, sha256="0" * 64, head=data[:16])
+    return StoredFile(size_bytes=len(data), content_type=content_type, sha256="0" * 64, head=data[:16], stored_at=AT)
 
 
 def with_status(world: World, status: DocumentStatus, **extra: object) -> Document:
@@ -75,7 +79,7 @@ def test_every_other_move_is_an_invalid_transition_even_for_an_admin(current: Do
 def test_upload_then_review_then_approval(world: World) -> None:
     alice, hr = principal_of(world.alice), principal_of(world.hr)
     doc = make_document(world.alice, "Contract")
-    doc.request_upload(PDF_FILE, alice)
+    doc.request_upload(PDF_FILE, alice, UNTIL)
     assert doc.status is S.REQUESTED and doc.pending == PDF_FILE
     assert doc.available_commands(alice) == [C.REQUEST_UPLOAD, C.CONFIRM_UPLOAD]
     file, uploaded = doc.confirm_upload(stored(), alice, AT)
@@ -114,7 +118,7 @@ def test_a_rejected_document_takes_a_new_file_version(world: World) -> None:
     rejected = doc.reject("  unsigned  ", hr, AT)
     assert rejected.payload["reason"] == "unsigned" and doc.status is S.REJECTED
     assert doc.available_commands(alice) == [C.REQUEST_UPLOAD]
-    doc.request_upload(PDF_FILE, alice)
+    doc.request_upload(PDF_FILE, alice, UNTIL)
     assert doc.next_key.endswith("/v2")
     file, _ = doc.confirm_upload(stored(), alice, AT)
     assert (file.version, doc.file_version, doc.status) == (2, 2, S.UPLOADED)
@@ -152,16 +156,16 @@ def test_someone_elses_document_cannot_be_submitted(world: World) -> None:
 @pytest.mark.parametrize(
     "declared, field",
     [
-        (DeclaredFile("id.gif", "image/gif", 10), "contentType"),
-        (DeclaredFile("huge.pdf", "application/pdf", 6 * 1024 * 1024), "sizeBytes"),
-        (DeclaredFile("empty.pdf", "application/pdf", 0), "sizeBytes"),
-        (DeclaredFile("../etc/passwd", "application/pdf", 10), "fileName"),
+        (DeclaredFile("id.gif", "image/gif", 10), "content_type"),
+        (DeclaredFile("huge.pdf", "application/pdf", 6 * 1024 * 1024), "size_bytes"),
+        (DeclaredFile("empty.pdf", "application/pdf", 0), "size_bytes"),
+        (DeclaredFile("../etc/passwd", "application/pdf", 10), "file_name"),
     ],
 )
 def test_each_kind_declares_its_types_and_size(world: World, declared: DeclaredFile, field: str) -> None:
     doc = Document(company_id=world.acme.id, owner_id=world.alice.id, title="ID", kind=DocumentKind.ID)
     with pytest.raises(Invalid) as caught:
-        doc.request_upload(declared, principal_of(world.alice))
+        doc.request_upload(declared, principal_of(world.alice), UNTIL)
     assert list(caught.value.problems) == [(field,)]
     assert doc.pending is None
 
@@ -174,17 +178,21 @@ def test_each_kind_declares_its_types_and_size(world: World, declared: DeclaredF
         (stored(PDF, "image/png"), "not the declared application/pdf"),
         (stored(b"MZ\x90\x00" + b"x" * 96), "does not look like application/pdf"),
         (stored(b""), "is empty"),
+        (
+            dataclasses.replace(stored(), stored_at=UNTIL + timedelta(minutes=6)),
+            "stored after its upload ticket expired",
+        ),
     ],
 )
 def test_a_stored_object_that_breaks_its_ticket_is_refused(
     world: World, found: StoredFile | None, message: str
 ) -> None:
     doc = make_document(world.alice, "Contract")
-    doc.request_upload(PDF_FILE, principal_of(world.alice))
+    doc.request_upload(PDF_FILE, principal_of(world.alice), UNTIL)
     with pytest.raises(Invalid) as caught:
         doc.confirm_upload(found, principal_of(world.alice), AT)
     assert message in str(caught.value)
-    assert (doc.status, doc.file_version, doc.pending) == (S.REQUESTED, 0, PDF_FILE)
+    assert (doc.status, doc.file_version, doc.pending, doc.pending_expires_at) == (S.REQUESTED, 0, PDF_FILE, UNTIL)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +202,7 @@ def test_a_stored_object_that_breaks_its_ticket_is_refused(
 def test_magic_bytes_of_images(world: World, content_type: str, head: bytes) -> None:
     doc = Document(company_id=world.acme.id, owner_id=world.alice.id, title="ID", kind=DocumentKind.ID)
     alice = principal_of(world.alice)
-    doc.request_upload(DeclaredFile("id", content_type, 100), alice)
+    doc.request_upload(DeclaredFile("id", content_type, 100), alice, UNTIL)
     with pytest.raises(Invalid):
         doc.confirm_upload(stored(PDF, content_type), alice, AT)
     doc.confirm_upload(stored(head + b"x" * 50, content_type), alice, AT)
@@ -256,3 +264,42 @@ async def test_awaiting_review_query(world: World) -> None:
     with_status(world, S.APPROVED)
     page = await world.documents.list_named(world.as_(world.hr), "documents_awaiting_review")
     assert {d.id for d in page.items} == {uploaded.id, in_review.id}
+
+
+# ---- any sequence of commands ---------------------------------------------------------------
+
+COMMAND_NAMES = ("request", "confirm", "submit", "approve", "reject")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(COMMAND_NAMES), st.sampled_from(("owner", "hr", "stranger"))), max_size=12))
+def test_any_sequence_of_commands_keeps_to_the_declared_moves(steps: list[tuple[str, str]]) -> None:
+    """Whatever is asked, by whoever: a command either makes a declared move (and says so in
+    its event) or raises and changes nothing; availableTransitions predicts which."""
+    company = uuid.uuid4()
+    people = {
+        "owner": Principal(uuid.uuid4(), company, frozenset({Role.EMPLOYEE})),
+        "hr": Principal(uuid.uuid4(), company, frozenset({Role.HR})),
+        "stranger": Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.HR})),
+    }
+    doc = Document(company_id=company, owner_id=people["owner"].user_id, title="t", kind=DocumentKind.CONTRACT)
+    run = {
+        "request": (C.REQUEST_UPLOAD, lambda by: doc.request_upload(PDF_FILE, by, UNTIL)),
+        "confirm": (C.CONFIRM_UPLOAD, lambda by: doc.confirm_upload(stored(), by, AT)),
+        "submit": (C.SUBMIT, lambda by: doc.submit(by, AT)),
+        "approve": (C.APPROVE, lambda by: doc.approve(by, AT)),
+        "reject": (C.REJECT, lambda by: doc.reject("no", by, AT)),
+    }
+    for name, who in steps:
+        command, act = run[name]
+        by = people[who]
+        before = (doc.status, doc.file_version, doc.pending)
+        available = command in doc.available_commands(by)
+        try:
+            act(by)
+        except (InvalidTransition, Forbidden):
+            assert not available
+            assert (doc.status, doc.file_version, doc.pending) == before
+            continue
+        assert available
+        assert doc.status is before[0] or doc.status in TRANSITIONS[before[0]]

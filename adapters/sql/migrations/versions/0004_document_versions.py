@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.add_column("documents", sa.Column("pending_file_name", sa.String(length=255), nullable=True))
     op.add_column("documents", sa.Column("pending_content_type", sa.String(length=100), nullable=True))
     op.add_column("documents", sa.Column("pending_size_bytes", sa.Integer(), nullable=True))
+    op.add_column("documents", sa.Column("pending_expires_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "document_versions",
         sa.Column("document_id", sa.Uuid(), nullable=False),
@@ -40,6 +41,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("document_versions")
+    op.drop_column("documents", "pending_expires_at")
     op.drop_column("documents", "pending_size_bytes")
     op.drop_column("documents", "pending_content_type")
     op.drop_column("documents", "pending_file_name")
