@@ -163,6 +163,13 @@ class OutboxFeed:
         rows = await self._fetch("SELECT min(id) AS id FROM events")
         return rows[0]["id"] if rows else None
 
+    async def last_id_handed_out(self) -> int:
+        """The newest id the outbox's sequence gave out, committed or not (0 before any)."""
+        rows = await self._fetch(
+            "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0) AS id"
+        )
+        return int(rows[0]["id"])
+
     async def prune(self) -> int:
         """Deletes events older than the retention, always keeping the newest one (so a resume
         older than what is kept can tell that events were pruned)."""

@@ -57,6 +57,7 @@ class EventFeed(Protocol):
     async def subscribe(self) -> LiveEvents: ...
     async def read_after(self, after_id: int, limit: int) -> Sequence[OutboxEvent]: ...
     async def oldest_id(self) -> int | None: ...
+    async def last_id_handed_out(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,8 @@ async def watch(
     try:
         last = live.start_id
         if after_event_id is not None:
+            if after_event_id > await feed.last_id_handed_out():
+                raise Invalid.field("after_event_id", "is not an event id: no event has it yet")
             oldest = await feed.oldest_id()
             if oldest is not None and after_event_id + 1 < oldest:
                 raise EventsExpired(

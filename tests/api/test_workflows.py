@@ -289,3 +289,13 @@ async def test_watchers_with_other_selections_or_viewers_get_their_own_answer(li
     assert answers[1] == {"status": "IN_PROGRESS"}
     assert answers[0] == answers[2]  # HR and ADMIN may both see it: the same answer
     assert answers[0]["workflow"]["subject"] == {"email": "alice@acme.example"}
+
+
+@pytest.mark.parametrize("after", ["not-a-number", "future"])
+async def test_an_after_event_id_that_no_event_has_is_invalid(live_server, gql, after) -> None:
+    demo = gql.demo
+    if after == "future":
+        after = str(await last_event_id(demo.container) + 1000)
+    async with await _watch(live_server, demo, "hr@acme.example", a=after) as socket:
+        _, payload = await socket.next_payload()
+    assert payload["errors"][0]["extensions"]["code"] == "INVALID"

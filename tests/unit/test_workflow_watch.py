@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from domains.kernel.errors import Invalid
 from domains.kernel.principal import Principal, Role
 from domains.workflow.events import workflow_changed
 from domains.workflow.live import EventsExpired, FellBehind, watch
@@ -66,6 +67,9 @@ class Feed:
     async def oldest_id(self) -> int | None:
         return min((r.id for r in self.rows), default=None)
 
+    async def last_id_handed_out(self) -> int:
+        return max((r.id for r in self.rows), default=0)
+
 
 async def _take(changes: AsyncIterator[Any], n: int) -> list[int]:
     return [(await asyncio.wait_for(anext(changes), 5)).event_id for _ in range(n)]
@@ -90,6 +94,14 @@ async def test_a_resume_older_than_what_is_kept_is_a_typed_error() -> None:
     with pytest.raises(EventsExpired):
         await anext(watch(feed, HR, None, after_event_id=5))
     assert await _take(watch(feed, HR, None, after_event_id=9), 2) == [10, 11]
+
+
+async def test_a_resume_after_an_id_not_yet_handed_out_is_invalid() -> None:
+    feed = Feed([stored(i) for i in range(1, 4)], cursor=3)
+    with pytest.raises(Invalid):
+        await anext(watch(feed, HR, None, after_event_id=4))
+    with pytest.raises(Invalid):
+        await anext(watch(feed, HR, None, after_event_id=-1))
 
 
 async def test_a_watcher_whose_queue_was_dropped_is_told_to_resume() -> None:
