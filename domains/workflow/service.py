@@ -112,7 +112,7 @@ class WorkflowService:
 
         Runs in the transaction of the document's review: if the step cannot move, the review
         does not happen either. Documents no step waits for, and steps of a workflow that is
-        no longer in progress, are left alone."""
+        no longer in progress (or deleted), are left alone."""
         document_id = _uuid(event.payload.get("documentId"))
         if document_id is None:
             return
@@ -122,9 +122,10 @@ class WorkflowService:
         if not page.items:
             return
         step: WorkflowStep = page.items[0]
-        (workflow,) = await self.store.get_many(WORKFLOW, [step.workflow_id], None)
-        if workflow.status is not WorkflowStatus.IN_PROGRESS:
-            return
+        found = await self.store.get_many(WORKFLOW, [step.workflow_id], None)
+        if not found or found[0].status is not WorkflowStatus.IN_PROGRESS:
+            return  # deleted, cancelled or completed: its steps stay as they are
+        workflow: Workflow = found[0]
         move = {
             events.DOCUMENT_SUBMITTED: (StepStatus.SUBMITTED, step.submit),
             events.DOCUMENT_APPROVED: (StepStatus.DONE, step.finish),

@@ -249,6 +249,13 @@ async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alon
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
 
 
+async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service: WorkflowService) -> None:
+    workflow, steps = await _started(world, service)
+    await world.workflows.delete(world.as_(world.hr), workflow.id, workflow.version)
+    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, world.acme.id))
+    assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
+
+
 # ---- who sees which event --------------------------------------------------------------------
 
 
