@@ -30,12 +30,14 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         variables = getattr(self.variable_values, "coerced", None) or {}
         key = (event_key, id(self.operation), repr(sorted(variables.items())), viewer)
         kept = self._executed.get(key)
-        if kept is not None and kept[0] is self.operation:  # the same parsed operation, not a reused id
-            return kept[1]
-        result = super().execute_operation(serially)
-        if inspect.isawaitable(result):
-            result = asyncio.ensure_future(result)  # awaited by every watcher, executed once
-        self._executed[key] = (self.operation, result)
-        while len(self._executed) > KEPT:
-            self._executed.popitem(last=False)
-        return result
+        if kept is None or kept[0] is not self.operation:  # not the same parsed operation: a reused id
+            result = super().execute_operation(serially)
+            if inspect.isawaitable(result):
+                result = asyncio.ensure_future(result)  # executed once, awaited by every watcher
+            kept = (self.operation, result)
+            self._executed[key] = kept
+            while len(self._executed) > KEPT:
+                self._executed.popitem(last=False)
+        result = kept[1]
+        # A watcher that leaves mid-execution must not cancel the execution the others await.
+        return asyncio.shield(result) if isinstance(result, asyncio.Future) else result
