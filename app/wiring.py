@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -35,6 +36,9 @@ from domains.workflow.events import DOCUMENT_EVENT_TYPES
 from domains.workflow.service import WorkflowService, WorkflowUseCases
 from schema.context import Context
 from schema.root import build_schema
+
+HandlerBuilder = Callable[[dict[str, EntityService[Any]], dict[str, Any]], EventHandler]
+"""Makes an event handler for one request from its entity services and use cases."""
 
 # Seeding and the CLI act as the system, not as a person.
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
@@ -71,11 +75,12 @@ class Container:
     blobs: BlobStore
     # In-process domain event handlers, run in the recording transaction before commit; another
     # context reacts to an event's published payload here without importing the recording one.
-    handlers: dict[str, list[EventHandler]] = field(default_factory=dict)
+    handlers: dict[str, list[HandlerBuilder]] = field(default_factory=dict)
     events: OutboxFeed = field(init=False)
 
     def __post_init__(self) -> None:
         self.events = build_event_feed(self.settings, self.engine)
+        wire_workflows(self)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
@@ -102,8 +107,11 @@ class Container:
         store = SqlEntityStore(db, self.registry, self.tables)
         return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
 
-    def on(self, event_type: str, handler: EventHandler) -> None:
-        self.handlers.setdefault(event_type, []).append(handler)
+    def on(self, event_type: str, build: HandlerBuilder) -> None:
+        """``build`` makes the handler for one request from its services and use cases (by
+        domain name), so that the handler works on that request's unit of work, e.g.
+        ``container.on("DocumentApproved", lambda services, use_cases: use_cases["workflow"].on_document_decided)``."""
+        self.handlers.setdefault(event_type, []).append(build)
 
     def use_cases(self, db: RequestDatabase, services: dict[str, EntityService[Any]]) -> dict[str, Any]:
         """Each domain's command services for one request, on its unit of work."""
@@ -131,14 +139,15 @@ class Container:
 
     def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         db = RequestDatabase(self.engine)
-        for event_type, handlers in self.handlers.items():
-            for handler in handlers:
-                db.on(event_type, handler)
         principal, auth_error = self.authenticate(authorization)
         services = self.services(db)
+        use_cases = {**self.use_cases(db, services), **workflow_use_cases(self, db, services)}
+        for event_type, builders in self.handlers.items():
+            for build in builders:
+                db.on(event_type, build(services, use_cases))
         return Context(
             services=services,
-            use_cases={**self.use_cases(db, services), **workflow_use_cases(self, db, services)},
+            use_cases=use_cases,
             transaction=db.transaction,
             sql=db,
             request_id=request_id,
@@ -200,8 +209,12 @@ def workflow_service(
 def workflow_use_cases(
     container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
 ) -> dict[str, Any]:
-    """The operation's workflow commands; document reviews move its steps in their transaction."""
-    workflows = workflow_service(container, db, services)
+    """The operation's workflow commands, and the process's event feed for its subscriptions."""
+    return {"workflow": WorkflowUseCases(workflow_service(container, db, services), container.events)}
+
+
+def wire_workflows(container: Container) -> None:
+    """Document reviews move workflow steps, in the review's transaction (by the events'
+    published shape: the workflow context never imports the document context)."""
     for event_type in DOCUMENT_EVENT_TYPES:
-        db.on(event_type, workflows.on_document_event)
-    return {"workflow": WorkflowUseCases(workflows, container.events)}
+        container.on(event_type, lambda _services, use_cases: use_cases["workflow"].commands.on_document_event)

@@ -23,6 +23,7 @@ from domains.kernel.query import Condition, Op, Order
 
 HR_ONLY = frozenset({Role.HR, Role.ADMIN})
 BY_COMMAND = {"on_create": False, "on_update": False}
+PENDING = "Of the upload a ticket was issued for; null once confirmed."
 
 
 def awaiting_review(_: Principal) -> Condition:
@@ -58,10 +59,11 @@ DOCUMENT = EntitySpec(
             description="The latest uploaded file's version; 0 before the first upload.",
             **BY_COMMAND,
         ),
-        string("pending_file_name", max_length=255, filterable=False, **BY_COMMAND),
-        string("pending_content_type", max_length=100, filterable=False, **BY_COMMAND),
-        integer("pending_size_bytes", filterable=False, **BY_COMMAND),
-        timestamp("pending_expires_at", filterable=False, **BY_COMMAND),
+        # The file an upload ticket was issued for, until it is confirmed.
+        string("pending_file_name", max_length=255, filterable=False, description=PENDING, **BY_COMMAND),
+        string("pending_content_type", max_length=100, filterable=False, description=PENDING, **BY_COMMAND),
+        integer("pending_size_bytes", filterable=False, description=PENDING, **BY_COMMAND),
+        timestamp("pending_expires_at", filterable=False, description=PENDING, **BY_COMMAND),
     ),
     relations=(
         belongs_to("owner", "User", "owner_id"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -36,11 +37,19 @@ def _remind(factory: Any) -> dict[str, Any]:
     return {"remind_document": strawberry.field(resolver=remind)}
 
 
+def _ticks(_factory: Any) -> dict[str, Any]:
+    async def ticks() -> AsyncIterator[int]:
+        yield 1
+
+    return {"ticks": strawberry.subscription(resolver=ticks)}
+
+
 EXAMPLE = DomainSchema(
     name="example",
     type_fields={"Document": {"shouted_title": strawberry.field(resolver=_shout, description="Loud.")}},
     queries=_greet,
     mutations=_remind,
+    subscriptions=_ticks,
     types=(Greeting,),
 )
 
@@ -50,6 +59,7 @@ def test_a_domain_adds_fields_to_a_generated_type_and_root_fields() -> None:
     assert '"""Loud."""\n  shoutedTitle: String!' in sdl
     assert "greet: Greeting!" in sdl
     assert "remindDocument(id: ID!): Document" in sdl
+    assert "type Subscription {\n  ticks: Int!\n}" in sdl
     assert "createDocument(" in sdl  # the generated surface stays
 
 

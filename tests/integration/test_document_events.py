@@ -67,7 +67,7 @@ async def test_an_approval_that_rolls_back_leaves_no_event(handlers, demo) -> No
     async def refuse(event: DomainEvent) -> None:
         raise RuntimeError("the workflow step could not be completed")
 
-    handlers.on("DocumentApproved", refuse)
+    handlers.on("DocumentApproved", lambda services, use_cases: refuse)
     with pytest.raises(RuntimeError):
         await _approve(handlers, demo, document.id)
     assert await _state(handlers, document.id) == ("IN_REVIEW", [])
@@ -77,12 +77,22 @@ async def test_a_handler_sees_the_published_payload_inside_the_transaction(handl
     document = await _in_review(handlers, demo)
     seen: list[dict[str, Any]] = []
 
-    async def workflow_step(event: DomainEvent) -> None:
-        seen.append(dict(event.payload))
+    def workflow_step(services: dict[str, Any], use_cases: dict[str, Any]) -> Any:
+        """Built per request: it may change rows through this request's services, in its transaction."""
+
+        async def handle(event: DomainEvent) -> None:
+            seen.append(dict(event.payload))
+            # read through this request's services: the approval is visible, not yet committed
+            found = await services["Document"].get(demo.principal(HR), uuid.UUID(event.payload["documentId"]))
+            outside, _ = await _state(handlers, found.id)  # another connection: not committed yet
+            seen.append({"status seen by the handler": found.status.value, "outside": outside})
+
+        return handle
 
     handlers.on("DocumentApproved", workflow_step)
     await _approve(handlers, demo, document.id)
-    (payload,) = seen
+    payload, inside = seen
+    assert inside == {"status seen by the handler": "APPROVED", "outside": "IN_REVIEW"}
     assert tuple(payload) == PAYLOAD_KEYS
     assert payload["documentId"] == str(document.id) and payload["status"] == "APPROVED"
     assert payload["actorId"] == str(demo.id(HR)) and payload["kind"] == "TAX_FORM"
