@@ -23,6 +23,8 @@
 #             PUBLIC_URL, BLOB_SECRET    the local store's link base and signing secret
 #             UPLOAD_EXPIRY_SECONDS, DOWNLOAD_EXPIRY_SECONDS   link lifetimes (600, 300)
 #             DATA_DIR              the local store's folder (/srv/app/.data)
+#             EVENT_RETENTION_HOURS      how long workflow events stay replayable (168)
+#             SHUTDOWN_TIMEOUT_SECONDS   SIGTERM to exit, subscriptions closed with 1012 (10)
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;

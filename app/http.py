@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -21,16 +21,19 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UNSET
 
 from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
 from app.compiled_reads import CompiledReads
 from app.wiring import Container
 from domains.document.model import KIND_RULES
+from domains.kernel.errors import Unavailable
 from schema.context import Context
 
 # GraphiQL's page and the pinned assets it loads (frontend/vendor-graphiql.mjs): no CDN.
@@ -152,13 +155,114 @@ def _replaying(first_message: Message, receive: Receive) -> Receive:
     return replay
 
 
+UNAUTHORIZED = 4401  # no token at all
+FORBIDDEN = 4403  # a token, but not a valid one
+TRY_AGAIN_LATER = 1013  # the token could not be checked: the database is unavailable
+
+
+class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws: the socket closes (4401/4403) before any data unless a token holds."""
+
+    async def handle_connection_init(self, message: Any) -> None:
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        refusal = await _authenticate_socket(self.view, self.context, payload)
+        if refusal is not None:
+            await self.websocket.close(code=refusal[0], reason=refusal[1])
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+
+
+class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol (older Apollo clients and tools), same rule for tokens."""
+
+    async def handle_connection_init(self, message: Any) -> None:
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.send_message({"type": "connection_error"})
+            await self.websocket.close(code=1000, reason="")
+            return
+        refusal = await _authenticate_socket(self.view, self.context, payload)
+        if refusal is not None:
+            await self.send_message({"type": "connection_error", "payload": {"message": refusal[1]}})
+            await self.websocket.close(code=refusal[0], reason=refusal[1])
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+
+    async def handle_async_results(
+        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
+    ) -> None:
+        """As the base class, but through ``Schema.stream``: legacy clients (Apollo's
+        subscriptions-transport-ws) also send queries and mutations over the socket."""
+        try:
+            source = await self.schema.stream(
+                query, variable_values=variables, context_value=self.context, operation_name=operation_name
+            )
+            self.subscriptions[operation_id] = source
+            first = True
+            async for result in source:
+                if first and isinstance(result, PreExecutionError):
+                    assert result.errors
+                    error = {"type": "error", "id": operation_id, "payload": result.errors[0].formatted}
+                    await self.send_message(error)  # type: ignore[arg-type]
+                    return
+                await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
+                first = False
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)
+
+
+async def _authenticate_socket(view: Any, context: Context, params: dict[str, Any]) -> tuple[int, str] | None:
+    """Browsers cannot set headers on a WebSocket: the token may come in connection_init, else
+    in the handshake's Authorization header. Returns the close code and reason, or None."""
+    context.connection_params = params
+    if context.auth_failure is not None:
+        return TRY_AGAIN_LATER, "the database is unavailable right now; try again shortly"
+    authorization = params.get("Authorization") or params.get("authorization")
+    if authorization:
+        try:
+            context.principal, context.auth_error = await view.container.authenticate(
+                str(authorization), context.services
+            )
+        except Unavailable:
+            return TRY_AGAIN_LATER, "the database is unavailable right now; try again shortly"
+        if context.principal is None and not context.auth_error:
+            context.auth_error = "the token is not valid"
+    if context.principal is not None:
+        return None
+    if context.auth_error:
+        return FORBIDDEN, "Forbidden"
+    return UNAUTHORIZED, "Unauthorized"
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = _TransportWSHandler
+    graphql_ws_handler_class = _LegacyWSHandler
+
     def __init__(self, container: Container) -> None:
         super().__init__(
             container.schema,
             graphql_ide="graphiql" if container.settings.graphiql_enabled else None,
             allow_queries_via_get=True,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.container = container
 
@@ -170,11 +274,14 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         state = request.scope.setdefault("state", {})
-        return await self.container.context(
+        context = await self.container.context(
             request_id=state.get("request_id") or uuid.uuid4().hex,
             authorization=request.headers.get("authorization"),
             state=state,
         )
+        if isinstance(request, WebSocket):
+            context.operation_context = self._operation_context
+        return context
 
     # GraphQL over HTTP: a client that accepts application/graphql-response+json gets it, with
     # 4xx and no ``data`` entry when its request was not executed (unparsable, invalid, refused
@@ -200,16 +307,13 @@ class GraphQLApp(GraphQL[Context, None]):
                 response.status_code = 400
         return response
 
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Browsers cannot set headers on a WebSocket: the token may come in connection_init."""
-        params = context.connection_params or {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        if authorization and context.principal is None:
-            principal, error = await self.container.authenticate(str(authorization), context.services)
-            if principal is None:
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error})
-            context.principal = principal
-        return cast(UnsetType, UNSET)
+    def _operation_context(self, connection: Context) -> Context:
+        """One operation on a socket: its own session and transaction, the socket's principal."""
+        context = self.container.operation_context(
+            request_id=f"{connection.request_id}-{uuid.uuid4().hex[:8]}", principal=connection.principal
+        )
+        context.connection_params = connection.connection_params
+        return context
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -297,6 +401,16 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+async def stop_parts(container: Container) -> None:
+    """After uvicorn has closed the sockets (1012) and drained: the feed, then the pool, bounded."""
+    try:
+        async with asyncio.timeout(max(1.0, container.settings.shutdown_timeout_seconds / 2)):
+            await container.events.stop()
+            await container.engine.dispose()
+    except TimeoutError:
+        logging.getLogger("hrgraph").warning("shutdown: the event feed or the pool did not stop in time")
+
+
 def create_app(container: Container) -> ASGIApp:
     graphql = GraphQLApp(container)
     http_graphql: ASGIApp = graphql
@@ -317,8 +431,9 @@ def create_app(container: Container) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await container.events.start()
         yield
-        await container.engine.dispose()
+        await stop_parts(container)
 
     blob_routes = local_blob_routes(container.blobs) if isinstance(container.blobs, LocalBlobStore) else []
     starlette = Starlette(

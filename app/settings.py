@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     compiled_reads: bool = True
     log_level: str = "INFO"
 
+    event_retention_hours: float = 24 * 7
+    """How long the outbox keeps events; a subscription may resume within it."""
+    shutdown_timeout_seconds: float = 10.0
+    """On SIGTERM, open sockets are closed and the process exits within about this long."""
     # Blobs: the local store under data_dir/blobs (served by the app at public_url) unless
     # S3_BUCKET is set; then S3 (AWS, or any S3 API at S3_ENDPOINT_URL).
     public_url: str = "http://127.0.0.1:8000"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.auth.tokens import TokenSettings, TokenVerifier
 from adapters.blobs.local import LocalBlobStore
 from adapters.blobs.s3 import S3BlobStore, S3Settings
+from adapters.events.feed import OutboxFeed
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from app.settings import Settings
 from domains.catalog import build_registry
+from domains.document.model import DocumentKind
 from domains.document.ports import BlobStore
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
@@ -31,6 +33,8 @@ from domains.kernel.events import EventHandler
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.user.model import User
+from domains.workflow.events import DOCUMENT_EVENT_TYPES
+from domains.workflow.service import WorkflowService, WorkflowUseCases
 from schema.context import Context
 from schema.root import build_schema
 
@@ -73,6 +77,11 @@ class Container:
     # In-process domain event handlers, run in the recording transaction before commit; another
     # context reacts to an event's published payload here without importing the recording one.
     handlers: dict[str, list[HandlerBuilder]] = field(default_factory=dict)
+    events: OutboxFeed = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = build_event_feed(self.settings, self.engine)
+        wire_workflows(self)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
@@ -150,6 +159,7 @@ class Container:
         return user, None
 
     async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
+        """A request's context: its unit of work, and the stored user its token speaks for."""
         db = RequestDatabase(self.engine)
         services = self.services(db)
         auth_failure: Unavailable | None = None
@@ -157,11 +167,24 @@ class Container:
             user, auth_error = await self.signed_in_user(authorization, services)
         except Unavailable as error:  # answered as SERVICE_UNAVAILABLE, not as a fault
             user, auth_error, auth_failure = None, None, error
-        principal = _principal(user) if user is not None else None
         # The row just read is the one `me` asks for: the request's first operation starts
         # with it in its loader instead of reading it again (see OperationScope).
         state["viewer_record"] = user
-        use_cases = self.use_cases(db, services)
+        context = self.context_for(db, services, request_id, _principal(user) if user is not None else None, state)
+        context.auth_error, context.auth_failure = auth_error, auth_failure
+        return context
+
+    def context_for(
+        self,
+        db: RequestDatabase,
+        services: dict[str, EntityService[Any]],
+        request_id: str,
+        principal: Principal | None,
+        state: dict[str, Any],
+    ) -> Context:
+        """A context on ``db`` for a principal already known (a WebSocket's operations use the
+        socket's, checked when it connected): use cases and event handlers on that unit of work."""
+        use_cases = {**self.use_cases(db, services), **workflow_use_cases(self, db, services)}
         for event_type, builders in self.handlers.items():
             for build in builders:
                 db.on(event_type, build(services, use_cases))
@@ -172,13 +195,77 @@ class Container:
             sql=db,
             request_id=request_id,
             principal=principal,
-            auth_error=auth_error,
-            auth_failure=auth_failure,
             development=not self.settings.production,
             request_state=state,
         )
+
+    def operation_context(self, request_id: str, principal: Principal | None) -> Context:
+        db = RequestDatabase(self.engine)
+        return self.context_for(db, self.services(db), request_id, principal, {})
 
 
 def _principal(user: User) -> Principal:
     """Who is asking, from the stored row: never from a token's claims."""
     return Principal(user_id=user.id, company_id=user.company_id, roles=frozenset({user.role}), email=user.email)
+
+
+# ---- workflows: commands, the reaction to document reviews, the live feed --------------
+
+
+def build_event_feed(settings: Settings, engine: AsyncEngine) -> OutboxFeed:
+    """The process's one listening connection (started and stopped with the app)."""
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return OutboxFeed(dsn, retention=timedelta(hours=settings.event_retention_hours))
+
+
+class DocumentsFromService:
+    """``domains.workflow.ports.DocumentRequests`` through the generic Document service."""
+
+    def __init__(self, documents: EntityService[Any]) -> None:
+        self.documents = documents
+
+    async def request(
+        self,
+        principal: Principal,
+        *,
+        company_id: uuid.UUID,
+        owner_id: uuid.UUID,
+        kind: str,
+        title: str,
+        due_on: date,
+    ) -> uuid.UUID:
+        data = {"company_id": company_id, "owner_id": owner_id, "kind": DocumentKind(kind), "title": title}
+        document = await self.documents.create(principal, {**data, "due_on": due_on})
+        return uuid.UUID(str(document.id))
+
+
+class PeopleFromService:
+    """``domains.workflow.ports.People`` through the generic User service."""
+
+    def __init__(self, users: EntityService[Any]) -> None:
+        self.users = users
+
+    async def company_of(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
+        user = await self.users.get(principal, user_id)
+        return None if user is None else uuid.UUID(str(user.company_id))
+
+
+def workflow_service(
+    container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
+) -> WorkflowService:
+    store = SqlEntityStore(db, container.registry, container.tables)
+    return WorkflowService(store, PeopleFromService(services["User"]), DocumentsFromService(services["Document"]), db)
+
+
+def workflow_use_cases(
+    container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
+) -> dict[str, Any]:
+    """The operation's workflow commands, and the process's event feed for its subscriptions."""
+    return {"workflow": WorkflowUseCases(workflow_service(container, db, services), container.events)}
+
+
+def wire_workflows(container: Container) -> None:
+    """Document reviews move workflow steps, in the review's transaction (by the events'
+    published shape: the workflow context never imports the document context)."""
+    for event_type in DOCUMENT_EVENT_TYPES:
+        container.on(event_type, lambda _services, use_cases: use_cases["workflow"].commands.on_document_event)

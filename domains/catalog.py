@@ -6,8 +6,8 @@ from domains.company.spec import COMPANY
 from domains.document.spec import DOCUMENT
 from domains.kernel.entity import Registry
 from domains.user.spec import USER
-from domains.workflow.spec import WORKFLOW
+from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 
 
 def build_registry() -> Registry:
-    return Registry([COMPANY, USER, DOCUMENT, WORKFLOW])
+    return Registry([COMPANY, USER, DOCUMENT, WORKFLOW, WORKFLOW_STEP])

@@ -196,6 +196,29 @@ class ErrorMapping(SchemaExtension):
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Streaming transports (WebSocket) send each result before the operation ends:
+        mapped here, before it leaves, exactly as ``on_operation`` maps an HTTP answer."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [self._map(e) for e in errors]
+        yield
+
+    def _touches_data(self) -> bool:
+        document = self.execution_context.graphql_document
+        if document is None:
+            return True
+        name = self.execution_context.operation_name
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode) and (
+                name is None or (definition.name and definition.name.value == name)
+            ):
+                return any(
+                    not getattr(getattr(s, "name", None), "value", "").startswith("__")
+                    for s in definition.selection_set.selections
+                )
+        return True
+
     def _map(self, error: GraphQLErrorType) -> GraphQLErrorType:
         original = error.original_error
         if isinstance(original, domain.DomainError):
@@ -258,7 +281,8 @@ class OperationScope(SchemaExtension):
     """Fresh loaders per operation, and (outside production) the SQL it cost."""
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
+        context = self.execution_context.context.for_operation()
+        self.execution_context.context = context
         context.reset()
         # A request's first operation also reports the SQL spent before it began (the look-up
         # of the token's user); later operations on the same WebSocket report only their own.

@@ -24,6 +24,8 @@ from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, Opera
 from schema.factory import EntitySchemaFactory, attribute_resolver
 from schema.limits import OperationLimits
 from schema.scalars import CLIENT_SCALARS
+from schema.shared_events import SharedEventExecutionContext
+from schema.workflow import WORKFLOW_SCHEMA
 
 # The operation limits as rule classes, built once. ``ValidationCache`` keys its entries on the
 # rule classes, and each limiter instance builds a new class: made per request, they meant the
@@ -58,7 +60,7 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
 
 
 # The per-domain packages (``schema/<d>/``): one entry each.
-DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA,)
+DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA)
 
 
 def build_schema(
@@ -96,5 +98,6 @@ def build_schema(
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         scalar_overrides=CLIENT_SCALARS,
+        execution_context_class=SharedEventExecutionContext,
         config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
     )

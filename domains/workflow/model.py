@@ -1,11 +1,21 @@
+"""The workflow bounded context: a process one person goes through, and its steps.
+
+A workflow moves ``IN_PROGRESS → COMPLETED | CANCELLED``; each of its steps waits for one
+document and moves ``PENDING → SUBMITTED → DONE``, back to ``PENDING`` when the document is
+rejected. Every other move is an ``InvalidTransition``, whoever asks.
+"""
+
 from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from domains.kernel.entity import Entity
+from domains.kernel.errors import Invalid, InvalidTransition
 
 
 class WorkflowKind(enum.Enum):
@@ -21,7 +31,28 @@ class WorkflowStatus(enum.Enum):
     CANCELLED = "CANCELLED"
 
 
+class StepStatus(enum.Enum):
+    PENDING = "PENDING"
+    SUBMITTED = "SUBMITTED"
+    DONE = "DONE"
+
+
 ACTIVE = (WorkflowStatus.NOT_STARTED, WorkflowStatus.IN_PROGRESS)
+
+WORKFLOW_TRANSITIONS: dict[WorkflowStatus, frozenset[WorkflowStatus]] = {
+    WorkflowStatus.NOT_STARTED: frozenset({WorkflowStatus.IN_PROGRESS, WorkflowStatus.CANCELLED}),
+    WorkflowStatus.IN_PROGRESS: frozenset({WorkflowStatus.COMPLETED, WorkflowStatus.CANCELLED}),
+    WorkflowStatus.COMPLETED: frozenset(),
+    WorkflowStatus.CANCELLED: frozenset(),
+}
+
+STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
+    StepStatus.PENDING: frozenset({StepStatus.SUBMITTED}),
+    StepStatus.SUBMITTED: frozenset({StepStatus.DONE, StepStatus.PENDING}),
+    StepStatus.DONE: frozenset(),
+}
+
+MAX_REASON_LENGTH = 500
 
 
 @dataclass(kw_only=True)
@@ -34,3 +65,136 @@ class Workflow(Entity):
     title: str
     status: WorkflowStatus = WorkflowStatus.NOT_STARTED
     due_on: date | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def overdue(self, today: date) -> bool:
+        return self.active and self.due_on is not None and self.due_on < today
+
+    def _move(self, target: WorkflowStatus) -> WorkflowStatus:
+        if target not in WORKFLOW_TRANSITIONS[self.status]:
+            raise InvalidTransition("Workflow", self.status.value, target.value)
+        previous, self.status = self.status, target
+        return previous
+
+    def start(self) -> WorkflowStatus:
+        return self._move(WorkflowStatus.IN_PROGRESS)
+
+    def complete(self, steps: Iterable[WorkflowStep]) -> WorkflowStatus:
+        """Only once every step is done."""
+        if any(step.status is not StepStatus.DONE for step in steps):
+            raise InvalidTransition("Workflow", self.status.value, WorkflowStatus.COMPLETED.value)
+        return self._move(WorkflowStatus.COMPLETED)
+
+    def cancel(self, reason: str) -> WorkflowStatus:
+        reason = reason.strip()
+        if not reason:
+            raise Invalid.field("reason", "must not be blank")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise Invalid.field("reason", f"must be at most {MAX_REASON_LENGTH} characters")
+        previous = self._move(WorkflowStatus.CANCELLED)
+        self.cancel_reason = reason
+        return previous
+
+    def snapshot(self) -> dict[str, Any]:
+        """The workflow as events publish it (JSON values only)."""
+        return {
+            "id": str(self.id),
+            "version": self.version,
+            "createdAt": self.created_at.isoformat(),
+            "updatedAt": self.updated_at.isoformat(),
+            "companyId": str(self.company_id),
+            "subjectId": str(self.subject_id),
+            "kind": self.kind.value,
+            "title": self.title,
+            "status": self.status.value,
+            "dueOn": self.due_on.isoformat() if self.due_on else None,
+            "cancelReason": self.cancel_reason,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any]) -> Workflow:
+        return cls(
+            id=uuid.UUID(data["id"]),
+            version=int(data["version"]),
+            created_at=datetime.fromisoformat(data["createdAt"]),
+            updated_at=datetime.fromisoformat(data["updatedAt"]),
+            company_id=uuid.UUID(data["companyId"]),
+            subject_id=uuid.UUID(data["subjectId"]),
+            kind=WorkflowKind(data["kind"]),
+            title=data["title"],
+            status=WorkflowStatus(data["status"]),
+            due_on=date.fromisoformat(data["dueOn"]) if data.get("dueOn") else None,
+            cancel_reason=data.get("cancelReason"),
+        )
+
+
+@dataclass(kw_only=True)
+class WorkflowStep(Entity):
+    """One thing a workflow waits for: a document of a kind, handed in and approved."""
+
+    company_id: uuid.UUID
+    workflow_id: uuid.UUID
+    subject_id: uuid.UUID
+    document_id: uuid.UUID
+    document_kind: str
+    title: str
+    position: int
+    status: StepStatus = StepStatus.PENDING
+    due_on: date | None = None
+
+    def overdue(self, today: date) -> bool:
+        return self.status is not StepStatus.DONE and self.due_on is not None and self.due_on < today
+
+    def _move(self, target: StepStatus) -> StepStatus:
+        if target not in STEP_TRANSITIONS[self.status]:
+            raise InvalidTransition("WorkflowStep", self.status.value, target.value)
+        previous, self.status = self.status, target
+        return previous
+
+    def submit(self) -> StepStatus:
+        return self._move(StepStatus.SUBMITTED)
+
+    def finish(self) -> StepStatus:
+        return self._move(StepStatus.DONE)
+
+    def reopen(self) -> StepStatus:
+        return self._move(StepStatus.PENDING)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "version": self.version,
+            "createdAt": self.created_at.isoformat(),
+            "updatedAt": self.updated_at.isoformat(),
+            "companyId": str(self.company_id),
+            "workflowId": str(self.workflow_id),
+            "subjectId": str(self.subject_id),
+            "documentId": str(self.document_id),
+            "documentKind": self.document_kind,
+            "title": self.title,
+            "position": self.position,
+            "status": self.status.value,
+            "dueOn": self.due_on.isoformat() if self.due_on else None,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any]) -> WorkflowStep:
+        return cls(
+            id=uuid.UUID(data["id"]),
+            version=int(data["version"]),
+            created_at=datetime.fromisoformat(data["createdAt"]),
+            updated_at=datetime.fromisoformat(data["updatedAt"]),
+            company_id=uuid.UUID(data["companyId"]),
+            workflow_id=uuid.UUID(data["workflowId"]),
+            subject_id=uuid.UUID(data["subjectId"]),
+            document_id=uuid.UUID(data["documentId"]),
+            document_kind=data["documentKind"],
+            title=data["title"],
+            position=int(data["position"]),
+            status=StepStatus(data["status"]),
+            due_on=date.fromisoformat(data["dueOn"]) if data.get("dueOn") else None,
+        )

@@ -12,7 +12,8 @@ README = (ROOT / "README.md").read_text()
 
 
 def _graphql_block() -> str:
-    (block,) = re.findall(r"```graphql\n(.*?)```", README, flags=re.DOTALL)
+    # the block under "Some queries to paste into GraphiQL" (later sections show others)
+    block = re.findall(r"```graphql\n(.*?)```", README, flags=re.DOTALL)[0]
     return block
 
 

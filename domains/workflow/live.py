@@ -1,0 +1,148 @@
+"""Watching workflows move: replay after a known event, then live events, in order, once each,
+and only those the watcher may see (checked for every event, with the read rules of the spec).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from domains.kernel.access import covers, require_reach
+from domains.kernel.errors import DomainError, Invalid
+from domains.kernel.principal import Principal
+from domains.workflow.events import AGGREGATE
+from domains.workflow.model import Workflow, WorkflowStep
+from domains.workflow.spec import WORKFLOW
+
+REPLAY_BATCH = 500
+
+
+class EventsExpired(DomainError):
+    """The events after the asked-for id are no longer kept: resuming would leave a gap."""
+
+    code = "EVENTS_EXPIRED"
+
+
+class FellBehind(DomainError):
+    """This watcher read too slowly and its queue was dropped: resume with afterEventId."""
+
+    code = "FELL_BEHIND"
+
+
+class OutboxEvent(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def aggregate(self) -> str: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+class LiveEvents(Protocol):
+    start_id: int
+    overflowed: bool
+
+    def __aiter__(self) -> AsyncIterator[OutboxEvent]: ...
+    def close(self) -> None: ...
+
+
+class EventFeed(Protocol):
+    """The process's view of the outbox (``adapters/events``)."""
+
+    async def subscribe(self) -> LiveEvents: ...
+    async def read_after(self, after_id: int, limit: int) -> Sequence[OutboxEvent]: ...
+    async def oldest_id(self) -> int | None: ...
+    async def last_id_handed_out(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowChange:
+    event_id: int
+    workflow: Workflow
+    step: WorkflowStep | None
+    previous_status: str | None
+    status: str
+    occurred_at: datetime
+
+
+def change_of(event: OutboxEvent) -> WorkflowChange | None:
+    """The workflow change an event tells (None for other events). Read-only: one event is
+    handed to every watcher of the process, so it is parsed once (``_changes``)."""
+    key = (event.id, event.occurred_at)
+    if key not in _changes:
+        if len(_changes) >= _CHANGES_KEPT:
+            _changes.pop(next(iter(_changes)))
+        _changes[key] = _parse(event)
+    return _changes[key]
+
+
+def _parse(event: OutboxEvent) -> WorkflowChange | None:
+    if event.aggregate != AGGREGATE or "workflow" not in event.payload:
+        return None
+    step = event.payload.get("step")
+    return WorkflowChange(
+        event_id=event.id,
+        workflow=Workflow.from_snapshot(event.payload["workflow"]),
+        step=WorkflowStep.from_snapshot(step) if step else None,
+        previous_status=event.payload.get("previousStatus"),
+        status=str(event.payload["status"]),
+        occurred_at=event.occurred_at,
+    )
+
+
+_CHANGES_KEPT = 1024
+_changes: dict[tuple[int, datetime], WorkflowChange | None] = {}
+
+
+def visible_change(event: OutboxEvent, principal: Principal, workflow_id: uuid.UUID | None) -> WorkflowChange | None:
+    """The change an event tells, if it is about a workflow this watcher may see."""
+    change = change_of(event)
+    if change is None or (workflow_id is not None and change.workflow.id != workflow_id):
+        return None
+    reach = require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
+    return change if covers(WORKFLOW, principal, reach, change.workflow) else None
+
+
+async def watch(
+    feed: EventFeed, principal: Principal, workflow_id: uuid.UUID | None, after_event_id: int | None
+) -> AsyncIterator[WorkflowChange]:
+    require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
+    if after_event_id is not None and after_event_id < 0:
+        raise Invalid.field("after_event_id", "must not be negative")
+    live = await feed.subscribe()  # first, so that nothing committed from here on is missed
+    try:
+        last = live.start_id
+        if after_event_id is not None:
+            if after_event_id > await feed.last_id_handed_out():
+                raise Invalid.field("after_event_id", "is not an event id: no event has it yet")
+            oldest = await feed.oldest_id()
+            if oldest is not None and after_event_id + 1 < oldest:
+                raise EventsExpired(
+                    f"events after {after_event_id} are no longer kept (the oldest is {oldest}): start afresh"
+                )
+            last = after_event_id
+            while True:
+                batch = await feed.read_after(last, REPLAY_BATCH)
+                for event in batch:
+                    last = event.id
+                    change = visible_change(event, principal, workflow_id)
+                    if change is not None:
+                        yield change
+                if len(batch) < REPLAY_BATCH:
+                    break
+        async for event in live:
+            if event.id <= last:
+                continue  # already replayed
+            last = event.id
+            change = visible_change(event, principal, workflow_id)
+            if change is not None:
+                yield change
+        if live.overflowed:
+            raise FellBehind(f"too many events were waiting; resume with afterEventId {last}")
+    finally:
+        live.close()

@@ -1,0 +1,176 @@
+"""GraphQL for workflows: the commands (startWorkflow, cancelWorkflow), the fields added to the
+generated Workflow and WorkflowStep types (``overdue``), and the live subscription."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+
+from domains.kernel.errors import Invalid, NotFound
+from domains.kernel.ids import from_global_id
+from domains.workflow.live import watch
+from domains.workflow.service import WorkflowUseCases, today
+from domains.workflow.templates import WorkflowTemplate as DomainTemplate
+from schema.context import Context, Info
+from schema.domain import DomainSchema
+from schema.factory import EntitySchemaFactory
+
+
+@strawberry.enum(description="The workflows there are, each with the documents it requires.")
+class WorkflowTemplate(enum.Enum):
+    EMPLOYEE_ONBOARDING = "EMPLOYEE_ONBOARDING"
+    OFFBOARDING = "OFFBOARDING"
+
+
+@strawberry.input(description="Which workflow, for whom, due when.")
+class StartWorkflowInput:
+    template: WorkflowTemplate
+    subject_user_id: strawberry.ID
+    due_date: datetime.date
+
+
+def _parse_id(value: str, expected_type: str, path: str) -> uuid.UUID:
+    try:
+        type_name, id = from_global_id(value)
+    except ValueError:
+        raise Invalid.field(path, "is not a valid id") from None
+    if type_name is not None and type_name != expected_type:
+        raise Invalid.field(path, f"is not a {expected_type} id")
+    return id
+
+
+def _event_id(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Invalid.field("after_event_id", "is not an event id") from None
+
+
+def _use_cases(context: Context) -> WorkflowUseCases:
+    return context.use_case("workflow", WorkflowUseCases)
+
+
+def _overdue(root: Any) -> bool:
+    """Computed from the due dates, never stored."""
+    return bool(root.overdue(today()))
+
+
+def _overdue_field() -> Any:
+    return strawberry.field(resolver=_overdue, description="Past its due date and not yet done (from the due dates).")
+
+
+def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
+    workflow_types = factory.types["Workflow"]
+    payload = workflow_types.payload
+
+    async def start_workflow(info: Info, input: StartWorkflowInput) -> Any:
+        context = info.context
+        subject = _parse_id(input.subject_user_id, "User", "subjectUserId")
+        async with context.transaction():
+            workflow = await _use_cases(context).commands.start(
+                context.viewer, DomainTemplate(input.template.value), subject, input.due_date
+            )
+        return payload(workflow=workflow)
+
+    start_workflow.__annotations__ = {"info": Info, "input": StartWorkflowInput, "return": workflow_types.result}
+
+    async def cancel_workflow(info: Info, id: strawberry.ID, reason: str) -> Any:
+        context = info.context
+        key = _parse_id(id, "Workflow", "id")
+        async with context.transaction():
+            workflow = await _use_cases(context).commands.cancel(context.viewer, key, reason)
+        return payload(workflow=workflow)
+
+    cancel_workflow.__annotations__ = {
+        "info": Info,
+        "id": strawberry.ID,
+        "reason": str,
+        "return": workflow_types.result,
+    }
+
+    return {
+        "start_workflow": strawberry.mutation(
+            resolver=start_workflow,
+            description="Starts a workflow from a template: one step and one requested document per required "
+            "document (HR of the person's company, or ADMIN).",
+        ),
+        "cancel_workflow": strawberry.mutation(
+            resolver=cancel_workflow, description="Cancels a workflow in progress, with a reason."
+        ),
+    }
+
+
+def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
+    workflow_types = factory.types["Workflow"]
+    step_types = factory.types["WorkflowStep"]
+    event_type = type(
+        "WorkflowStatusEvent",
+        (),
+        {
+            "__annotations__": {
+                "event_id": strawberry.ID,
+                "workflow": workflow_types.object,
+                "step": step_types.object | None,
+                "previous_status": str | None,
+                "status": str,
+                "occurred_at": datetime.datetime,
+            }
+        },
+    )
+    event_type = strawberry.type(
+        event_type,
+        description="A workflow started, or it or one of its steps changed status. "
+        "``step`` is null for the workflow's own status; ``previousStatus`` is null when it starts.",
+    )
+
+    async def workflow_status_changed(
+        info: Info, workflow_id: strawberry.ID | None = None, after_event_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[Any, None]:
+        context = info.context
+        viewer = context.viewer
+        key = None
+        if workflow_id is not None:
+            key = _parse_id(workflow_id, "Workflow", "workflowId")
+            if await context.service("Workflow").get(viewer, key) is None:
+                raise NotFound("Workflow", workflow_id)
+        changes = watch(_use_cases(context).feed, viewer, key, _event_id(after_event_id))
+        async for change in changes:
+            context.reset()  # fresh loaders: what the event's fields read is as of now
+            event = event_type(
+                event_id=strawberry.ID(str(change.event_id)),
+                workflow=change.workflow,
+                step=change.step,
+                previous_status=change.previous_status,
+                status=change.status,
+                occurred_at=change.occurred_at,
+            )
+            event.shared_key = ("workflowStatusChanged", change.event_id)  # see schema/shared_events.py
+            yield event
+
+    workflow_status_changed.__annotations__["return"] = AsyncGenerator[event_type, None]  # type: ignore[valid-type]
+
+    subscriptions = {
+        "workflow_status_changed": strawberry.subscription(
+            resolver=workflow_status_changed,
+            description="Workflows moving: without workflowId every workflow you may see; with afterEventId "
+            "the events after it are replayed first, then live ones, in order, once each.",
+        )
+    }
+    return subscriptions
+
+
+WORKFLOW_SCHEMA = DomainSchema(
+    name="workflow",
+    type_fields={"Workflow": {"overdue": _overdue_field()}, "WorkflowStep": {"overdue": _overdue_field()}},
+    mutations=workflow_mutations,
+    subscriptions=workflow_subscriptions,
+)
+
+__all__ = ["WORKFLOW_SCHEMA"]

@@ -1,0 +1,278 @@
+"""Workflows against in-memory fakes: the entities' state machines, the start and cancel
+commands, and the reaction to document events (by their published shape only)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from domains.document.model import Document, DocumentKind
+from domains.document.spec import DOCUMENT
+from domains.kernel.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from domains.kernel.events import DomainEvent
+from domains.kernel.principal import Principal
+from domains.workflow.events import (
+    DOCUMENT_APPROVED,
+    DOCUMENT_REJECTED,
+    DOCUMENT_SUBMITTED,
+    WORKFLOW_STARTED,
+    WORKFLOW_STATUS_CHANGED,
+    WORKFLOW_STEP_STATUS_CHANGED,
+)
+from domains.workflow.live import visible_change
+from domains.workflow.model import StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
+from domains.workflow.service import WorkflowService
+from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
+from domains.workflow.templates import WorkflowTemplate
+from tests.unit.conftest import World
+
+TODAY = date(2026, 11, 30)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    def record(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    @property
+    def types(self) -> list[str]:
+        return [e.type for e in self.events]
+
+
+class People:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def company_of(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
+        user = await self.world.users.get(principal, user_id)
+        return None if user is None else user.company_id
+
+
+class Documents:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def request(self, principal: Principal, **data: Any) -> uuid.UUID:
+        document = await self.world.documents.create(principal, {**data, "kind": DocumentKind(data["kind"])})
+        return document.id
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def service(world: World, recorder: Recorder) -> WorkflowService:
+    return WorkflowService(world.store, People(world), Documents(world), recorder, clock=lambda: TODAY)
+
+
+def _document_event(type: str, document_id: uuid.UUID, company_id: uuid.UUID) -> DomainEvent:
+    return DomainEvent(
+        type=type,
+        aggregate="Document",
+        aggregate_id=document_id,
+        company_id=company_id,
+        actor_id=None,
+        payload={"documentId": str(document_id), "companyId": str(company_id), "status": "X"},
+    )
+
+
+async def _started(world: World, service: WorkflowService) -> tuple[Workflow, list[WorkflowStep]]:
+    workflow = await service.start(
+        world.as_(world.hr), WorkflowTemplate.EMPLOYEE_ONBOARDING, world.alice.id, TODAY + timedelta(days=30)
+    )
+    return workflow, await service.steps_of(workflow.id)
+
+
+# ---- the entities -------------------------------------------------------------------------
+
+
+def test_a_step_moves_pending_submitted_done_and_back_on_rejection() -> None:
+    step = WorkflowStep(
+        company_id=uuid.uuid4(), workflow_id=uuid.uuid4(), subject_id=uuid.uuid4(), document_id=uuid.uuid4(),
+        document_kind="ID", title="ID", position=0,
+    )  # fmt: skip
+    with pytest.raises(InvalidTransition) as error:
+        step.finish()
+    assert (error.value.current, error.value.target) == ("PENDING", "DONE")
+    assert step.submit() is StepStatus.PENDING
+    assert step.reopen() is StepStatus.SUBMITTED
+    step.submit()
+    step.finish()
+    assert step.status is StepStatus.DONE
+    for move in (step.submit, step.reopen, step.finish):
+        with pytest.raises(InvalidTransition):
+            move()
+
+
+def test_a_workflow_completes_only_when_every_step_is_done_and_never_after_cancel() -> None:
+    workflow = Workflow(company_id=uuid.uuid4(), subject_id=uuid.uuid4(), kind=WorkflowKind.ONBOARDING, title="W")
+    workflow.start()
+    pending = WorkflowStep(
+        company_id=workflow.company_id, workflow_id=workflow.id, subject_id=workflow.subject_id,
+        document_id=uuid.uuid4(), document_kind="ID", title="ID", position=0,
+    )  # fmt: skip
+    with pytest.raises(InvalidTransition):
+        workflow.complete([pending])
+    with pytest.raises(Invalid):
+        workflow.cancel("   ")
+    assert workflow.status is WorkflowStatus.IN_PROGRESS
+    assert workflow.cancel("left before starting") is WorkflowStatus.IN_PROGRESS
+    with pytest.raises(InvalidTransition):
+        workflow.cancel("again")
+    with pytest.raises(InvalidTransition):
+        workflow.complete([])
+
+
+def test_overdue_comes_from_the_due_dates() -> None:
+    workflow = Workflow(
+        company_id=uuid.uuid4(), subject_id=uuid.uuid4(), kind=WorkflowKind.ONBOARDING, title="W",
+        status=WorkflowStatus.IN_PROGRESS, due_on=TODAY - timedelta(days=1),
+    )  # fmt: skip
+    assert workflow.overdue(TODAY)
+    assert not workflow.overdue(TODAY - timedelta(days=1))
+    workflow.cancel("no longer needed")
+    assert not workflow.overdue(TODAY)
+
+
+def test_snapshots_round_trip() -> None:
+    workflow = Workflow(
+        company_id=uuid.uuid4(), subject_id=uuid.uuid4(), kind=WorkflowKind.OFFBOARDING, title="W", due_on=TODAY
+    )
+    assert Workflow.from_snapshot(workflow.snapshot()) == workflow
+
+
+# ---- the commands -------------------------------------------------------------------------
+
+
+async def test_start_creates_one_step_and_one_requested_document_per_required_document(
+    world: World, service: WorkflowService, recorder: Recorder
+) -> None:
+    workflow, steps = await _started(world, service)
+    assert workflow.status is WorkflowStatus.IN_PROGRESS
+    assert [s.document_kind for s in steps] == ["ID", "CONTRACT", "TAX_FORM"]
+    assert [s.due_on for s in steps] == [TODAY + timedelta(days=16), TODAY + timedelta(days=23), TODAY + timedelta(30)]
+    documents: list[Document] = [world.store.stored(DOCUMENT, s.document_id) for s in steps]
+    assert {(d.owner_id, d.status.value, d.kind.value) for d in documents} == {
+        (world.alice.id, "REQUESTED", k) for k in ("ID", "CONTRACT", "TAX_FORM")
+    }
+    assert recorder.types == [WORKFLOW_STARTED]
+    assert recorder.events[0].payload["previousStatus"] is None
+
+
+@pytest.mark.parametrize(
+    "who, subject, error",
+    [
+        ("alice", "alice", Forbidden),  # an employee may not start workflows
+        ("globex_hr", "alice", Invalid),  # another company's person looks like nobody
+        ("hr", "nobody", Invalid),
+    ],
+)
+async def test_start_refuses_and_changes_nothing(
+    world: World, service: WorkflowService, recorder: Recorder, who: str, subject: str, error: type[Exception]
+) -> None:
+    subject_id = uuid.uuid4() if subject == "nobody" else getattr(world, subject).id
+    before = len(world.store.rows(DOCUMENT))
+    with pytest.raises(error):
+        await service.start(
+            world.as_(getattr(world, who)), WorkflowTemplate.OFFBOARDING, subject_id, TODAY + timedelta(days=5)
+        )
+    assert len(world.store.rows(DOCUMENT)) == before
+    assert world.store.rows(WORKFLOW_STEP) == []
+    assert recorder.events == []
+
+
+async def test_start_refuses_a_due_date_in_the_past(world: World, service: WorkflowService) -> None:
+    with pytest.raises(Invalid) as error:
+        await service.start(world.as_(world.hr), WorkflowTemplate.OFFBOARDING, world.bob.id, TODAY - timedelta(1))
+    assert ("due_date",) in error.value.problems
+
+
+async def test_cancel_with_a_reason_records_the_change(
+    world: World, service: WorkflowService, recorder: Recorder
+) -> None:
+    workflow, _ = await _started(world, service)
+    with pytest.raises(Forbidden):
+        await service.cancel(world.as_(world.alice), workflow.id, "mine")
+    with pytest.raises(NotFound):
+        await service.cancel(world.as_(world.globex_hr), workflow.id, "not yours")
+    cancelled = await service.cancel(world.as_(world.hr), workflow.id, "hired elsewhere")
+    assert cancelled.status is WorkflowStatus.CANCELLED
+    assert world.store.stored(WORKFLOW, workflow.id).cancel_reason == "hired elsewhere"
+    assert recorder.types[-1] == WORKFLOW_STATUS_CHANGED
+    assert recorder.events[-1].payload["previousStatus"] == "IN_PROGRESS"
+
+
+# ---- the reaction to document events --------------------------------------------------------
+
+
+async def test_document_events_move_steps_and_the_last_approval_completes_the_workflow(
+    world: World, service: WorkflowService, recorder: Recorder
+) -> None:
+    workflow, steps = await _started(world, service)
+    company = workflow.company_id
+    for step in steps:
+        await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, step.document_id, company))
+    await service.on_document_event(_document_event(DOCUMENT_REJECTED, steps[0].document_id, company))
+    assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
+    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, company))
+    for step in steps:
+        await service.on_document_event(_document_event(DOCUMENT_APPROVED, step.document_id, company))
+    assert world.store.stored(WORKFLOW, workflow.id).status is WorkflowStatus.COMPLETED
+    assert {s.status for s in await service.steps_of(workflow.id)} == {StepStatus.DONE}
+    assert recorder.types[-2:] == [WORKFLOW_STEP_STATUS_CHANGED, WORKFLOW_STATUS_CHANGED]
+    assert recorder.events[-1].payload["status"] == "COMPLETED"
+    assert recorder.types.count(WORKFLOW_STEP_STATUS_CHANGED) == 3 + 1 + 1 + 3
+
+
+async def test_an_approval_of_a_pending_step_is_an_invalid_transition(world: World, service: WorkflowService) -> None:
+    _, steps = await _started(world, service)
+    with pytest.raises(InvalidTransition):
+        await service.on_document_event(_document_event(DOCUMENT_APPROVED, steps[0].document_id, world.acme.id))
+
+
+async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alone(
+    world: World, service: WorkflowService, recorder: Recorder
+) -> None:
+    workflow, steps = await _started(world, service)
+    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, world.bob_doc.id, world.acme.id))
+    await service.cancel(world.as_(world.hr), workflow.id, "stopped")
+    recorded = len(recorder.events)
+    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, world.acme.id))
+    assert len(recorder.events) == recorded
+    assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
+
+
+async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service: WorkflowService) -> None:
+    workflow, steps = await _started(world, service)
+    await world.workflows.delete(world.as_(world.hr), workflow.id, workflow.version)
+    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, world.acme.id))
+    assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
+
+
+# ---- who sees which event --------------------------------------------------------------------
+
+
+async def test_an_employee_sees_only_events_about_themselves(
+    world: World, service: WorkflowService, recorder: Recorder
+) -> None:
+    await _started(world, service)
+    (started,) = recorder.events
+
+    class Stored:
+        id = 1
+        aggregate = started.aggregate
+        payload = started.payload
+        occurred_at = started.occurred_at
+
+    assert visible_change(Stored(), world.as_(world.alice), None) is not None
+    assert visible_change(Stored(), world.as_(world.hr), None) is not None
+    assert visible_change(Stored(), world.as_(world.bob), None) is None
+    assert visible_change(Stored(), world.as_(world.globex_hr), None) is None
+    assert visible_change(Stored(), world.as_(world.hr), uuid.uuid4()) is None
