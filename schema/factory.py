@@ -96,7 +96,8 @@ def _lower_first(name: str) -> str:
     return name[0].lower() + name[1:]
 
 
-def _parse_id(value: str, expected_type: str, path: str) -> uuid.UUID:
+def parse_id(value: str, expected_type: str, path: str) -> uuid.UUID:
+    """A Relay global id (or a bare UUID) of ``expected_type``; ``Invalid`` naming ``path`` otherwise."""
     try:
         type_name, id = from_global_id(value)
     except ValueError:
@@ -369,9 +370,9 @@ def filter_from_input(registry: Registry, spec: EntitySpec[Any], value: Any, pat
                 target = f.references or spec.name
                 where = f"{path}.{_camel(f.name)}.{op.value}"
                 operand = (
-                    [_parse_id(v, target, where) for v in operand]
+                    [parse_id(v, target, where) for v in operand]
                     if op in (Op.IN, Op.NIN)
-                    else _parse_id(operand, target, where)
+                    else parse_id(operand, target, where)
                 )
             parts.append(Condition(f.name, op, operand))
     for relation in spec.relations:
@@ -408,7 +409,7 @@ def data_from_input(spec: EntitySpec[Any], value: Any, *, creating: bool) -> dic
         if given is strawberry.UNSET or (creating and given is None):
             continue
         if f.references and given is not None:
-            given = _parse_id(given, f.references, _camel(f.name))
+            given = parse_id(given, f.references, _camel(f.name))
         data[f.name] = given
     return data
 
@@ -574,7 +575,7 @@ def _update_resolver(types: EntityTypes) -> Any:
     spec = types.spec
 
     async def resolve(info: Info, id: strawberry.ID, input: Any, expected_version: int) -> Any:
-        key = _parse_id(id, spec.name, "id")
+        key = parse_id(id, spec.name, "id")
         data = data_from_input(spec, input, creating=False)
         return await _mutate(info, types, lambda service, viewer: service.update(viewer, key, data, expected_version))
 
@@ -592,7 +593,7 @@ def _delete_resolver(types: EntityTypes) -> Any:
     spec = types.spec
 
     async def resolve(info: Info, id: strawberry.ID, expected_version: int) -> Any:
-        key = _parse_id(id, spec.name, "id")
+        key = parse_id(id, spec.name, "id")
         return await _mutate(info, types, lambda service, viewer: service.delete(viewer, key, expected_version))
 
     return _annotate(resolve, info=Info, id=strawberry.ID, expected_version=int, **{"return": types.result})
@@ -602,7 +603,7 @@ def _restore_resolver(types: EntityTypes) -> Any:
     spec = types.spec
 
     async def resolve(info: Info, id: strawberry.ID) -> Any:
-        key = _parse_id(id, spec.name, "id")
+        key = parse_id(id, spec.name, "id")
         return await _mutate(info, types, lambda service, viewer: service.restore(viewer, key))
 
     return _annotate(resolve, info=Info, id=strawberry.ID, **{"return": types.result})

@@ -4,7 +4,6 @@ member of the result union (``schema/errors.py``)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
@@ -13,24 +12,14 @@ import strawberry
 from domains.document.model import DeclaredFile, Document
 from domains.document.service import DocumentCommands, NewDocument, UploadGranted
 from domains.kernel.errors import Invalid
-from domains.kernel.ids import from_global_id
 from schema.context import Info
 from schema.document.fields import commands
 from schema.document.types import RequestDocumentUploadInput, UploadTicket
 from schema.errors import MUTATION_ERRORS
+from schema.factory import parse_id
 
 if TYPE_CHECKING:
     from schema.factory import EntitySchemaFactory
-
-
-def parse_id(value: str, expected_type: str, path: str) -> uuid.UUID:
-    try:
-        type_name, id = from_global_id(value)
-    except ValueError:
-        raise Invalid.field(path, "is not a valid id") from None
-    if type_name is not None and type_name != expected_type:
-        raise Invalid.field(path, f"is not a {expected_type} id")
-    return id
 
 
 async def _run(info: Info, command: Callable[[DocumentCommands, Any], Awaitable[Any]]) -> Any:

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import datetime
 import enum
-import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
 
 from domains.kernel.errors import Invalid, NotFound
-from domains.kernel.ids import from_global_id
 from domains.workflow.live import watch
 from domains.workflow.service import WorkflowUseCases, today
 from domains.workflow.templates import WorkflowTemplate as DomainTemplate
 from schema.context import Context, Info
 from schema.domain import DomainSchema
-from schema.factory import EntitySchemaFactory
+from schema.factory import EntitySchemaFactory, parse_id
 
 
 @strawberry.enum(description="The workflows there are, each with the documents it requires.")
@@ -32,16 +30,6 @@ class StartWorkflowInput:
     template: WorkflowTemplate
     subject_user_id: strawberry.ID
     due_date: datetime.date
-
-
-def _parse_id(value: str, expected_type: str, path: str) -> uuid.UUID:
-    try:
-        type_name, id = from_global_id(value)
-    except ValueError:
-        raise Invalid.field(path, "is not a valid id") from None
-    if type_name is not None and type_name != expected_type:
-        raise Invalid.field(path, f"is not a {expected_type} id")
-    return id
 
 
 def _event_id(value: str | None) -> int | None:
@@ -72,7 +60,7 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
 
     async def start_workflow(info: Info, input: StartWorkflowInput) -> Any:
         context = info.context
-        subject = _parse_id(input.subject_user_id, "User", "subjectUserId")
+        subject = parse_id(input.subject_user_id, "User", "subjectUserId")
         async with context.transaction():
             workflow = await _use_cases(context).commands.start(
                 context.viewer, DomainTemplate(input.template.value), subject, input.due_date
@@ -83,7 +71,7 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
 
     async def cancel_workflow(info: Info, id: strawberry.ID, reason: str) -> Any:
         context = info.context
-        key = _parse_id(id, "Workflow", "id")
+        key = parse_id(id, "Workflow", "id")
         async with context.transaction():
             workflow = await _use_cases(context).commands.cancel(context.viewer, key, reason)
         return payload(workflow=workflow)
@@ -137,7 +125,7 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
         viewer = context.viewer
         key = None
         if workflow_id is not None:
-            key = _parse_id(workflow_id, "Workflow", "workflowId")
+            key = parse_id(workflow_id, "Workflow", "workflowId")
             if await context.service("Workflow").get(viewer, key) is None:
                 raise NotFound("Workflow", workflow_id)
         changes = watch(_use_cases(context).feed, viewer, key, _event_id(after_event_id))
