@@ -14,20 +14,12 @@ Every payload has these keys, all JSON values:
 - ``reason``: the rejection reason for ``DocumentRejected``, else null
 - ``fileVersion``: the document's latest uploaded file version (0 when none)
 
-The event itself carries ``aggregate="Document"``, ``aggregate_id`` (the document id),
+``Document`` records them (``domains/document/model.py``). The event itself carries
+``aggregate="Document"``, ``aggregate_id`` (the document id),
 ``company_id`` and ``actor_id`` as well.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from domains.kernel.events import DomainEvent
-from domains.kernel.principal import Principal
-
-if TYPE_CHECKING:
-    from domains.document.model import Document, DocumentStatus
 
 DOCUMENT_UPLOADED = "DocumentUploaded"
 DOCUMENT_SUBMITTED = "DocumentSubmitted"
@@ -46,35 +38,3 @@ PAYLOAD_KEYS = (
     "reason",
     "fileVersion",
 )
-
-
-def document_event(
-    type: str,
-    document: Document,
-    previous: DocumentStatus,
-    by: Principal,
-    at: datetime,
-    *,
-    reason: str | None = None,
-) -> DomainEvent:
-    assert type in EVENT_TYPES, type
-    return DomainEvent(
-        type=type,
-        aggregate="Document",
-        aggregate_id=document.id,
-        company_id=document.company_id,
-        actor_id=by.user_id,
-        occurred_at=at,
-        payload={
-            "documentId": str(document.id),
-            "ownerId": str(document.owner_id),
-            "companyId": str(document.company_id),
-            "kind": document.kind.value,
-            "status": document.status.value,
-            "previousStatus": previous.value,
-            "actorId": str(by.user_id),
-            "occurredAt": at.isoformat(),
-            "reason": reason,
-            "fileVersion": document.file_version,
-        },
-    )

@@ -18,7 +18,7 @@ from domains.document.events import (
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
     DOCUMENT_UPLOADED,
-    document_event,
+    EVENT_TYPES,
 )
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
@@ -223,15 +223,15 @@ class Document(Entity):
         self.file_version = file.version
         self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
         self.pending_expires_at = None
-        return file, document_event(DOCUMENT_UPLOADED, self, previous, by, at)
+        return file, self._event(DOCUMENT_UPLOADED, previous, by, at)
 
     def submit(self, by: Principal, at: datetime) -> DomainEvent:
         previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(by), "the document's owner or HR")
-        return document_event(DOCUMENT_SUBMITTED, self, previous, by, at)
+        return self._event(DOCUMENT_SUBMITTED, previous, by, at)
 
     def approve(self, by: Principal, at: datetime) -> DomainEvent:
         previous = self._move(S.APPROVED, self.is_reviewer(by), "HR of the document's company")
-        return document_event(DOCUMENT_APPROVED, self, previous, by, at)
+        return self._event(DOCUMENT_APPROVED, previous, by, at)
 
     def reject(self, reason: str, by: Principal, at: datetime) -> DomainEvent:
         reason = reason.strip()
@@ -240,7 +240,7 @@ class Document(Entity):
         if len(reason) > 2000:
             raise Invalid.field("reason", "must be at most 2000 characters")
         previous = self._move(S.REJECTED, self.is_reviewer(by), "HR of the document's company")
-        return document_event(DOCUMENT_REJECTED, self, previous, by, at, reason=reason)
+        return self._event(DOCUMENT_REJECTED, previous, by, at, reason=reason)
 
     def available_commands(self, by: Principal) -> list[DocumentCommand]:
         """The commands this person may run next, in the order of the review."""
@@ -255,6 +255,32 @@ class Document(Entity):
         if self.can_become(S.APPROVED) and reviewer:
             open_.extend((DocumentCommand.APPROVE, DocumentCommand.REJECT))
         return open_
+
+    def _event(
+        self, type: str, previous: DocumentStatus, by: Principal, at: datetime, *, reason: str | None = None
+    ) -> DomainEvent:
+        """The published shape (``domains/document/events.py``): other contexts read only this."""
+        assert type in EVENT_TYPES, type
+        return DomainEvent(
+            type=type,
+            aggregate="Document",
+            aggregate_id=self.id,
+            company_id=self.company_id,
+            actor_id=by.user_id,
+            occurred_at=at,
+            payload={
+                "documentId": str(self.id),
+                "ownerId": str(self.owner_id),
+                "companyId": str(self.company_id),
+                "kind": self.kind.value,
+                "status": self.status.value,
+                "previousStatus": previous.value,
+                "actorId": str(by.user_id),
+                "occurredAt": at.isoformat(),
+                "reason": reason,
+                "fileVersion": self.file_version,
+            },
+        )
 
 
 def check_declared(kind: DocumentKind, declared: DeclaredFile) -> None:
