@@ -8,6 +8,8 @@ PIP       := $(PY) -m pip install --disable-pip-version-check --progress-bar off
 RUNTIME   := $(VENV)/.runtime-installed
 DEV       := $(VENV)/.dev-installed
 
+NODE_DEPS := frontend/node_modules/.package-lock.json
+
 .PHONY: venv dev run test lint schema bench differential coldstart codegen graphiql-assets clean
 
 venv: $(RUNTIME)
