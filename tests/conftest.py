@@ -70,7 +70,9 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(app_env="test", database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    # Small pools: a run serves several apps at once (compiled and resolver path, both blob
+    # stores, subprocess servers), each keeping its connections, and PostgreSQL allows 100.
+    return Settings(app_env="test", database_url=database_url, database_pool_size=4, _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")

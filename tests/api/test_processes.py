@@ -32,7 +32,14 @@ class ServerProcess:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="hrgraph-serve-", suffix=".log", delete=False)  # noqa: SIM115
-        environment = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", "LOG_LEVEL": "WARNING", **env}
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "APP_ENV": "test",
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_POOL_SIZE": "4",  # several servers share PostgreSQL's 100 connections
+            **env,
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
             cwd=ROOT,
