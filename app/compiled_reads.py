@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sql.compiled import ReadCompiler, UncompilableRead, parameters
+from adapters.sql.compiled import ReadCompiler, UncompilableRead, parameters, viewer_parameters
 from adapters.sql.database import RequestDatabase
 from app.wiring import Container
 from domains.kernel.errors import DomainError, Unavailable
@@ -34,6 +34,7 @@ class CompiledReads:
         self.container = container
         self.planner = ReadPlanner(container.schema, container.registry, OPERATION_LIMIT_RULES)
         self.compiler = ReadCompiler(container.registry, container.tables)
+        self.viewer_check = self.compiler.viewer_check()
         # Only their page and ordering checks are used here; they never touch the database.
         self.checks = container.services(RequestDatabase(container.engine))
         self._prepared: OrderedDict[Any, Prepared] = OrderedDict()
@@ -58,29 +59,42 @@ class CompiledReads:
             or not isinstance(request.get("extensions"), dict | None)
         ):
             return None
-        db = RequestDatabase(self.container.engine)
-        # The same check as the resolver path's: the token's user must still exist, and its
-        # stored role and company count (one look-up, counted in ``extensions.sql``).
-        try:
-            principal, _ = await self.container.authenticate(authorization, self.container.services(db))
-        except Unavailable:
-            return None  # the resolver path answers SERVICE_UNAVAILABLE
-        if principal is None:
-            return None  # the resolver path owns the UNAUTHENTICATED answer
+        # The signature and expiry only (no database): the resolver path owns the
+        # UNAUTHENTICATED answer, and a token claiming no role or several never matches one row.
+        claimed, _ = self.container.claimed_principal(authorization)
+        viewer = None if claimed is None else viewer_parameters(claimed)
+        if claimed is None or viewer is None:
+            return None
+        # Planned for the CLAIMED principal; each statement answers only if the stored user
+        # still matches those claims exactly (``stored_user_matches``, the compiled twin of
+        # ``Container.signed_in_user``), so no separate look-up of the user is needed. The
+        # claimed email is left out: nothing compiled reads it, and it is not checked.
+        principal = Principal(user_id=claimed.user_id, company_id=claimed.company_id, roles=claimed.roles)
         prepared = self._prepare(query, variables, operation_name, principal)
         if prepared is None:
             return None
         plan, statements = prepared
+        executed = [
+            (s, parameters(f, principal)) for f, s in zip(plan.fields, statements, strict=True) if s is not None
+        ]
+        if not executed:  # only constants and ids that cannot match: the check still runs
+            executed = [(self.viewer_check, viewer)]
+        db = RequestDatabase(self.container.engine)
         try:
-            results = await asyncio.gather(
-                *(db.execute(s, parameters(f)) for f, s in zip(plan.fields, statements, strict=True) if s is not None)
-            )
+            results = await asyncio.gather(*(db.execute(s, p) for s, p in executed))
         except DBAPIError:
             # For instance a cursor whose values do not fit the columns: the resolver path
             # reports it the way it always has.
             log.debug("compiled read failed in SQL; the resolver path answers", exc_info=True)
             return None
-        values = iter(result.scalar() for result in results)
+        except Unavailable:
+            return None  # the resolver path answers SERVICE_UNAVAILABLE
+        rows = [result.first() for result in results]
+        if any(row is None for row in rows):
+            # The user is gone, or their stored role or company differ from the claims: the
+            # resolver path answers with the stored row (or UNAUTHENTICATED), as always.
+            return None
+        values = iter(row[0] for row in rows if row is not None)
         state["operation"] = operation_name or plan.operation_name
         return self._response(plan, statements, values, db)
 

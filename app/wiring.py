@@ -143,20 +143,30 @@ class Container:
         request's own database handle, so it shows in ``extensions.sql``) and its role and
         company are the ones that count. No cache: a deleted user is locked out at once.
         """
+        claimed, error = self.claimed_principal(authorization)
+        if claimed is None:
+            return None, error
+        users = (services or self.services(RequestDatabase(self.engine)))["User"]
+        (user,) = await users.get_many(SYSTEM, [claimed.user_id])
+        if user is None:
+            return None, "the user of this token is unknown (deleted, or from another database): get a new token"
+        return user, None
+
+    def claimed_principal(self, authorization: str | None) -> tuple[Principal | None, str | None]:
+        """Who a well-signed, unexpired token CLAIMS to be, or why it cannot be used; no database.
+
+        Claims are not to be trusted beyond the user id: ``signed_in_user`` (or, on the
+        compiled read path, ``adapters.sql.compiled.stored_user_matches``) decides against
+        the stored user."""
         if not authorization:
             return None, None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None, "the Authorization header must be 'Bearer <token>'"
         try:
-            claimed = self.verifier.verify(token.strip())
+            return self.verifier.verify(token.strip()), None
         except Unauthenticated as error:
             return None, error.message
-        users = (services or self.services(RequestDatabase(self.engine)))["User"]
-        (user,) = await users.get_many(SYSTEM, [claimed.user_id])
-        if user is None:
-            return None, "the user of this token is unknown (deleted, or from another database): get a new token"
-        return user, None
 
     async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         """A request's context: its unit of work, and the stored user its token speaks for."""

@@ -117,6 +117,7 @@ async def bulk_load(url: str, documents: int, seed: int = 42) -> Loaded:
                     rng.choice(statuses).value,
                     today + dt.timedelta(days=rng.randrange(-30, 90)) if rng.random() < 0.8 else None,
                     None if rng.random() < 0.7 else "Loaded by the benchmark.",
+                    0,  # no file uploaded yet (the column is NOT NULL)
                 )
             )
         await conn.copy_records_to_table(
@@ -135,6 +136,7 @@ async def bulk_load(url: str, documents: int, seed: int = 42) -> Loaded:
                 "status",
                 "due_on",
                 "note",
+                "file_version",
             ],
         )
         await conn.execute("ANALYZE")
@@ -168,10 +170,15 @@ async def viewer(url: str, email: str) -> Viewer:
     return Viewer(row["id"], row["company_id"], row["role"], row["email"])
 
 
-async def document_ids(url: str, company_id: uuid.UUID) -> list[uuid.UUID]:
+async def document_ids(url: str, company_id: uuid.UUID, *, editable: bool = False) -> list[uuid.UUID]:
+    """The company's documents; ``editable``: only those ``updateDocument`` accepts (an
+    approved document is frozen, so W5 would answer FORBIDDEN for it)."""
+    frozen = " AND status <> 'APPROVED'" if editable else ""
     conn = await asyncpg.connect(url)
     try:
-        rows = await conn.fetch("SELECT id FROM documents WHERE company_id = $1 AND deleted_at IS NULL", company_id)
+        rows = await conn.fetch(
+            "SELECT id FROM documents WHERE company_id = $1 AND deleted_at IS NULL" + frozen, company_id
+        )
     finally:
         await conn.close()
     return [r["id"] for r in rows]

@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         viewer = asyncio.run(data.viewer(data.plain_dsn(url), HR_EMAIL))
         ids = asyncio.run(data.document_ids(data.plain_dsn(url), viewer.company_id))
         relay_ids = [to_global_id("Document", i) for i in ids]
+        editable = asyncio.run(data.document_ids(data.plain_dsn(url), viewer.company_id, editable=True))
+        editable_ids = [to_global_id("Document", i) for i in editable]
 
         settings = Settings(app_env="test", database_url=url, database_pool_size=POOL_SIZE)
         container = Container.build(settings, url)
@@ -174,8 +176,8 @@ def run(args: argparse.Namespace) -> int:
             "W4": args.requests_w4,
             "W5": args.requests_w5,
         }
-        half = len(relay_ids) // 2  # W5: each side updates its own documents
-        w5_ids = {"graphql": relay_ids[:half], "reference": relay_ids[half:]}
+        half = len(editable_ids) // 2  # W5: each side updates its own documents
+        w5_ids = {"graphql": editable_ids[:half], "reference": editable_ids[half:]}
         for workload in args.workloads:
             count = counts[workload]
             for target in ("graphql", "reference"):

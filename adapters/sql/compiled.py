@@ -43,11 +43,40 @@ from domains.kernel.selection import (
 )
 
 ROOT_ID = "root_id"
+VIEWER_ID, VIEWER_COMPANY, VIEWER_ROLE = "viewer_id", "viewer_company", "viewer_role"
 
 
-def parameters(field: RootField) -> dict[str, Any]:
-    """What ``statement(field)`` needs at execution."""
-    return {ROOT_ID: field.id} if isinstance(field, RootObject) else {}
+def viewer_parameters(claimed: Principal) -> dict[str, Any] | None:
+    """The bound values of ``stored_user_matches`` for a token's claims, or None when the claims
+    cannot match one stored user row (no role, or several): the resolver path decides then."""
+    if len(claimed.roles) != 1:
+        return None
+    (role,) = claimed.roles
+    return {VIEWER_ID: claimed.user_id, VIEWER_COMPANY: claimed.company_id, VIEWER_ROLE: role.value}
+
+
+def parameters(field: RootField, claimed: Principal) -> dict[str, Any]:
+    """What ``statement(field, claimed)`` needs at execution (``claimed`` has one role)."""
+    viewer = viewer_parameters(claimed)
+    assert viewer is not None, "plan compiled reads only for claims with one role"
+    return {**viewer, ROOT_ID: field.id} if isinstance(field, RootObject) else viewer
+
+
+def stored_user_matches(users: sa.FromClause) -> Any:
+    """The compiled twin of ``app.wiring.Container.signed_in_user``: the stored user decides.
+
+    True only when the token's user row exists, is not soft-deleted, and has exactly the
+    company and the one role the token claims; the statements were planned for those claims,
+    so their answer is then the one the resolver path gives with the stored row. Otherwise the
+    statement returns no row and the resolver path answers (UNAUTHENTICATED for a missing or
+    deleted user; the stored role and company when they changed). Bound parameters, so one
+    prepared statement serves every viewer."""
+    return sa.exists().where(
+        users.c.id == sa.bindparam(VIEWER_ID, type_=sa.Uuid()),
+        users.c.deleted_at.is_(None),
+        users.c.company_id == sa.bindparam(VIEWER_COMPANY, type_=sa.Uuid()),
+        users.c.role == sa.bindparam(VIEWER_ROLE, type_=sa.String()),
+    )
 
 
 class UncompilableRead(Exception):
@@ -114,7 +143,9 @@ class ReadCompiler:
         self.filters = FilterCompiler(registry, tables)
 
     def statement(self, field: RootField, principal: Principal) -> sa.Select[Any] | None:
-        """The statement whose one text value is this field's JSON; None when no SQL is needed.
+        """The statement whose one row holds this field's JSON (NULL for an object not found)
+        when the stored user matches the claims ``principal`` (``stored_user_matches``), and
+        that returns no row otherwise; None when no SQL is needed.
 
         A ``RootObject``'s id is the parameter ``ROOT_ID``, so that one statement serves every
         id with the same selection and reader (``parameters``)."""
@@ -125,13 +156,23 @@ class ReadCompiler:
                 return None
             spec = self.registry[field.node.entity]
             table = self.tables[spec.name].alias()
-            return sa.select(sa.cast(self._node(field.node, table, principal), sa.Text)).where(
+            found = sa.select(sa.cast(self._node(field.node, table, principal), sa.Text)).where(
                 table.c.id == sa.bindparam(ROOT_ID, type_=sa.Uuid()),
                 table.c.deleted_at.is_(None),
                 self.filters.compile(spec, table, read_scope(spec, principal)),
             )
+            # A scalar sub-query: "not found" is a row holding NULL, told apart from "no such viewer".
+            return self.for_stored_viewer(found.scalar_subquery())
         assert isinstance(field, RootConnection)
-        return sa.select(sa.cast(self._connection(field.connection, None, principal), sa.Text))
+        return self.for_stored_viewer(sa.cast(self._connection(field.connection, None, principal), sa.Text))
+
+    def for_stored_viewer(self, answer: Any) -> sa.Select[Any]:
+        """``SELECT answer WHERE <the stored user matches the claims>``: one row, or none."""
+        return sa.select(answer).where(stored_user_matches(self.tables["User"].alias()))
+
+    def viewer_check(self) -> sa.Select[Any]:
+        """The check alone, for a request whose root fields need no other SQL."""
+        return self.for_stored_viewer(sa.true())
 
     # ---- objects ----------------------------------------------------------------------
 
