@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.tokens import TokenSettings, TokenVerifier
 from adapters.blobs.local import LocalBlobStore
-from adapters.blobs.s3 import S3BlobStore, S3Settings
 from adapters.events.feed import OutboxFeed
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
@@ -52,6 +51,10 @@ class SystemClock:
 
 def build_blob_store(settings: Settings) -> BlobStore:
     if settings.s3_bucket:
+        # Imported here: aioboto3/boto3/botocore (and aiohttp under them) cost about a third of
+        # the app's imports, and a process on the local store never needs them (cold start).
+        from adapters.blobs.s3 import S3BlobStore, S3Settings
+
         return S3BlobStore(
             S3Settings(
                 bucket=settings.s3_bucket,
