@@ -180,7 +180,7 @@ class ErrorMapping(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context.context
         query = self.execution_context.query or ""
-        failure = getattr(context, "auth_failure", None)
+        failure = context.auth_failure
         if failure is not None:  # the token could not be checked at all (the database is down)
             raise GraphQLError(failure.message, extensions={"code": failure.code})
         if context.principal is None and not (len(query) <= 200 and _PUBLIC_OPERATION.fullmatch(query)):

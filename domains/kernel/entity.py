@@ -8,8 +8,11 @@ exist. Nothing here imports a framework; the factories elsewhere step through th
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import enum
 import re
+import types
+import typing
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +48,53 @@ class Entity:
 
 
 E = TypeVar("E", bound=Entity)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def snapshot(entity: Entity) -> dict[str, Any]:
+    """The entity's fields as JSON values, keyed in camelCase: how an event carries a record."""
+    return {_camel(f.name): _json_value(getattr(entity, f.name)) for f in dataclasses.fields(entity)}
+
+
+def _from_json(kind: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(kind, types.UnionType):  # ``X | None``
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    if kind is uuid.UUID:
+        return uuid.UUID(value)
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum | int):
+        return kind(value)
+    return value
+
+
+def from_snapshot(model: type[E], data: Mapping[str, Any]) -> E:
+    """The entity ``snapshot`` described (keys it lacks take the field's default)."""
+    hints = typing.get_type_hints(model)
+    values = {
+        f.name: _from_json(hints[f.name], data[_camel(f.name)])
+        for f in dataclasses.fields(model)
+        if _camel(f.name) in data
+    }
+    return model(**values)
 
 SYSTEM_FIELDS = ("id", "version", "created_at", "updated_at", "deleted_at")
 

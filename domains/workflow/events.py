@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from domains.kernel.entity import snapshot
 from domains.kernel.events import DomainEvent
 from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
 
@@ -35,7 +36,7 @@ def workflow_changed(
         "stepId": None,
         "previousStatus": previous.value if previous else None,
         "status": workflow.status.value,
-        "workflow": workflow.snapshot(),
+        "workflow": snapshot(workflow),
         "step": None,
     }
     if reason is not None:
@@ -66,7 +67,7 @@ def step_changed(
             "stepId": str(step.id),
             "previousStatus": previous.value,
             "status": step.status.value,
-            "workflow": workflow.snapshot(),
-            "step": step.snapshot(),
+            "workflow": snapshot(workflow),
+            "step": snapshot(step),
         },
     )

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from domains.kernel.access import covers, require_reach
+from domains.kernel.entity import from_snapshot
 from domains.kernel.errors import DomainError, Invalid
 from domains.kernel.principal import Principal
 from domains.workflow.events import AGGREGATE
@@ -87,8 +88,8 @@ def _parse(event: OutboxEvent) -> WorkflowChange | None:
     step = event.payload.get("step")
     return WorkflowChange(
         event_id=event.id,
-        workflow=Workflow.from_snapshot(event.payload["workflow"]),
-        step=WorkflowStep.from_snapshot(step) if step else None,
+        workflow=from_snapshot(Workflow, event.payload["workflow"]),
+        step=from_snapshot(WorkflowStep, step) if step else None,
         previous_status=event.payload.get("previousStatus"),
         status=str(event.payload["status"]),
         occurred_at=event.occurred_at,

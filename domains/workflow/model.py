@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Invalid, InvalidTransition
@@ -99,38 +98,6 @@ class Workflow(Entity):
         self.cancel_reason = reason
         return previous
 
-    def snapshot(self) -> dict[str, Any]:
-        """The workflow as events publish it (JSON values only)."""
-        return {
-            "id": str(self.id),
-            "version": self.version,
-            "createdAt": self.created_at.isoformat(),
-            "updatedAt": self.updated_at.isoformat(),
-            "companyId": str(self.company_id),
-            "subjectId": str(self.subject_id),
-            "kind": self.kind.value,
-            "title": self.title,
-            "status": self.status.value,
-            "dueOn": self.due_on.isoformat() if self.due_on else None,
-            "cancelReason": self.cancel_reason,
-        }
-
-    @classmethod
-    def from_snapshot(cls, data: Mapping[str, Any]) -> Workflow:
-        return cls(
-            id=uuid.UUID(data["id"]),
-            version=int(data["version"]),
-            created_at=datetime.fromisoformat(data["createdAt"]),
-            updated_at=datetime.fromisoformat(data["updatedAt"]),
-            company_id=uuid.UUID(data["companyId"]),
-            subject_id=uuid.UUID(data["subjectId"]),
-            kind=WorkflowKind(data["kind"]),
-            title=data["title"],
-            status=WorkflowStatus(data["status"]),
-            due_on=date.fromisoformat(data["dueOn"]) if data.get("dueOn") else None,
-            cancel_reason=data.get("cancelReason"),
-        )
-
 
 @dataclass(kw_only=True)
 class WorkflowStep(Entity):
@@ -163,38 +130,3 @@ class WorkflowStep(Entity):
 
     def reopen(self) -> StepStatus:
         return self._move(StepStatus.PENDING)
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "version": self.version,
-            "createdAt": self.created_at.isoformat(),
-            "updatedAt": self.updated_at.isoformat(),
-            "companyId": str(self.company_id),
-            "workflowId": str(self.workflow_id),
-            "subjectId": str(self.subject_id),
-            "documentId": str(self.document_id),
-            "documentKind": self.document_kind,
-            "title": self.title,
-            "position": self.position,
-            "status": self.status.value,
-            "dueOn": self.due_on.isoformat() if self.due_on else None,
-        }
-
-    @classmethod
-    def from_snapshot(cls, data: Mapping[str, Any]) -> WorkflowStep:
-        return cls(
-            id=uuid.UUID(data["id"]),
-            version=int(data["version"]),
-            created_at=datetime.fromisoformat(data["createdAt"]),
-            updated_at=datetime.fromisoformat(data["updatedAt"]),
-            company_id=uuid.UUID(data["companyId"]),
-            workflow_id=uuid.UUID(data["workflowId"]),
-            subject_id=uuid.UUID(data["subjectId"]),
-            document_id=uuid.UUID(data["documentId"]),
-            document_kind=data["documentKind"],
-            title=data["title"],
-            position=int(data["position"]),
-            status=StepStatus(data["status"]),
-            due_on=date.fromisoformat(data["dueOn"]) if data.get("dueOn") else None,
-        )

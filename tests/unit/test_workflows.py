@@ -11,6 +11,7 @@ import pytest
 
 from domains.document.model import Document, DocumentKind
 from domains.document.spec import DOCUMENT
+from domains.kernel.entity import from_snapshot, snapshot
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal
@@ -145,7 +146,7 @@ def test_snapshots_round_trip() -> None:
     workflow = Workflow(
         company_id=uuid.uuid4(), subject_id=uuid.uuid4(), kind=WorkflowKind.OFFBOARDING, title="W", due_on=TODAY
     )
-    assert Workflow.from_snapshot(workflow.snapshot()) == workflow
+    assert from_snapshot(Workflow, snapshot(workflow)) == workflow
 
 
 # ---- the commands -------------------------------------------------------------------------
