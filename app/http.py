@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,10 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
@@ -253,9 +254,21 @@ async def _authenticate_socket(view: Any, context: Context, params: dict[str, An
     return UNAUTHORIZED, "Unauthorized"
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """Every GraphQL-over-WebSocket message is a text frame: both protocols say so, and the
+    clients browsers run (graphql-ws, subscriptions-transport-ws) refuse binary ones."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = _TransportWSHandler
     graphql_ws_handler_class = _LegacyWSHandler
+    websocket_adapter_class = _TextFrames
 
     def __init__(self, container: Container) -> None:
         super().__init__(
@@ -363,8 +376,10 @@ class CompiledFirst:
                 payload = orjson.loads(body)
             except orjson.JSONDecodeError:
                 payload = None
-        elif request.method == "GET" and "query" in request.query_params and "text/html" not in request.headers.get(
-            "accept", ""
+        elif (
+            request.method == "GET"
+            and "query" in request.query_params
+            and "text/html" not in request.headers.get("accept", "")
         ):
             payload = self._from_query_params(request)
         if payload is not None:

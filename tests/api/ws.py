@@ -40,7 +40,10 @@ class Socket:
 
     async def receive(self, timeout: float = WAIT) -> dict[str, Any]:
         while True:
-            message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            frame = await asyncio.wait_for(self.ws.recv(), timeout)
+            # graphql-ws and subscriptions-transport-ws (what browsers run) refuse binary frames
+            assert isinstance(frame, str), f"a binary frame: {frame!r}"
+            message: dict[str, Any] = json.loads(frame)
             if message["type"] not in ("ka", "ping", "pong"):
                 return message
 
