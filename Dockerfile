@@ -25,6 +25,7 @@
 #             DATA_DIR              the local store's folder (/srv/app/.data)
 #             EVENT_RETENTION_HOURS      how long workflow events stay replayable (168)
 #             SHUTDOWN_TIMEOUT_SECONDS   SIGTERM to exit, subscriptions closed with 1012 (10)
+#             SOCKET_RECHECK_SECONDS     a subscriber's stored user is read again at most this often (5)
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;

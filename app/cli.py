@@ -153,8 +153,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     if len(found) > 1:
         slugs = ", ".join(sorted(slug for _, slug in found))
         print(
-            f"{args.email!r} belongs to people at {len(found)} companies ({slugs}): "
-            f"pass --company with one of them",
+            f"{args.email!r} belongs to people at {len(found)} companies ({slugs}): pass --company with one of them",
             file=sys.stderr,
         )
         return 1

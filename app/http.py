@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,22 +19,19 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
 from app.compiled_reads import CompiledReads
+from app.socket_rights import SocketSignIn
+from app.sockets import LegacyWSHandler, TextFrames, TransportWSHandler, operation_request_id
 from app.wiring import Container
 from domains.document.model import KIND_RULES
-from domains.kernel.errors import Unavailable
 from schema.context import Context
 
 # GraphiQL's page and the pinned assets it loads (frontend/vendor-graphiql.mjs): no CDN.
@@ -156,119 +153,10 @@ def _replaying(first_message: Message, receive: Receive) -> Receive:
     return replay
 
 
-UNAUTHORIZED = 4401  # no token at all
-FORBIDDEN = 4403  # a token, but not a valid one
-TRY_AGAIN_LATER = 1013  # the token could not be checked: the database is unavailable
-
-
-class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws: the socket closes (4401/4403) before any data unless a token holds."""
-
-    async def handle_connection_init(self, message: Any) -> None:
-        if self.connection_timed_out:
-            return
-        if self.connection_init_timeout_task:
-            self.connection_init_timeout_task.cancel()
-        payload = message.get("payload") or {}
-        if not isinstance(payload, dict):
-            await self.websocket.close(code=4400, reason="Invalid connection init payload")
-            return
-        if self.connection_init_received:
-            await self.websocket.close(code=4429, reason="Too many initialisation requests")
-            return
-        self.connection_init_received = True
-        refusal = await _authenticate_socket(self.view, self.context, payload)
-        if refusal is not None:
-            await self.websocket.close(code=refusal[0], reason=refusal[1])
-            return
-        await self.send_message({"type": "connection_ack"})
-        self.connection_acknowledged = True
-
-
-class _LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """The legacy graphql-ws protocol (older Apollo clients and tools), same rule for tokens."""
-
-    async def handle_connection_init(self, message: Any) -> None:
-        payload = message.get("payload") or {}
-        if not isinstance(payload, dict):
-            await self.send_message({"type": "connection_error"})
-            await self.websocket.close(code=1000, reason="")
-            return
-        refusal = await _authenticate_socket(self.view, self.context, payload)
-        if refusal is not None:
-            await self.send_message({"type": "connection_error", "payload": {"message": refusal[1]}})
-            await self.websocket.close(code=refusal[0], reason=refusal[1])
-            return
-        await self.send_message({"type": "connection_ack"})
-        self.connection_acknowledged = True
-        if self.keep_alive:
-            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
-
-    async def handle_async_results(
-        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
-    ) -> None:
-        """As the base class, but through ``Schema.stream``: legacy clients (Apollo's
-        subscriptions-transport-ws) also send queries and mutations over the socket."""
-        try:
-            source = await self.schema.stream(
-                query, variable_values=variables, context_value=self.context, operation_name=operation_name
-            )
-            self.subscriptions[operation_id] = source
-            first = True
-            async for result in source:
-                if first and isinstance(result, PreExecutionError):
-                    assert result.errors
-                    error = {"type": "error", "id": operation_id, "payload": result.errors[0].formatted}
-                    await self.send_message(error)  # type: ignore[arg-type]
-                    return
-                await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
-                first = False
-            await self.send_message({"type": "complete", "id": operation_id})
-        except asyncio.CancelledError:
-            await self.send_message({"type": "complete", "id": operation_id})
-        finally:
-            self.subscriptions.pop(operation_id, None)
-            self.tasks.pop(operation_id, None)
-
-
-async def _authenticate_socket(view: Any, context: Context, params: dict[str, Any]) -> tuple[int, str] | None:
-    """Browsers cannot set headers on a WebSocket: the token may come in connection_init, else
-    in the handshake's Authorization header. Returns the close code and reason, or None."""
-    context.connection_params = params
-    if context.auth_failure is not None:
-        return TRY_AGAIN_LATER, "the database is unavailable right now; try again shortly"
-    authorization = params.get("Authorization") or params.get("authorization")
-    if authorization:
-        try:
-            context.principal, context.auth_error = await view.container.authenticate(
-                str(authorization), context.services
-            )
-        except Unavailable:
-            return TRY_AGAIN_LATER, "the database is unavailable right now; try again shortly"
-        if context.principal is None and not context.auth_error:
-            context.auth_error = "the token is not valid"
-    if context.principal is not None:
-        return None
-    if context.auth_error:
-        return FORBIDDEN, "Forbidden"
-    return UNAUTHORIZED, "Unauthorized"
-
-
-class _TextFrames(ASGIWebSocketAdapter):
-    """Every GraphQL-over-WebSocket message is a text frame: both protocols say so, and the
-    clients browsers run (graphql-ws, subscriptions-transport-ws) refuse binary ones."""
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        try:
-            await self.ws.send_text(orjson.dumps(message).decode())
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-
-
 class GraphQLApp(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = _TransportWSHandler
-    graphql_ws_handler_class = _LegacyWSHandler
-    websocket_adapter_class = _TextFrames
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = TextFrames
 
     def __init__(self, container: Container) -> None:
         super().__init__(
@@ -292,8 +180,8 @@ class GraphQLApp(GraphQL[Context, None]):
             authorization=request.headers.get("authorization"),
             state=state,
         )
-        if isinstance(request, WebSocket):
-            context.operation_context = self._operation_context
+        if isinstance(request, WebSocket):  # the handshake's token, unless connection_init brings one
+            context.request_state["authorization"] = request.headers.get("authorization")
         return context
 
     # GraphQL over HTTP: a client that accepts application/graphql-response+json gets it, with
@@ -320,12 +208,17 @@ class GraphQLApp(GraphQL[Context, None]):
                 response.status_code = 400
         return response
 
-    def _operation_context(self, connection: Context) -> Context:
-        """One operation on a socket: its own session and transaction, the socket's principal."""
-        context = self.container.operation_context(
-            request_id=f"{connection.request_id}-{uuid.uuid4().hex[:8]}", principal=connection.principal
+    async def operation_context(self, connection: Context, sign_in: SocketSignIn | None) -> Context:
+        """One operation on a socket: its own session and transaction, signed in again with
+        the socket's token, as an HTTP request would be (the same answers when it no longer holds)."""
+        context = await self.container.context(
+            request_id=operation_request_id(connection),
+            authorization=sign_in.authorization if sign_in is not None else None,
+            state={},
         )
         context.connection_params = connection.connection_params
+        if context.principal is not None:
+            self.container.principals.remember(context.principal.user_id, context.principal)
         return context
 
 

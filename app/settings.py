@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     """How long the outbox keeps events; a subscription may resume within it."""
     shutdown_timeout_seconds: float = 10.0
     """On SIGTERM, open sockets are closed and the process exits within about this long."""
+    socket_recheck_seconds: float = 5.0
+    """A subscription's user is read again at most this often while events flow to it (every
+    operation on a socket reads it anyway): how long a lost right can outlive its loss."""
     # Blobs: the local store under data_dir/blobs (served by the app at public_url) unless
     # S3_BUCKET is set; then S3 (AWS, or any S3 API at S3_ENDPOINT_URL).
     public_url: str = "http://127.0.0.1:8000"

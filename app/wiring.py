@@ -20,6 +20,7 @@ from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from app.settings import Settings
+from app.socket_rights import StoredPrincipals
 from domains.catalog import build_registry
 from domains.document.model import DocumentKind
 from domains.document.ports import BlobStore
@@ -81,9 +82,12 @@ class Container:
     # context reacts to an event's published payload here without importing the recording one.
     handlers: dict[str, list[HandlerBuilder]] = field(default_factory=dict)
     events: OutboxFeed = field(init=False)
+    principals: StoredPrincipals = field(init=False)
+    """Who each subscriber is now: what a socket's events are checked against."""
 
     def __post_init__(self) -> None:
         self.events = build_event_feed(self.settings, self.engine)
+        self.principals = StoredPrincipals(self.stored_principal, self.settings.socket_recheck_seconds)
         wire_workflows(self)
 
     @classmethod
@@ -155,6 +159,11 @@ class Container:
             return None, "the user of this token is unknown (deleted, or from another database): get a new token"
         return user, None
 
+    async def stored_principal(self, user_id: uuid.UUID) -> Principal | None:
+        """The principal of the stored user now, None when deleted: one primary-key look-up."""
+        (user,) = await self.services(RequestDatabase(self.engine))["User"].get_many(SYSTEM, [user_id])
+        return _principal(user) if user is not None else None
+
     def claimed_principal(self, authorization: str | None) -> tuple[Principal | None, str | None]:
         """Who a well-signed, unexpired token CLAIMS to be, or why it cannot be used; no database.
 
@@ -195,8 +204,8 @@ class Container:
         principal: Principal | None,
         state: dict[str, Any],
     ) -> Context:
-        """A context on ``db`` for a principal already known (a WebSocket's operations use the
-        socket's, checked when it connected): use cases and event handlers on that unit of work."""
+        """A context on ``db`` for a principal already known: use cases and event handlers on
+        that unit of work."""
         use_cases = {**self.use_cases(db, services), **workflow_use_cases(self, db, services)}
         for event_type, builders in self.handlers.items():
             for build in builders:
@@ -213,6 +222,7 @@ class Container:
         )
 
     def operation_context(self, request_id: str, principal: Principal | None) -> Context:
+        """A context of its own for a principal already known (the system, tests)."""
         db = RequestDatabase(self.engine)
         return self.context_for(db, self.services(db), request_id, principal, {})
 

@@ -36,8 +36,6 @@ class Context:
     development: bool = False
     request_state: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None
-    operation_context: Callable[[Context], Context] | None = None
-    """Set on a WebSocket connection's context: makes the context of one operation on it."""
     # A domain's command services (use cases) for this request, by domain name; a
     # ``schema/<d>/`` package reads its own entry, typed (see ``use_case``).
     use_cases: dict[str, Any] = field(default_factory=dict)
@@ -49,14 +47,6 @@ class Context:
     def reset(self) -> None:
         """Fresh loaders: a subscription re-reads for every event it yields."""
         self.loaders = Loaders(self.services, lambda: self.viewer)
-
-    def for_operation(self) -> Context:
-        """The context one operation runs with. A request's context is its only operation's;
-        a WebSocket connection's makes a new one per operation, with its own session and
-        transaction, so operations sent at once on one socket never share a unit of work."""
-        if self.operation_context is None:
-            return self
-        return self.operation_context(self)
 
     @property
     def viewer(self) -> Principal:

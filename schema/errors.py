@@ -281,8 +281,9 @@ class OperationScope(SchemaExtension):
     """Fresh loaders per operation, and (outside production) the SQL it cost."""
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context.for_operation()
-        self.execution_context.context = context
+        # A request's context is its only operation's; on a WebSocket the app gives each
+        # operation a context of its own (own session and transaction, signed in again).
+        context = self.execution_context.context
         context.reset()
         # A request's first operation also reports the SQL spent before it began (the look-up
         # of the token's user); later operations on the same WebSocket report only their own.

@@ -72,7 +72,13 @@ def database_url(server_url: str) -> Iterator[str]:
 def settings(database_url: str) -> Settings:
     # Small pools: a run serves several apps at once (compiled and resolver path, both blob
     # stores, subprocess servers), each keeping its connections, and PostgreSQL allows 100.
-    return Settings(app_env="test", database_url=database_url, database_pool_size=4, _env_file=None)  # type: ignore[call-arg]
+    return Settings(
+        app_env="test",
+        database_url=database_url,
+        database_pool_size=4,
+        socket_recheck_seconds=1.0,  # how long a socket's lost right may outlive its loss
+        _env_file=None,
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")

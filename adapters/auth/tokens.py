@@ -60,6 +60,13 @@ class TokenVerifier:
         except (KeyError, ValueError):
             raise Unauthenticated("the token lacks a valid subject, company or roles") from None
 
+    @staticmethod
+    def valid_until(token: str) -> dt.datetime | None:
+        """When a token that ``verify`` accepted stops being valid (a socket closes then)."""
+        claims = jwt.decode(token, options={"verify_signature": False})
+        expires = claims.get("exp")
+        return dt.datetime.fromtimestamp(expires, dt.UTC) if isinstance(expires, int | float) else None
+
     def issue(self, principal: Principal) -> str:
         """Development tokens only: production tokens come from the identity provider."""
         if not self.settings.secret:
