@@ -26,6 +26,9 @@
 #             EVENT_RETENTION_HOURS      how long workflow events stay replayable (168)
 #             SHUTDOWN_TIMEOUT_SECONDS   SIGTERM to exit, subscriptions closed with 1012 (10)
 #             SOCKET_RECHECK_SECONDS     a subscriber's stored user is read again at most this often (5)
+#             SOCKET_INIT_TIMEOUT_SECONDS   a socket not signed in by then is closed (10)
+#             SOCKETS_PER_ADDRESS, SOCKETS_PER_USER   open sockets per client address / user (100, 50)
+#             SOCKET_OPERATIONS_PER_USER   subscriptions running at once per user (200)
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;

@@ -80,6 +80,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # Frames here are a few hundred bytes; compressing them kept zlib state per socket
         # (~40 KiB resident per subscriber in bench/fanout.py) and CPU per message.
         ws_per_message_deflate=False,
+        # a message larger than an HTTP body may be is refused by uvicorn before it is read whole
+        ws_max_size=settings.max_body_bytes,
     )
     uvicorn.Server(config).run(sockets=[listener])
     return 0

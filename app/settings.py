@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     socket_recheck_seconds: float = 5.0
     """A subscription's user is read again at most this often while events flow to it (every
     operation on a socket reads it anyway): how long a lost right can outlive its loss."""
+    socket_init_timeout_seconds: float = 10.0
+    """A socket that has not signed in (connection_init) by then is closed (4408)."""
+    sockets_per_address: int = 100
+    sockets_per_user: int = 50
+    socket_operations_per_user: int = 200
+    """Operations (subscriptions, mostly) running at once on one user's sockets, per process."""
     # Blobs: the local store under data_dir/blobs (served by the app at public_url) unless
     # S3_BUCKET is set; then S3 (AWS, or any S3 API at S3_ENDPOINT_URL).
     public_url: str = "http://127.0.0.1:8000"

@@ -75,21 +75,25 @@ class SocketSignIn:
     """What a socket signed in with: the header value, and when it stops being valid."""
 
     authorization: str
+    user_id: uuid.UUID
     valid_until: datetime | None
 
 
-def lost_rights(message: str, code: str) -> ExecutionResult:
+def refusal(message: str, code: str) -> ExecutionResult:
     return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
 
-async def signed_out(context: Context) -> AsyncGenerator[ExecutionResult, None]:
+async def one(result: ExecutionResult) -> AsyncGenerator[ExecutionResult, None]:
+    yield result
+
+
+def signed_out(context: Context) -> AsyncGenerator[ExecutionResult, None]:
     """The one answer to an operation whose socket's user is gone (deleted, token expired, or
     the database unavailable to tell), as HTTP gives it: the operation does not run."""
     failure = context.auth_failure
     if failure is not None:
-        yield lost_rights(failure.message, failure.code)
-    else:
-        yield lost_rights(context.auth_error or "a bearer token is required", "UNAUTHENTICATED")
+        return one(refusal(failure.message, failure.code))
+    return one(refusal(context.auth_error or "a bearer token is required", "UNAUTHENTICATED"))
 
 
 async def as_of_now(
@@ -105,18 +109,16 @@ async def as_of_now(
             yield result
             continue
         if sign_in.valid_until is not None and datetime.now(UTC) >= sign_in.valid_until:
-            yield lost_rights("the token has expired: sign in again", "UNAUTHENTICATED")
+            yield refusal("the token has expired: sign in again", "UNAUTHENTICATED")
             return
         now = await principals.current(principal.user_id)
         if now is None:
-            yield lost_rights(
+            yield refusal(
                 "the user of this token is unknown (deleted, or from another database): get a new token",
                 "UNAUTHENTICATED",
             )
             return
         if now != principal:
-            yield lost_rights(
-                "your role or company changed since this subscription started: subscribe again", "FORBIDDEN"
-            )
+            yield refusal("your role or company changed since this subscription started: subscribe again", "FORBIDDEN")
             return
         yield result

@@ -12,36 +12,60 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
+from json import JSONDecodeError
 from typing import Any
 
 import orjson
-from starlette.websockets import WebSocketDisconnect
+from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
     _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from app.socket_rights import SocketSignIn, as_of_now, signed_out
+from app.socket_limits import TOO_MANY, SocketLimits
+from app.socket_rights import SocketSignIn, as_of_now, one, refusal, signed_out
 from domains.kernel.errors import Unavailable
 from schema.context import Context
 
 UNAUTHORIZED = 4401  # no token at all
 FORBIDDEN = 4403  # a token, but not a valid one (or no longer: it expired while connected)
 TRY_AGAIN_LATER = 1013  # the token could not be checked: the database is unavailable
+MESSAGE_TOO_BIG = 1009
 
 
 class TextFrames(ASGIWebSocketAdapter):
     """Every message is a text frame: both protocols say so, and the clients browsers run
-    (graphql-ws, subscriptions-transport-ws) refuse binary ones."""
+    (graphql-ws, subscriptions-transport-ws) refuse binary ones. A message longer than an
+    HTTP body may be closes the socket (1009) before it is parsed."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        cap: int = self.view.container.settings.max_body_bytes  # type: ignore[attr-defined]
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                if len(text) > cap:
+                    await self.ws.close(code=MESSAGE_TOO_BIG, reason=f"messages are limited to {cap} bytes")
+                    return
+                try:
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as e:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from e
+        except KeyError as e:
+            raise NonTextMessageReceived from e
+        except WebSocketDisconnect:
+            pass
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
@@ -56,24 +80,55 @@ class SignedInSocket:
     view: Any  # the GraphQLApp (app/http.py)
     context: Context
     websocket: Any
+    connection_acknowledged: bool
     sign_in: SocketSignIn | None = None
     expiry_task: asyncio.Task[None] | None = None
 
+    @property
+    def limits(self) -> SocketLimits:
+        limits: SocketLimits = self.view.container.socket_limits
+        return limits
+
+    async def guarded(self, handle: Callable[[], Awaitable[None]]) -> None:
+        """Runs the protocol within the caps: sockets per address, the time to sign in."""
+        client = self.websocket.ws.client
+        address = client.host if client is not None else "unknown"
+        if not self.limits.open_socket(address):
+            await self.websocket.close(code=TOO_MANY, reason="too many sockets from this address")
+            return
+        unsigned = asyncio.create_task(self._close_unless_signed_in())
+        try:
+            await handle()
+        finally:
+            unsigned.cancel()
+            if self.expiry_task is not None:
+                self.expiry_task.cancel()
+            self.limits.close_socket(address)
+            if self.sign_in is not None:
+                self.limits.sign_out(self.sign_in.user_id)
+
+    async def _close_unless_signed_in(self) -> None:
+        await asyncio.sleep(self.view.container.settings.socket_init_timeout_seconds)
+        if not self.connection_acknowledged:
+            with suppress(Exception):
+                await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+
     async def sign_in_or_refuse(self, params: dict[str, Any]) -> tuple[int, str] | None:
         """Signs the socket in; the close code and reason when it cannot be."""
-        refusal, self.sign_in = await _authenticate_socket(self.view, self.context, params)
-        if refusal is None and self.sign_in is not None and self.sign_in.valid_until is not None:
-            self.expiry_task = asyncio.create_task(self._close_at(self.sign_in.valid_until))
-        return refusal
+        refusal, sign_in = await _authenticate_socket(self.view, self.context, params)
+        if sign_in is None:
+            return refusal
+        if not self.limits.sign_in(sign_in.user_id):
+            return TOO_MANY, "too many sockets for this user"
+        self.sign_in = sign_in
+        if sign_in.valid_until is not None:
+            self.expiry_task = asyncio.create_task(self._close_at(sign_in.valid_until))
+        return None
 
     async def _close_at(self, moment: datetime) -> None:
         await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
         with suppress(Exception):
             await self.websocket.close(code=FORBIDDEN, reason="the token has expired")
-
-    def stop_expiry(self) -> None:
-        if self.expiry_task is not None:
-            self.expiry_task.cancel()
 
     async def operation(self) -> Context:
         """One operation's context, signed in again now with the socket's token."""
@@ -86,6 +141,10 @@ class SignedInSocket:
         """The operation's results; for a socket whose user is gone, the one answer HTTP gives."""
         if context.principal is None:
             return signed_out(context)
+        if not self.limits.start_operation(context.principal.user_id):
+            cap = self.limits.operations_by_user.cap
+            return one(refusal(f"at most {cap} operations may run at once on your sockets", "TOO_MANY_OPERATIONS"))
+        context.request_state["counted_operation"] = context.principal.user_id
         source: AsyncGenerator[Any, None] = await self.schema.stream(  # type: ignore[attr-defined]
             query,
             variable_values=variables,
@@ -93,10 +152,14 @@ class SignedInSocket:
             root_value=self.root_value,  # type: ignore[attr-defined]
             operation_name=operation_name,
         )
-        return source
+        return _refusals_answered(source)
 
     def as_of_now(self, context: Context, results: AsyncIterator[Any]) -> AsyncIterator[Any]:
         return as_of_now(results, context.principal, self.sign_in, self.view.container.principals)
+
+    def finished(self, context: Context | None) -> None:
+        if context is not None and "counted_operation" in context.request_state:
+            self.limits.end_operation(context.request_state.pop("counted_operation"))
 
 
 class TransportWSHandler(SignedInSocket, BaseGraphQLTransportWSHandler[Context, None]):
@@ -122,8 +185,12 @@ class TransportWSHandler(SignedInSocket, BaseGraphQLTransportWSHandler[Context, 
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
 
+    async def handle(self) -> None:
+        await self.guarded(super().handle)
+
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """As the base class, but in the operation's own context, and as of now."""
+        context = None
         try:
             context = await self.operation()
             result_source = await self.stream(context, operation.query, operation.variables, operation.operation_name)
@@ -138,14 +205,15 @@ class TransportWSHandler(SignedInSocket, BaseGraphQLTransportWSHandler[Context, 
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
-
-    async def shutdown(self) -> None:
-        self.stop_expiry()
-        await super().shutdown()
+        finally:
+            self.finished(context)
 
 
 class LegacyWSHandler(SignedInSocket, BaseGraphQLWSHandler[Context, None]):
     """The legacy graphql-ws protocol (older Apollo clients and tools), same rules."""
+
+    async def handle(self) -> None:
+        await self.guarded(super().handle)
 
     async def handle_connection_init(self, message: Any) -> None:
         payload = message.get("payload") or {}
@@ -169,6 +237,7 @@ class LegacyWSHandler(SignedInSocket, BaseGraphQLWSHandler[Context, None]):
         """As the base class, but through ``Schema.stream`` (legacy clients, Apollo's
         subscriptions-transport-ws, also send queries and mutations over the socket), in the
         operation's own context, and as of now."""
+        context = None
         try:
             context = await self.operation()
             source = await self.stream(context, query, variables, operation_name)
@@ -187,12 +256,24 @@ class LegacyWSHandler(SignedInSocket, BaseGraphQLWSHandler[Context, None]):
         except asyncio.CancelledError:
             await self.send_message({"type": "complete", "id": operation_id})
         finally:
+            self.finished(context)
             self.subscriptions.pop(operation_id, None)
             self.tasks.pop(operation_id, None)
 
-    async def cleanup(self) -> None:
-        self.stop_expiry()
-        await super().cleanup()
+
+async def _refusals_answered(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    """A refusal raised before the operation ran (the schema's limits raise them, already
+    coded) is its answer, as over HTTP, instead of ending the socket's task with a traceback."""
+    started = False
+    async with aclosing(source):
+        try:
+            async for result in source:
+                started = True
+                yield result
+        except GraphQLError as error:
+            if started:
+                raise
+            yield ExecutionResult(data=None, errors=[error])
 
 
 async def _authenticate_socket(
@@ -217,7 +298,8 @@ async def _authenticate_socket(
         authorization = context.request_state.get("authorization")
     if context.principal is not None:
         token = str(authorization).partition(" ")[2].strip()
-        return None, SocketSignIn(str(authorization), view.container.verifier.valid_until(token))
+        valid_until = view.container.verifier.valid_until(token)
+        return None, SocketSignIn(str(authorization), context.principal.user_id, valid_until)
     if context.auth_error:
         return (FORBIDDEN, "Forbidden"), None
     return (UNAUTHORIZED, "Unauthorized"), None

@@ -20,6 +20,7 @@ from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from app.settings import Settings
+from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from domains.catalog import build_registry
 from domains.document.model import DocumentKind
@@ -84,10 +85,16 @@ class Container:
     events: OutboxFeed = field(init=False)
     principals: StoredPrincipals = field(init=False)
     """Who each subscriber is now: what a socket's events are checked against."""
+    socket_limits: SocketLimits = field(init=False)
 
     def __post_init__(self) -> None:
         self.events = build_event_feed(self.settings, self.engine)
         self.principals = StoredPrincipals(self.stored_principal, self.settings.socket_recheck_seconds)
+        self.socket_limits = SocketLimits(
+            per_address=self.settings.sockets_per_address,
+            per_user=self.settings.sockets_per_user,
+            operations_per_user=self.settings.socket_operations_per_user,
+        )
         wire_workflows(self)
 
     @classmethod

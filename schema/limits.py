@@ -41,6 +41,9 @@ from domains.kernel.query import PageLimits
 # limit, so no document costs more than this to parse, however long it is.
 MAX_TOKENS = 2_000
 MAX_COMMENTS = 200
+# ... and a few kilobytes long. A string or a comment is one token whatever its length, so the
+# document's size is capped too (an HTTP body may be larger: it also holds the variables).
+MAX_DOCUMENT_BYTES = 100_000
 # The rows (times fields) one operation may ask for: ten full pages of 100 documents with
 # their owner and company fit; a page of 100 within a page of 100 does not.
 MAX_COST = 10_000
@@ -59,6 +62,15 @@ class OperationLimits(SchemaExtension):
         options: Any = self.execution_context.parse_options
         options["max_lexical_tokens"] = self.max_tokens
         options["max_comments"] = MAX_COMMENTS
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        size = len((self.execution_context.query or "").encode())
+        if size > MAX_DOCUMENT_BYTES:
+            raise GraphQLError(
+                f"the document is {size:,} bytes long, over the limit of {MAX_DOCUMENT_BYTES:,}",
+                extensions={"code": "QUERY_TOO_LARGE", "limit": MAX_DOCUMENT_BYTES},
+            )
         yield
 
     def on_validate(self) -> Iterator[None]:

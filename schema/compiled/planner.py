@@ -70,7 +70,7 @@ from domains.kernel.selection import (
     Value,
 )
 from schema.factory import filter_from_input, order_from_input
-from schema.limits import MAX_COST, MAX_TOKENS, OperationCost, check_fragments
+from schema.limits import MAX_COST, MAX_DOCUMENT_BYTES, MAX_TOKENS, OperationCost, check_fragments
 
 log = logging.getLogger("hrgraph.compiled")
 
@@ -150,6 +150,8 @@ class ReadPlanner:
     # ---- the document, parsed and validated once per text -------------------------------
 
     def _parse_and_validate(self, query: str) -> DocumentNode | None:
+        if len(query.encode()) > MAX_DOCUMENT_BYTES:
+            return None  # the resolver path refuses it with its typed error
         try:
             # the resolver path's token cap: no document costs more than that to parse
             document = parse(query, max_tokens=MAX_TOKENS)

@@ -122,6 +122,7 @@ async def test_the_server_keeps_answering_during_a_body_flood(live_server) -> No
 # ---- what an operation may cost before it runs --------------------------------------------
 
 TYPENAMES = "{ " + " ".join(["__typename"] * 90_000) + " }"  # ~990 KB, under the body cap
+MANY_TOKENS = "{ " + " ".join(["__typename"] * 9_000) + " }"  # ~99 KB, under the document cap
 EXPENSIVE_ALIAS = "a{i}: documents(first: 100) {{ edges {{ node {{ owner {{ company {{ users(first: 100) {{ edges {{ node {{ email }} }} }} }} }} }} }} }}"  # noqa: E501
 
 
@@ -158,12 +159,24 @@ async def test_the_one_public_operation(gql) -> None:
 async def test_the_parser_stops_at_the_token_limit(gql) -> None:
     from schema.limits import MAX_TOKENS
 
-    body, elapsed = await _timed(gql, TYPENAMES, as_user="hr@acme.example")
+    body, elapsed = await _timed(gql, MANY_TOKENS, as_user="hr@acme.example")
     assert body["data"] is None
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert f"more than {MAX_TOKENS} tokens" in error["message"]
-    assert elapsed < 1.5, f"a signed-in 990 KB document took {elapsed:.2f} s"  # was 4 s
+    assert elapsed < 1.5, f"a signed-in 99 KB document took {elapsed:.2f} s"
+
+
+async def test_a_document_longer_than_the_cap_is_refused_before_parsing(gql) -> None:
+    """One string or comment is one token: the document's size is capped in bytes too."""
+    from schema.limits import MAX_DOCUMENT_BYTES
+
+    long_string = '{ documents(filter: { title: { eq: "' + "x" * MAX_DOCUMENT_BYTES + '" } }) { totalCount } }'
+    for document in (TYPENAMES, long_string):
+        body = await gql(document, as_user="hr@acme.example")
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "QUERY_TOO_LARGE", error
+        assert error["extensions"]["limit"] == MAX_DOCUMENT_BYTES
 
 
 async def test_healthz_does_not_stall_behind_huge_documents(gql) -> None:

@@ -180,6 +180,7 @@ async def test_websocket_rejects_a_forged_token(live_server) -> None:
 
 async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(resolver_gql, monkeypatch, caplog) -> None:
     gql = resolver_gql  # the explosion is planted in the resolver path's service
+
     async def explode(*_args, **_kwargs):
         raise RuntimeError("secret database detail")
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
+import websockets
 
 from adapters.auth.tokens import TokenVerifier
 from domains.kernel.ids import to_global_id
@@ -218,3 +220,108 @@ async def test_a_subscriber_is_read_again_at_most_once_per_period(live_server, g
         principals._load = original
     # 3 subscriptions x 2 events, all checked within one period after the subscriptions' own sign-in
     assert len(loads) <= 1, loads
+
+
+# ---- sockets and messages that cannot exhaust the server --------------------------------------
+
+
+@PROTOCOLS
+async def test_a_socket_that_never_signs_in_is_closed(live_server, protocol, monkeypatch) -> None:
+    monkeypatch.setattr(live_server.container.settings, "socket_init_timeout_seconds", 0.5)
+    url = live_server.url.replace("http", "ws", 1) + "/graphql"
+    async with websockets.connect(url, subprotocols=[protocol]) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd.code == 4408
+
+
+async def _refused(live_server, token: str, protocol: str) -> int:
+    """The close code of a socket the server closes at once (maybe before connection_init)."""
+    url = live_server.url.replace("http", "ws", 1) + "/graphql"
+    async with websockets.connect(url, subprotocols=[protocol]) as ws:
+        try:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd is not None
+            return closed.rcvd.code
+
+
+@PROTOCOLS
+async def test_sockets_per_address_are_capped(live_server, demo, protocol, monkeypatch) -> None:
+    monkeypatch.setattr(live_server.container.socket_limits.sockets_by_address, "cap", 3)
+    sockets = [await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol) for _ in range(3)]
+    try:
+        for socket in sockets:
+            await socket.acknowledged()
+        assert await _refused(live_server, demo.token("hr@acme.example"), protocol) == 4429
+    finally:
+        for socket in sockets:
+            await socket.close()
+    await asyncio.sleep(0.2)  # closed sockets give their places back
+    again = await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol)
+    async with again:
+        await again.acknowledged()
+
+
+@PROTOCOLS
+async def test_sockets_per_user_are_capped(live_server, demo, protocol, monkeypatch) -> None:
+    monkeypatch.setattr(live_server.container.socket_limits.sockets_by_user, "cap", 2)
+    sockets = [await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol) for _ in range(2)]
+    try:
+        for socket in sockets:
+            await socket.acknowledged()
+        assert await _refused(live_server, demo.token("hr@acme.example"), protocol) == 4429
+        other = await Socket.open(live_server.url, demo.token("alice@acme.example"), protocol=protocol)
+        async with other:
+            await other.acknowledged()
+    finally:
+        for socket in sockets:
+            await socket.close()
+
+
+@PROTOCOLS
+async def test_subscriptions_per_user_are_capped_across_sockets(live_server, demo, protocol, monkeypatch) -> None:
+    monkeypatch.setattr(live_server.container.socket_limits.operations_by_user, "cap", 3)
+    first = await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol)
+    second = await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol)
+    async with first, second:
+        await first.acknowledged()
+        await second.acknowledged()
+        for _ in range(2):
+            await first.start(WATCH, await _from_now(demo))
+        await second.start(WATCH, await _from_now(demo))
+        await asyncio.sleep(0.3)
+        refused = await second.start(WATCH, await _from_now(demo))
+        id, payload = await second.next_payload()
+        assert id == refused
+        assert payload["errors"][0]["extensions"]["code"] == "TOO_MANY_OPERATIONS", payload
+        await first.stop("1")
+        await asyncio.sleep(0.3)
+        accepted = await second.start("{ me { email } }")
+        id, payload = await second.next_payload()
+        assert (id, payload["data"]) == (accepted, {"me": {"email": "hr@acme.example"}})
+
+
+@PROTOCOLS
+async def test_a_message_larger_than_an_http_body_closes_the_socket(live_server, demo, protocol) -> None:
+    socket = await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol)
+    await socket.acknowledged()
+    await socket.start("{ me { email } } # " + "x" * (live_server.container.settings.max_body_bytes + 1))
+    assert await close_code(socket) == 1009
+
+
+@PROTOCOLS
+async def test_a_document_over_the_byte_cap_is_a_typed_error_on_a_socket(live_server, demo, protocol) -> None:
+    from schema.limits import MAX_DOCUMENT_BYTES
+
+    async with await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol) as socket:
+        await socket.acknowledged()
+        await socket.start("{ me { email } } # " + "x" * MAX_DOCUMENT_BYTES)
+        message = await socket.receive()
+        errors = message["payload"] if isinstance(message["payload"], list) else message["payload"].get("errors")
+        errors = errors if isinstance(errors, list) else [message["payload"]]
+        assert errors[0]["extensions"]["code"] == "QUERY_TOO_LARGE", message
+        answer = await _over_socket(socket, "{ me { email } }")  # the socket goes on
+        assert answer["data"] == {"me": {"email": "hr@acme.example"}}

@@ -267,8 +267,6 @@ async def test_a_resume_older_than_the_retention_is_a_typed_error(live_server, g
     assert kept["workflow"]["subject"]["email"] == "bob@acme.example"
 
 
-
-
 async def test_watchers_with_other_selections_or_viewers_get_their_own_answer(live_server, gql) -> None:
     """One execution is shared only between the same operation, variables and viewer."""
     demo = gql.demo
