@@ -53,10 +53,12 @@ class StoredPrincipals:
         known = self._known.get(user_id)
         if known is None or now - known[0] >= self.recheck_seconds or _failed(known[1]):
             # one look-up for all the subscriptions asking at once
-            future = asyncio.ensure_future(self._load(user_id))
-            self._known[user_id] = known = (now, future)
+            self._known[user_id] = known = (now, asyncio.ensure_future(self._load(user_id)))
             self._forget_old(now)
-        return await asyncio.shield(known[1])
+        answer = known[1]
+        if answer.done():  # the common case, once per event and subscriber: no task, no wait
+            return answer.result()
+        return await asyncio.shield(answer)
 
     def _forget_old(self, now: float) -> None:
         if len(self._known) < 10_000:
