@@ -36,6 +36,7 @@ class Context:
     development: bool = False
     request_state: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None
+    """A WebSocket's ``connection_init`` payload; None for an HTTP request."""
     operation_context: Callable[[Context], Context] | None = None
     """Set on a WebSocket connection's context: makes the context of one operation on it."""
     # A domain's command services (use cases) for this request, by domain name; a
@@ -49,6 +50,11 @@ class Context:
     def reset(self) -> None:
         """Fresh loaders: a subscription re-reads for every event it yields."""
         self.loaders = Loaders(self.services, lambda: self.viewer)
+
+    @property
+    def over_websocket(self) -> bool:
+        """On a WebSocket connection (set up by its ``connection_init``), not an HTTP request."""
+        return self.connection_params is not None
 
     def for_operation(self) -> Context:
         """The context one operation runs with. A request's context is its only operation's;
