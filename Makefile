@@ -48,7 +48,15 @@ $(AUDIT_MODULES): tests/audit/package-lock.json
 	@echo "==> installing the GraphQL-over-HTTP audit (npm ci in tests/audit)"
 	@cd tests/audit && npm ci --no-audit --no-fund --loglevel=error
 
-test: lint $(AUDIT_MODULES)
+# The client conformance suite (tests/clients) runs graphql-ws, subscriptions-transport-ws,
+# urql and Apollo Client on Node against the real app.
+CLIENT_MODULES := tests/clients/node_modules/.package-lock.json
+
+$(CLIENT_MODULES): tests/clients/package-lock.json
+	@echo "==> installing the client conformance suite (npm ci in tests/clients)"
+	@cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
+
+test: lint $(AUDIT_MODULES) $(CLIENT_MODULES)
 	$(VENV)/bin/pytest
 
 schema: venv

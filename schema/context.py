@@ -36,6 +36,7 @@ class Context:
     development: bool = False
     request_state: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None
+    """A WebSocket's ``connection_init`` payload; None for an HTTP request."""
     # A domain's command services (use cases) for this request, by domain name; a
     # ``schema/<d>/`` package reads its own entry, typed (see ``use_case``).
     use_cases: dict[str, Any] = field(default_factory=dict)
@@ -47,6 +48,11 @@ class Context:
     def reset(self) -> None:
         """Fresh loaders: a subscription re-reads for every event it yields."""
         self.loaders = Loaders(self.services, lambda: self.viewer)
+
+    @property
+    def over_websocket(self) -> bool:
+        """On a WebSocket connection (set up by its ``connection_init``), not an HTTP request."""
+        return self.connection_params is not None
 
     @property
     def viewer(self) -> Principal:

@@ -18,6 +18,7 @@ from graphql import GraphQLError, OperationDefinitionNode
 from graphql.error import GraphQLError as GraphQLErrorType
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from domains.kernel import errors as domain
 
@@ -162,6 +163,12 @@ def _stage_code(error: GraphQLErrorType, execution_context: ExecutionContext) ->
     return "BAD_USER_INPUT"  # without a path, after validation: the variables do not fit their types
 
 
+SUBSCRIPTION_OVER_HTTP = (
+    "subscriptions are served over WebSocket on this same URL (graphql-transport-ws, or the legacy "
+    "graphql-ws protocol), not over HTTP"
+)
+
+
 class ErrorMapping(SchemaExtension):
     """Refuses anonymous operations before parsing, codes every error, masks the unexpected."""
 
@@ -191,6 +198,11 @@ class ErrorMapping(SchemaExtension):
         yield
 
     def on_validate(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if self.execution_context.operation_type is OperationType.SUBSCRIPTION and not context.over_websocket:
+            # Over HTTP a subscription would run as a query and fail on its event stream: a
+            # client's mistake, refused before validation (an error result, logged at INFO).
+            raise GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": "SUBSCRIPTION_REQUIRES_WEBSOCKET"})
         yield
         for error in self.execution_context.pre_execution_errors or ():
             if not (error.extensions or {}).get("code"):

@@ -163,7 +163,9 @@ class EntitySchemaFactory:
             self._fill_payload(types)
         return self
 
-    def _graphql_enum(self, enum_type: type[enum.Enum]) -> Any:
+    def graphql_enum(self, enum_type: type[enum.Enum]) -> Any:
+        """The GraphQL enum of a domain enum, made once: the generated types and a domain's own
+        types (``schema/<d>/``) share it."""
         if enum_type not in self._enums:
             self._enums[enum_type] = strawberry.enum(enum_type)
         return self._enums[enum_type]
@@ -171,7 +173,7 @@ class EntitySchemaFactory:
     def _value_type(self, f: Field) -> Any:
         if f.type is FieldType.ENUM:
             assert f.enum is not None
-            return self._graphql_enum(f.enum)
+            return self.graphql_enum(f.enum)
         return _SCALARS[f.type]
 
     def _fill_object(self, types: EntityTypes) -> None:
@@ -209,7 +211,7 @@ class EntitySchemaFactory:
         if enum_type not in self._enum_filters:
             self._enum_filters[enum_type] = _scalar_filter(
                 f"{enum_type.__name__}Filter",
-                self._graphql_enum(enum_type),
+                self.graphql_enum(enum_type),
                 _EQUALITY,
                 f"Conditions on a {enum_type.__name__}.",
             )

@@ -4,6 +4,7 @@ and only those the watcher may see (checked for every event, with the read rules
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from domains.kernel.entity import from_snapshot
 from domains.kernel.errors import DomainError, Invalid
 from domains.kernel.principal import Principal
 from domains.workflow.events import AGGREGATE
-from domains.workflow.model import Workflow, WorkflowStep
+from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
 from domains.workflow.spec import WORKFLOW
 
 REPLAY_BATCH = 500
@@ -61,14 +62,41 @@ class EventFeed(Protocol):
     async def last_id_handed_out(self) -> int: ...
 
 
+class WorkflowChangeKind(enum.Enum):
+    """What a workflow event tells: the workflow started, its own status moved, or a step's did."""
+
+    WORKFLOW_STARTED = "WORKFLOW_STARTED"
+    WORKFLOW_STATUS_CHANGED = "WORKFLOW_STATUS_CHANGED"
+    STEP_STATUS_CHANGED = "STEP_STATUS_CHANGED"
+
+
 @dataclass(frozen=True, slots=True)
 class WorkflowChange:
+    """``workflow`` and ``step`` are the records as the change left them; a previous status is
+    set only for the kind it belongs to (``previous_workflow_status`` for a workflow's move,
+    ``previous_step_status`` for a step's)."""
+
     event_id: int
+    kind: WorkflowChangeKind
     workflow: Workflow
     step: WorkflowStep | None
-    previous_status: str | None
-    status: str
+    previous_workflow_status: WorkflowStatus | None
+    previous_step_status: StepStatus | None
     occurred_at: datetime
+
+    @property
+    def workflow_status(self) -> WorkflowStatus:
+        return self.workflow.status
+
+    @property
+    def status(self) -> str:
+        """The step's status for a step's change, else the workflow's (deprecated in the API)."""
+        return str((self.step.status if self.step is not None else self.workflow.status).value)
+
+    @property
+    def previous_status(self) -> str | None:
+        previous = self.previous_step_status or self.previous_workflow_status
+        return str(previous.value) if previous is not None else None
 
 
 def change_of(event: OutboxEvent) -> WorkflowChange | None:
@@ -83,15 +111,28 @@ def change_of(event: OutboxEvent) -> WorkflowChange | None:
 
 
 def _parse(event: OutboxEvent) -> WorkflowChange | None:
+    """From the published shape (``domains/workflow/events.py``): a ``step`` snapshot makes it a
+    step's change; a workflow's change without ``previousStatus`` is its start."""
     if event.aggregate != AGGREGATE or "workflow" not in event.payload:
         return None
     step = event.payload.get("step")
+    previous = event.payload.get("previousStatus")
+    previous_workflow = previous_step = None
+    if step:
+        kind = WorkflowChangeKind.STEP_STATUS_CHANGED
+        previous_step = StepStatus(previous)
+    elif previous is None:
+        kind = WorkflowChangeKind.WORKFLOW_STARTED
+    else:
+        kind = WorkflowChangeKind.WORKFLOW_STATUS_CHANGED
+        previous_workflow = WorkflowStatus(previous)
     return WorkflowChange(
         event_id=event.id,
+        kind=kind,
         workflow=from_snapshot(Workflow, event.payload["workflow"]),
         step=from_snapshot(WorkflowStep, step) if step else None,
-        previous_status=event.payload.get("previousStatus"),
-        status=str(event.payload["status"]),
+        previous_workflow_status=previous_workflow,
+        previous_step_status=previous_step,
         occurred_at=event.occurred_at,
     )
 

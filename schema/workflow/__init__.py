@@ -11,7 +11,8 @@ from typing import Any
 import strawberry
 
 from domains.kernel.errors import Invalid, NotFound
-from domains.workflow.live import watch
+from domains.workflow.live import WorkflowChangeKind, watch
+from domains.workflow.model import StepStatus, WorkflowStatus
 from domains.workflow.service import WorkflowUseCases, today
 from domains.workflow.templates import WorkflowTemplate as DomainTemplate
 from schema.context import Context, Info
@@ -98,24 +99,52 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
 def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
     workflow_types = factory.types["Workflow"]
     step_types = factory.types["WorkflowStep"]
+    workflow_status = factory.graphql_enum(WorkflowStatus)
+    step_status = factory.graphql_enum(StepStatus)
     event_type = type(
         "WorkflowStatusEvent",
         (),
         {
             "__annotations__": {
                 "event_id": strawberry.ID,
+                "kind": factory.graphql_enum(WorkflowChangeKind),
                 "workflow": workflow_types.object,
+                "workflow_status": workflow_status,
+                "previous_workflow_status": workflow_status | None,
                 "step": step_types.object | None,
+                "previous_step_status": step_status | None,
                 "previous_status": str | None,
                 "status": str,
                 "occurred_at": datetime.datetime,
-            }
+            },
+            "kind": strawberry.field(description="What changed: the workflow started, its status, or a step's."),
+            "workflow": strawberry.field(
+                description="The workflow: its own fields as the change left them, what it links to as it is now."
+            ),
+            "workflow_status": strawberry.field(description="The workflow's status after the change."),
+            "previous_workflow_status": strawberry.field(
+                description="The workflow's status before a WORKFLOW_STATUS_CHANGED; null for the other kinds."
+            ),
+            "step": strawberry.field(
+                description="The step that changed, for a STEP_STATUS_CHANGED (its own fields as the change "
+                "left them: ``status`` is the new one); null for the other kinds."
+            ),
+            "previous_step_status": strawberry.field(
+                description="The step's status before a STEP_STATUS_CHANGED; null for the other kinds."
+            ),
+            "previous_status": strawberry.field(
+                deprecation_reason="Mixes workflow and step statuses: use previousWorkflowStatus or "
+                "previousStepStatus (with kind). Removed in the next release."
+            ),
+            "status": strawberry.field(
+                deprecation_reason="Mixes workflow and step statuses: use workflowStatus or step { status } "
+                "(with kind). Removed in the next release."
+            ),
         },
     )
     event_type = strawberry.type(
         event_type,
-        description="A workflow started, or it or one of its steps changed status. "
-        "``step`` is null for the workflow's own status; ``previousStatus`` is null when it starts.",
+        description="A workflow started, or it or one of its steps changed status (``kind`` tells which).",
     )
 
     async def workflow_status_changed(
@@ -134,7 +163,11 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
             event = event_type(
                 event_id=strawberry.ID(str(change.event_id)),
                 workflow=change.workflow,
+                kind=change.kind,
+                workflow_status=change.workflow_status,
+                previous_workflow_status=change.previous_workflow_status,
                 step=change.step,
+                previous_step_status=change.previous_step_status,
                 previous_status=change.previous_status,
                 status=change.status,
                 occurred_at=change.occurred_at,

@@ -26,6 +26,7 @@ CODES = {
     "NOT_FOUND",
     "FORBIDDEN",
     "CONFLICT",
+    "SUBSCRIPTION_REQUIRES_WEBSOCKET",
 }
 # Words of Python's exceptions, not of this API.
 PYTHON_TEXT = (
@@ -61,6 +62,7 @@ MALFORMED: list[tuple[str, dict[str, Any] | None]] = [
     ("{ ...  }", None),
     ("\u0000", None),
     ("subscription { x }", None),
+    ("subscription { workflowStatusChanged { eventId } }", None),  # valid, but not over HTTP
     ("mutation", None),
     ("{ documents(first: 1.5.5) { totalCount } }", None),
     ("{ documents(first: 0x10) { totalCount } }", None),
@@ -202,6 +204,30 @@ async def test_client_errors_log_at_info_and_faults_at_error(gql, resolver_gql, 
     await resolver_gql.raw("{ documents { totalCount } }", as_user=HR, headers={"X-Request-ID": "req-fault"})
     (fault,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert fault.request_id == "req-fault" and fault.exc_info and "a real fault" in str(fault.exc_info[1])
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_subscription_over_http_is_a_coded_client_error_logged_at_info(gql, caplog, method) -> None:
+    caplog.set_level(logging.INFO)
+    query = "subscription { workflowStatusChanged { eventId } }"
+    headers = {"Authorization": f"Bearer {gql.demo.token(HR)}", "X-Request-ID": "req-subscription"}
+    # application/json keeps 200 with "data": null; graphql-response+json says 400, no data
+    for accept, status in [("application/json", 200), ("application/graphql-response+json", 400)]:
+        sent = {**headers, "Accept": accept}
+        if method == "POST":
+            response = await gql.http.post("/graphql", json={"query": query}, headers=sent)
+        else:
+            response = await gql.http.get("/graphql", params={"query": query}, headers=sent)
+        assert response.status_code == status, response.text
+        body = response.json()
+        assert body.get("data") is None and ("data" in body) == (status == 200)
+        (error,) = body["errors"]
+        assert error["extensions"] == {"code": "SUBSCRIPTION_REQUIRES_WEBSOCKET"}
+        assert "WebSocket" in error["message"]
+    logged = [r for r in caplog.records if getattr(r, "request_id", None) == "req-subscription"]
+    graphql = [r for r in logged if r.name == "hrgraph.graphql"]
+    assert len(graphql) == 2 and all(r.levelno == logging.INFO and not r.exc_info for r in graphql)
+    assert all(r.levelno < logging.WARNING for r in logged)
 
 
 DATE_VALUES = st.one_of(

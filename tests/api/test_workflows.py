@@ -22,7 +22,7 @@ CANCEL = """mutation($id: ID!, $reason: String!) { cancelWorkflow(id: $id, reaso
   __typename ... on WorkflowPayload { workflow { status cancelReason } } ... on Error { code message } } }"""
 
 WATCH = """subscription($w: ID, $a: ID) { workflowStatusChanged(workflowId: $w, afterEventId: $a) {
-  eventId previousStatus status occurredAt
+  eventId kind workflowStatus previousWorkflowStatus previousStepStatus occurredAt
   workflow { id status subject { email } }
   step { title status } } }"""
 
@@ -58,7 +58,19 @@ async def _changes(socket: Socket, count: int) -> list[dict]:
 
 
 def _moves(changes: list[dict]) -> list[tuple[str | None, str | None, str]]:
-    return [((c["step"] or {}).get("title"), c["previousStatus"], c["status"]) for c in changes]
+    """(the step's title or None for the workflow's own move, from, to), from the typed fields."""
+    moves: list[tuple[str | None, str | None, str]] = []
+    for c in changes:
+        assert c["workflowStatus"] == c["workflow"]["status"]
+        if c["kind"] == "STEP_STATUS_CHANGED":
+            assert c["previousWorkflowStatus"] is None
+            moves.append((c["step"]["title"], c["previousStepStatus"], c["step"]["status"]))
+        else:
+            assert c["kind"] in ("WORKFLOW_STARTED", "WORKFLOW_STATUS_CHANGED")
+            assert c["step"] is None and c["previousStepStatus"] is None
+            assert (c["previousWorkflowStatus"] is None) == (c["kind"] == "WORKFLOW_STARTED")
+            moves.append((None, c["previousWorkflowStatus"], c["workflowStatus"]))
+    return moves
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -141,7 +153,12 @@ async def test_approvals_move_the_steps_and_the_last_completes_the_workflow(live
     async with await _watch(live_server, demo, "hr@acme.example", protocol=protocol) as socket:
         workflow = await _start(gql)
         (started,) = await _changes(socket, 1)
-        assert (started["previousStatus"], started["status"], started["step"]) == (None, "IN_PROGRESS", None)
+        assert (started["kind"], started["previousWorkflowStatus"], started["workflowStatus"], started["step"]) == (
+            "WORKFLOW_STARTED",
+            None,
+            "IN_PROGRESS",
+            None,
+        )
         assert started["workflow"]["id"] == workflow["id"]
         documents = await step_documents(demo.container, workflow["id"])
         for document in documents:
@@ -243,7 +260,7 @@ async def test_a_restarted_listening_connection_loses_no_event(live_server, gql,
         for document in documents:  # committed while the listener is away
             await review(demo.container, hr, document, SUBMITTED)
         changes = await _changes(socket, 3)
-    assert [c["status"] for c in changes] == ["SUBMITTED"] * 3
+    assert [c["step"]["status"] for c in changes] == ["SUBMITTED"] * 3
     assert [int(c["eventId"]) for c in changes] == sorted({int(c["eventId"]) for c in changes})
 
 
@@ -267,11 +284,41 @@ async def test_a_resume_older_than_the_retention_is_a_typed_error(live_server, g
     assert kept["workflow"]["subject"]["email"] == "bob@acme.example"
 
 
+async def test_the_untyped_status_fields_still_answer_for_one_release_and_say_so(live_server, gql) -> None:
+    demo = gql.demo
+    hr = demo.principal("hr@acme.example")
+    old = """subscription($a: ID) { workflowStatusChanged(afterEventId: $a) {
+      kind previousStatus status workflowStatus previousWorkflowStatus previousStepStatus step { status } } }"""
+    async with await Socket.open(live_server.url, demo.token("hr@acme.example")) as socket:
+        await socket.acknowledged()
+        await socket.start(old, {"a": str(await last_event_id(demo.container))})
+        workflow = await _start(gql)
+        documents = await step_documents(demo.container, workflow["id"])
+        await review(demo.container, hr, documents[0], SUBMITTED)
+        await gql.data(CANCEL, {"id": workflow["id"], "reason": "hired elsewhere"}, as_user="hr@acme.example")
+        changes = await _changes(socket, 3)
+    untyped = [(c["kind"], c["previousStatus"], c["status"]) for c in changes]
+    assert untyped == [
+        ("WORKFLOW_STARTED", None, "IN_PROGRESS"),
+        ("STEP_STATUS_CHANGED", "PENDING", "SUBMITTED"),  # a step's status, in the same two fields
+        ("WORKFLOW_STATUS_CHANGED", "IN_PROGRESS", "CANCELLED"),
+    ]
+    typed = [(c["previousWorkflowStatus"] or c["previousStepStatus"], (c["step"] or {}).get("status")) for c in changes]
+    assert typed == [(None, None), ("PENDING", "SUBMITTED"), ("IN_PROGRESS", None)]
+    assert [c["workflowStatus"] for c in changes] == ["IN_PROGRESS", "IN_PROGRESS", "CANCELLED"]
+    fields = await gql.data(
+        '{ __type(name: "WorkflowStatusEvent") { fields(includeDeprecated: true) { name isDeprecated } } }',
+        as_user="hr@acme.example",
+    )
+    deprecated = {f["name"] for f in fields["__type"]["fields"] if f["isDeprecated"]}
+    assert deprecated == {"previousStatus", "status"}
+
+
 async def test_watchers_with_other_selections_or_viewers_get_their_own_answer(live_server, gql) -> None:
     """One execution is shared only between the same operation, variables and viewer."""
     demo = gql.demo
     after = str(await last_event_id(demo.container))
-    plain = "subscription($a: ID) { workflowStatusChanged(afterEventId: $a) { status } }"
+    plain = "subscription($a: ID) { workflowStatusChanged(afterEventId: $a) { workflowStatus } }"
     sockets = []
     watchers = [("hr@acme.example", WATCH), ("hr@acme.example", plain), ("admin@acme.example", WATCH)]
     watchers.append(("hr@acme.example", WATCH))  # shares the first one's (asynchronous) execution
@@ -286,7 +333,7 @@ async def test_watchers_with_other_selections_or_viewers_get_their_own_answer(li
         (change,) = await _changes(socket, 1)
         answers.append(change)
         await socket.close()
-    assert answers[1] == {"status": "IN_PROGRESS"}
+    assert answers[1] == {"workflowStatus": "IN_PROGRESS"}
     assert answers[0] == answers[2] == answers[3]  # HR and ADMIN may both see it: the same answer
     assert answers[0]["workflow"]["subject"] == {"email": "alice@acme.example"}
 

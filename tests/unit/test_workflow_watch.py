@@ -14,9 +14,9 @@ import pytest
 
 from domains.kernel.errors import Invalid
 from domains.kernel.principal import Principal, Role
-from domains.workflow.events import workflow_changed
-from domains.workflow.live import EventsExpired, FellBehind, watch
-from domains.workflow.model import Workflow, WorkflowKind
+from domains.workflow.events import step_changed, workflow_changed
+from domains.workflow.live import EventsExpired, FellBehind, WorkflowChangeKind, change_of, watch
+from domains.workflow.model import StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
 
 COMPANY = uuid.uuid4()
 HR = Principal(uuid.uuid4(), COMPANY, frozenset({Role.HR}))
@@ -110,3 +110,44 @@ async def test_a_watcher_whose_queue_was_dropped_is_told_to_resume() -> None:
     feed.live.queue.put_nowait(None)
     with pytest.raises(FellBehind):
         await anext(watch(feed, HR, None, None))
+
+
+def test_each_event_tells_its_kind_with_typed_statuses() -> None:
+    workflow = Workflow(company_id=COMPANY, subject_id=uuid.uuid4(), kind=WorkflowKind.ONBOARDING, title="W")
+    workflow.status = WorkflowStatus.IN_PROGRESS
+    step = WorkflowStep(
+        company_id=COMPANY,
+        workflow_id=workflow.id,
+        subject_id=workflow.subject_id,
+        document_id=uuid.uuid4(),
+        document_kind="ID",
+        title="Identity document",
+        position=0,
+        status=StepStatus.SUBMITTED,
+    )
+    started = workflow_changed(workflow, None, None)
+    moved = step_changed(workflow, step, StepStatus.PENDING, None)
+    workflow.status = WorkflowStatus.CANCELLED
+    cancelled = workflow_changed(workflow, WorkflowStatus.IN_PROGRESS, None, "hired elsewhere")
+    changes = [change_of(Stored(i, e.aggregate, dict(e.payload))) for i, e in enumerate([started, moved, cancelled])]
+    assert [
+        (c.kind, c.previous_workflow_status, c.workflow_status, c.previous_step_status, c.step and c.step.status)
+        for c in changes
+        if c is not None
+    ] == [
+        (WorkflowChangeKind.WORKFLOW_STARTED, None, WorkflowStatus.IN_PROGRESS, None, None),
+        (
+            WorkflowChangeKind.STEP_STATUS_CHANGED,
+            None,
+            WorkflowStatus.IN_PROGRESS,
+            StepStatus.PENDING,
+            StepStatus.SUBMITTED,
+        ),
+        (WorkflowChangeKind.WORKFLOW_STATUS_CHANGED, WorkflowStatus.IN_PROGRESS, WorkflowStatus.CANCELLED, None, None),
+    ]
+    # the untyped pair the API keeps for one release: a step's status for a step's change
+    assert [(c.previous_status, c.status) for c in changes if c is not None] == [
+        (None, "IN_PROGRESS"),
+        ("PENDING", "SUBMITTED"),
+        ("IN_PROGRESS", "CANCELLED"),
+    ]
