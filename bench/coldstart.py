@@ -90,7 +90,15 @@ async def _prepare(url: str) -> str:
 
 def _env(url: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "JWKS_URL", "GRAPHIQL")}
-    return {**keep, "APP_ENV": "production", "DATABASE_URL": url, "JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING"}
+    local_store = {"PUBLIC_URL": "http://127.0.0.1:8000"}  # the benchmark never follows a link
+    return {
+        **keep,
+        **local_store,
+        "APP_ENV": "production",
+        "DATABASE_URL": url,
+        "JWT_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def _free_port() -> int:
