@@ -133,51 +133,26 @@ def _seed(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:
-    from app.wiring import SYSTEM, Container
-    from domains.kernel.principal import Principal
-    from domains.kernel.query import AnyOf, Condition, Op, Related, all_of
+    from app.tokens import people_with_email, verifier
 
     if settings.app_env != "development":
         print(f"refusing: development tokens only (APP_ENV is {settings.app_env})", file=sys.stderr)
         return 2
-    container = Container.build(settings, _database(settings))
-    email = args.email.strip().lower()
+    require_settings(settings)
     # An email is unique within a company only: --company (its slug or name) picks the person.
-    company = None
-    if args.company:
-        wanted = args.company.strip()
-        company = Related(
-            "company", AnyOf((Condition("slug", Op.EQ, wanted.lower()), Condition("name", Op.EQ, wanted)))
-        )
-
-    async def find() -> list[tuple[Principal, str]]:
-        from adapters.sql.database import RequestDatabase
-
-        try:
-            services = container.services(RequestDatabase(container.engine))
-            page = await services["User"].list(SYSTEM, all_of(Condition("email", Op.EQ, email), company))
-            companies = await services["Company"].get_many(SYSTEM, [u.company_id for u in page.items])
-        finally:
-            await container.engine.dispose()
-        return [
-            (Principal(u.id, u.company_id, frozenset({u.role}), u.email), c.slug if c else str(u.company_id))
-            for u, c in zip(page.items, companies, strict=True)
-        ]
-
-    found = asyncio.run(find())
+    found = asyncio.run(people_with_email(resolve_url(settings), args.email, args.company))
     if not found:
         where = f" at {args.company!r}" if args.company else ""
         print(f"no user with email {args.email!r}{where} (try hr@acme.example)", file=sys.stderr)
         return 1
     if len(found) > 1:
-        slugs = ", ".join(sorted(slug for _, slug in found))
+        slugs = ", ".join(sorted(holder.company_slug for holder in found))
         print(
-            f"{args.email!r} belongs to people at {len(found)} companies ({slugs}): "
-            f"pass --company with one of them",
+            f"{args.email!r} belongs to people at {len(found)} companies ({slugs}): pass --company with one of them",
             file=sys.stderr,
         )
         return 1
-    print(container.verifier.issue(found[0][0]))
+    print(verifier(settings).issue(found[0].principal))
     return 0
 
 
