@@ -1,8 +1,8 @@
 # HR Graph production image.
 #
 #   docker build -t hr-graph .
-#   docker run --rm -e DATABASE_URL=... hr-graph python -m app migrate   # migrations: a separate, one-off command
-#   docker run -p 8000:8000 -e DATABASE_URL=... hr-graph                  # the service
+#   docker run --rm -e DATABASE_URL=... hr-graph python -m app migrate   # migrations: a one-off step, DATABASE_URL alone
+#   docker run -p 8000:8000 -e DATABASE_URL=... -e JWKS_URL=... -e S3_BUCKET=... hr-graph   # the service
 #
 # The service does not migrate on start-up, so several instances can start at once.
 # Graceful shutdown on SIGTERM (draining requests, closing subscriptions) is configured inside
@@ -11,16 +11,19 @@
 # Settings (environment variables; APP_ENV=production is set below):
 #   required  DATABASE_URL          postgresql://user:pass@host:5432/db
 #   required  JWKS_URL              the identity provider's JSON Web Key Set (RS256 tokens),
-#             or JWT_SECRET         an HS256 secret of 32+ bytes
+#             or JWT_SECRET         an HS256 secret of 32+ bytes (a shorter one is refused)
+#   documents S3_BUCKET             documents in S3 (or any S3 API at S3_ENDPOINT_URL); or,
+#             without S3_BUCKET, the local store under DATA_DIR (one instance only), which needs
+#             PUBLIC_URL            the address clients reach this service at
+#                                   (https://hr.example.com): the store's links start with it
+#             BLOB_SECRET           signs those links (else JWT_SECRET)
 #   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
 #             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
 #             MAX_BODY_BYTES        the request body cap (1000000)
 #             COMPILED_READS        false to answer every read through the resolvers (true)
-#             S3_BUCKET, S3_ENDPOINT_URL, AWS_REGION   documents in S3 or any S3 API; without
-#                                   S3_BUCKET the local store under DATA_DIR (one instance only)
+#             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)
-#             PUBLIC_URL, BLOB_SECRET    the local store's link base and signing secret
 #             UPLOAD_EXPIRY_SECONDS, DOWNLOAD_EXPIRY_SECONDS   link lifetimes (600, 300)
 #             DATA_DIR              the local store's folder (/srv/app/.data)
 #             EVENT_RETENTION_HOURS      how long workflow events stay replayable (168)

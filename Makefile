@@ -10,6 +10,28 @@ DEV       := $(VENV)/.dev-installed
 
 NODE_DEPS := frontend/node_modules/.package-lock.json
 
+# make test (the GraphQL-over-HTTP audit and the client suites run on Node) and make codegen
+# need Node.js 20 or newer with npm: without them, one line naming what is missing, before
+# any work (a check while reading this file: a failing recipe would add make's own lines).
+NODE_MAJOR := 20
+NODE_GOALS := $(filter test codegen graphiql-assets,$(MAKECMDGOALS))
+ifneq ($(NODE_GOALS),)
+  NEEDS_NODE := make $(firstword $(NODE_GOALS)) needs Node.js $(NODE_MAJOR) or newer and npm
+  ifeq ($(shell command -v node),)
+    $(error $(NEEDS_NODE): node is not on PATH)
+  endif
+  ifeq ($(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MAJOR) ? 0 : 1)' && echo ok),)
+    $(error $(NEEDS_NODE): node is $(shell node --version))
+  endif
+  ifeq ($(shell command -v npm),)
+    $(error $(NEEDS_NODE): npm is not on PATH)
+  endif
+endif
+# tests/api/test_readme_as_pasted.py runs the README's scripts, written for bash, curl and jq.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+  $(foreach tool,bash curl jq,$(if $(shell command -v $(tool)),,$(error make test needs $(tool) for the README's scripts: $(tool) is not on PATH)))
+endif
+
 .PHONY: venv dev run test lint schema bench differential coldstart codegen graphiql-assets clean
 
 venv: $(RUNTIME)

@@ -19,9 +19,10 @@ from app.startup import StartupError, require_settings
 log = logging.getLogger("hrgraph")
 
 
-def _database(settings: Settings) -> str:
-    """The database URL, once the server behind it answered (else a one-line StartupError)."""
-    require_settings(settings)
+def _database(settings: Settings, *, serving: bool = True) -> str:
+    """The database URL, once the server behind it answered (else a one-line StartupError).
+    A command checks only the settings it uses: ``serving=False`` needs the database alone."""
+    require_settings(settings, serving=serving)
     url = resolve_url(settings)
     asyncio.run(check_reachable(url))
     return url
@@ -44,9 +45,20 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _reachable_at(host: str, port: int) -> str:
+    """This server's own address for links: a wildcard host becomes the loopback one."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     listener = _listen(args.host, args.port)
     url = _database(settings)
+    if settings.local_blobs and not settings.public_url:  # production refused this above
+        settings = settings.model_copy(update={"public_url": _reachable_at(args.host, args.port)})
 
     import uvicorn
 
@@ -58,14 +70,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.dev and not settings.production and asyncio.run(_seed_once(settings, url)):
         log.info("demo data loaded")
     container = Container.build(settings, url)
-    base = f"http://{args.host}:{args.port}"
-    print(
-        f"\nHR Graph is serving on {base}/graphql (GraphiQL in a browser)\n"
-        f"  a token:   .venv/bin/python -m app token --email hr@acme.example\n"
-        f"  then send: Authorization: Bearer <token>\n",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(_banner(settings, f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
     # uvicorn re-raises SIGTERM once it has drained; turning it into SystemExit lets the
     # embedded PostgreSQL (an atexit handler) stop with us instead of outliving the process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -87,6 +92,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _banner(settings: Settings, base: str) -> str:
+    """What this process offers: GraphiQL and development tokens only where they are served."""
+    graphiql = " (GraphiQL in a browser)" if settings.graphiql_enabled else ""
+    lines = [f"HR Graph is serving on {base}/graphql{graphiql}"]
+    if not settings.database_url:
+        lines.append(f"  database:  the embedded PostgreSQL in {settings.data_dir / 'pg'} (DATABASE_URL unset)")
+    if settings.local_blobs:
+        lines.append(f"  documents: upload and download links to {settings.blob_base_url} (PUBLIC_URL)")
+    if settings.app_env == "development":
+        lines.append("  a token:   .venv/bin/python -m app token --email hr@acme.example")
+        lines.append("  then send: Authorization: Bearer <token>")
+    return "\n" + "\n".join(lines) + "\n"
+
+
 async def _seed_once(settings: Settings, url: str) -> bool:
     from app.seed import seed_demo
     from app.wiring import Container
@@ -99,7 +118,7 @@ async def _seed_once(settings: Settings, url: str) -> bool:
 
 
 def _migrate(settings: Settings, _: argparse.Namespace) -> int:
-    migrate(_database(settings))
+    migrate(_database(settings, serving=False))
     print("migrations applied", file=sys.stderr)
     return 0
 
@@ -116,50 +135,26 @@ def _seed(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:
-    from app.wiring import SYSTEM, Container
-    from domains.kernel.principal import Principal
-    from domains.kernel.query import AnyOf, Condition, Op, Related, all_of
+    from app.tokens import people_with_email, verifier
 
     if settings.app_env != "development":
         print(f"refusing: development tokens only (APP_ENV is {settings.app_env})", file=sys.stderr)
         return 2
-    container = Container.build(settings, _database(settings))
-    email = args.email.strip().lower()
+    require_settings(settings)
     # An email is unique within a company only: --company (its slug or name) picks the person.
-    company = None
-    if args.company:
-        wanted = args.company.strip()
-        company = Related(
-            "company", AnyOf((Condition("slug", Op.EQ, wanted.lower()), Condition("name", Op.EQ, wanted)))
-        )
-
-    async def find() -> list[tuple[Principal, str]]:
-        from adapters.sql.database import RequestDatabase
-
-        try:
-            services = container.services(RequestDatabase(container.engine))
-            page = await services["User"].list(SYSTEM, all_of(Condition("email", Op.EQ, email), company))
-            companies = await services["Company"].get_many(SYSTEM, [u.company_id for u in page.items])
-        finally:
-            await container.engine.dispose()
-        return [
-            (Principal(u.id, u.company_id, frozenset({u.role}), u.email), c.slug if c else str(u.company_id))
-            for u, c in zip(page.items, companies, strict=True)
-        ]
-
-    found = asyncio.run(find())
+    found = asyncio.run(people_with_email(resolve_url(settings), args.email, args.company))
     if not found:
         where = f" at {args.company!r}" if args.company else ""
         print(f"no user with email {args.email!r}{where} (try hr@acme.example)", file=sys.stderr)
         return 1
     if len(found) > 1:
-        slugs = ", ".join(sorted(slug for _, slug in found))
+        slugs = ", ".join(sorted(holder.company_slug for holder in found))
         print(
             f"{args.email!r} belongs to people at {len(found)} companies ({slugs}): pass --company with one of them",
             file=sys.stderr,
         )
         return 1
-    print(container.verifier.issue(found[0][0]))
+    print(verifier(settings).issue(found[0].principal))
     return 0
 
 
@@ -171,6 +166,22 @@ def _export_schema(_: Settings, args: argparse.Namespace) -> int:
     Path(args.output).write_text(sdl)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _invalid_settings(error: ValueError) -> str:
+    """Each setting that does not parse with what it accepts (never the value: it may be a secret)."""
+    from pydantic import ValidationError
+
+    problems = error.errors() if isinstance(error, ValidationError) else []
+    if not problems:
+        return f"invalid setting: {error}"
+    described = []
+    for problem in problems:
+        expected = str(problem.get("msg", "")).removeprefix("Value error, ")
+        expected = expected.replace("Input should be", "expected", 1)
+        name = str(problem["loc"][0]).upper()
+        described.append(f"{name} ({expected})" if expected else name)
+    return f"invalid setting{'s' if len(described) > 1 else ''} {', '.join(described)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,8 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValueError as error:  # pydantic's ValidationError: a setting that does not parse
-        fields = ", ".join(str(e["loc"][0]).upper() for e in getattr(error, "errors", list)())
-        print(f"hr-graph: invalid setting {fields or error}: fix the environment or .env", file=sys.stderr)
+        print(f"hr-graph: {_invalid_settings(error)}: fix the environment or .env", file=sys.stderr)
         return 1
     logs.configure(settings.log_level)
     handlers = {

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_FILE = "jwt-secret"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+MIN_SECRET_BYTES = 32  # HS256 with a shorter key is guessable (RFC 7518, section 3.2)
 
 
 class Settings(BaseSettings):
@@ -48,7 +50,9 @@ class Settings(BaseSettings):
     """Operations (subscriptions, mostly) running at once on one user's sockets, per process."""
     # Blobs: the local store under data_dir/blobs (served by the app at public_url) unless
     # S3_BUCKET is set; then S3 (AWS, or any S3 API at S3_ENDPOINT_URL).
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str | None = None
+    """The local store's link base. Unset, ``serve`` uses the address it listens on (outside
+    production; production names it as missing), so ``PORT=9000 make run`` links to 9000."""
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
@@ -73,13 +77,35 @@ class Settings(BaseSettings):
     def introspection_enabled(self) -> bool:
         return not self.production if self.introspection is None else self.introspection
 
-    def missing_for_production(self) -> list[str]:
-        """The settings production cannot start without, as the operator would set them."""
+    @property
+    def local_blobs(self) -> bool:
+        return not self.s3_bucket
+
+    @property
+    def blob_base_url(self) -> str:
+        """Where the local store's links point: ``PUBLIC_URL``, set by ``serve`` to its own
+        address when unset; code that serves nothing (tests' parts, a Lambda) gets the default."""
+        return self.public_url or DEFAULT_PUBLIC_URL
+
+    def missing_for_production(self, *, serving: bool = True) -> list[str]:
+        """What production cannot start without (or refuses), as the operator would set it.
+
+        Only what the command uses: migrating needs the database alone (``serving=False``)."""
         if not self.production:
             return []
         missing = [] if self.database_url else ["DATABASE_URL"]
+        if not serving:
+            return missing
         if not (self.jwks_url or self.jwt_secret):
             missing.append("JWKS_URL (or JWT_SECRET)")
+        if self.jwt_secret and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            given = len(self.jwt_secret.encode())
+            missing.append(f"JWT_SECRET of {MIN_SECRET_BYTES} bytes or more (this one has {given})")
+        if self.local_blobs:
+            if not self.public_url:
+                missing.append("PUBLIC_URL (or S3_BUCKET)")
+            if not (self.blob_secret or self.jwt_secret):
+                missing.append("BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)")
         return missing
 
     @property

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.auth.tokens import TokenSettings, TokenVerifier
+from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.sql.database import RequestDatabase, create_engine
@@ -22,6 +22,7 @@ from adapters.sql.tables import build_tables
 from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
+from app.tokens import verifier
 from domains.catalog import build_registry
 from domains.document.model import DocumentKind
 from domains.document.ports import BlobStore
@@ -66,7 +67,7 @@ def build_blob_store(settings: Settings) -> BlobStore:
                 secret_access_key=settings.aws_secret_access_key,
             )
         )
-    return LocalBlobStore(settings.data_dir / "blobs", settings.public_url, settings.blob_signing_secret)
+    return LocalBlobStore(settings.data_dir / "blobs", settings.blob_base_url, settings.blob_signing_secret)
 
 
 @dataclass
@@ -105,14 +106,7 @@ class Container:
             registry=registry,
             tables=build_tables(registry),
             engine=create_engine(database_url, pool_size=settings.database_pool_size),
-            verifier=TokenVerifier(
-                TokenSettings(
-                    secret=settings.secret,
-                    jwks_url=settings.jwks_url,
-                    issuer=settings.jwt_issuer,
-                    audience=settings.jwt_audience,
-                )
-            ),
+            verifier=verifier(settings),
             schema=build_schema(registry, introspection=settings.introspection_enabled),
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
             blobs=build_blob_store(settings),

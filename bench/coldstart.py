@@ -2,9 +2,10 @@
 
     python -m bench.coldstart [--runs 5] [--server postgresql://postgres@127.0.0.1:5432/postgres]
 
-Creates its own database on the server (default: TEST_DATABASE_URL, else the machine's
-PostgreSQL on 127.0.0.1:5432), migrates it and loads the demo data, then measures, each
-``--runs`` times in a fresh process and with production settings (no migration, no GraphiQL):
+Creates its own database on the server (default: TEST_DATABASE_URL, else the embedded
+PostgreSQL under .data/ that `make run` uses), migrates it and loads the demo data (and drops
+it at the end), then measures, each ``--runs`` times in a fresh process and with production
+settings (no migration, no GraphiQL):
 
 - ``serve``:  ``python -m app serve`` started → first ``{ me { email } }`` with a token answered;
 - ``lambda``: ``python -c`` started → ``app.lambda_handler.handler`` answered the same query
@@ -90,7 +91,15 @@ async def _prepare(url: str) -> str:
 
 def _env(url: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "JWKS_URL", "GRAPHIQL")}
-    return {**keep, "APP_ENV": "production", "DATABASE_URL": url, "JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING"}
+    local_store = {"PUBLIC_URL": "http://127.0.0.1:8000"}  # the benchmark never follows a link
+    return {
+        **keep,
+        **local_store,
+        "APP_ENV": "production",
+        "DATABASE_URL": url,
+        "JWT_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def _free_port() -> int:
@@ -196,14 +205,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--server",
-        default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="a PostgreSQL server to create the benchmark's database on",
+        default=os.environ.get("TEST_DATABASE_URL"),
+        help="a PostgreSQL server to create the benchmark's database on"
+        " (default: TEST_DATABASE_URL, else the embedded one under .data/, as `make run`)",
     )
     args = parser.parse_args(argv)
 
+    from app.database import check_reachable, embedded_url
+    from app.settings import Settings
+    from app.startup import StartupError
+
+    try:
+        server = args.server or embedded_url(Settings().data_dir, "postgres")
+        asyncio.run(check_reachable(server))
+    except StartupError as error:
+        print(f"bench.coldstart: {error} (here the server is --server, else TEST_DATABASE_URL)", file=sys.stderr)
+        return 1
     name = f"hrgraph_coldstart_{secrets.token_hex(4)}"
-    asyncio.run(_admin(args.server, f'CREATE DATABASE "{name}"'))
-    url = _dsn(args.server, name)
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    url = _dsn(server, name)
     try:
         token = asyncio.run(_prepare(url))
         serve_once(url, token)  # warms the OS file cache and the bytecode, as a deployed image has them
@@ -215,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         if (ROOT / "app" / "lambda_handler.py").exists():  # absent in checkouts before it, for comparison
             results["lambda: first answer"] = [lambda_once(url, token) for _ in range(args.runs)]
     finally:
-        asyncio.run(_admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     print(f"cold start, {args.runs} runs each, seconds (python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
     print(f"{'':<28}{'wall min':>8}{'median':>9}{'CPU min':>10}{'median':>9}")

@@ -104,6 +104,7 @@ MALFORMED: list[tuple[str, dict[str, Any] | None]] = [
     (DUE_ON, {"d": {"y": 2026}}),
     (CREATED, {"t": "2026-01-01Tab"}),
     (CREATED, {"t": "2026-01-01T10:00:00+99:00"}),
+    (CREATED, {"t": "2026-01-01T10:00:00"}),  # no offset: no instant
     (CREATED, {"t": True}),
     ("query($n: Int!) { documents(first: $n) { totalCount } }", {}),
     ("query($n: Int!) { documents(first: $n) { totalCount } }", {"n": "ten"}),
@@ -170,6 +171,21 @@ async def test_bad_dates_say_what_is_expected(gql) -> None:
     assert "YYYY-MM-DD" in error["message"] and "isoformat" not in error["message"]
     fine = await gql(DUE_ON, {"d": "2026-01-31"}, as_user=HR)
     assert not fine.get("errors"), fine
+
+
+async def test_the_date_scalars_follow_rfc_3339_and_say_so(gql) -> None:
+    """`@specifiedBy` tells a frontend's codegen what the strings hold; a date-time without
+    its offset is refused rather than read in the server's time zone."""
+    for name in ("Date", "DateTime"):
+        scalar = await gql.data(f'{{ __type(name: "{name}") {{ specifiedByURL }} }}', as_user=HR)
+        assert scalar["__type"]["specifiedByURL"] == "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+    naive = await gql(CREATED, {"t": "2026-01-01T10:00:00"}, as_user=HR)
+    (error,) = naive["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "with its offset" in error["message"]
+    for instant in ("2026-01-01T10:00:00Z", "2026-01-01T10:00:00+02:00", "2026-01-01T10:00:00.5-05:30"):
+        fine = await gql(CREATED, {"t": instant}, as_user=HR)
+        assert not fine.get("errors"), (instant, fine)
 
 
 @pytest.mark.parametrize(

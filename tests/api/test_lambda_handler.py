@@ -56,6 +56,7 @@ async def test_a_v2_event_with_a_token_gets_the_answer(monkeypatch, database_url
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("PUBLIC_URL", "https://hr.example.com")  # the local store's links, never followed here
     monkeypatch.setattr(lambda_handler, "_adapter", None)
     monkeypatch.setattr(lambda_handler, "_container", None)
     token = TokenVerifier(TokenSettings(secret=SECRET)).issue(demo.principal("alice@acme.example"))
@@ -91,9 +92,9 @@ def test_missing_production_settings_are_named(monkeypatch) -> None:
     from app import lambda_handler
     from app.startup import StartupError
 
-    for name in ("DATABASE_URL", "JWKS_URL", "JWT_SECRET"):
+    for name in ("DATABASE_URL", "JWKS_URL", "JWT_SECRET", "S3_BUCKET", "PUBLIC_URL", "BLOB_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setattr(lambda_handler, "_adapter", None)
-    with pytest.raises(StartupError, match="DATABASE_URL and JWKS_URL"):
+    with pytest.raises(StartupError, match=r"needs DATABASE_URL, JWKS_URL \(or JWT_SECRET\), PUBLIC_URL"):
         lambda_handler.handler(v2_event({"query": "{ __typename }"}, {}), None)

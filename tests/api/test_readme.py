@@ -61,3 +61,21 @@ def test_links_stay_inside_the_repository() -> None:
         assert not path.startswith(".."), path
         assert (ROOT / path).exists(), path
     assert "docs/ARCHITECTURE.md" in README and (ROOT / "docs" / "ARCHITECTURE.md").exists()
+
+
+def test_every_custom_scalar_is_specified_mapped_and_documented() -> None:
+    """A frontend's codegen needs each custom scalar's mapping: the SDL names its specification,
+    graphql.config.yml maps it, and the README's table shows it."""
+    import yaml
+
+    sdl = (ROOT / "schema.graphql").read_text()
+    scalars = dict(re.findall(r"^scalar (\w+)(.*)$", sdl, flags=re.MULTILINE))
+    assert {"Date", "DateTime"} <= set(scalars)
+    config = yaml.safe_load((ROOT / "graphql.config.yml").read_text())
+    (generated,) = config["extensions"]["codegen"]["generates"].values()
+    mapped = generated["config"]["scalars"]
+    table = README[README.index("## Codegen and scalars") :]
+    for name, directives in scalars.items():
+        assert "@specifiedBy(url: " in directives, name
+        assert mapped.get(name) == "string", name
+        assert f"| `{name}` |" in table, name

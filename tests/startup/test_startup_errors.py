@@ -16,7 +16,20 @@ ROOT = Path(__file__).resolve().parents[2]
 # Generous for a loaded 2-core machine (an idle one answers in about a second): the bound
 # catches a hang, such as a database host that never answers (check_reachable gives up at 5 s).
 SECONDS = 15.0
-OWN_SETTINGS = ("APP_ENV", "DATABASE_URL", "JWT_SECRET", "JWKS_URL", "GRAPHIQL", "INTROSPECTION")
+OWN_SETTINGS = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "JWT_SECRET",
+    "JWKS_URL",
+    "GRAPHIQL",
+    "INTROSPECTION",
+    "S3_BUCKET",
+    "PUBLIC_URL",
+    "BLOB_SECRET",
+)
+DEAD = "postgresql://postgres@127.0.0.1:1/x"
+JWKS = "https://idp.example/jwks.json"
+LOCAL_STORE = ["PUBLIC_URL (or S3_BUCKET)", "BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)"]
 
 
 def _free_port() -> int:
@@ -27,11 +40,16 @@ def _free_port() -> int:
 
 def serve(env: dict[str, str], *args: str) -> tuple[int, list[str], float]:
     """Runs the server command; returns its exit code, its stderr lines and its duration."""
+    return command(env, "serve", "--port", str(_free_port()), *args)
+
+
+def command(env: dict[str, str], *args: str) -> tuple[int, list[str], float]:
+    """Runs ``python -m app ARGS``; returns its exit code, its stderr lines and its duration."""
     clean = {k: v for k, v in os.environ.items() if k not in OWN_SETTINGS and k != "TEST_DATABASE_URL"}
     started = time.monotonic()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "app", "serve", "--port", str(_free_port()), *args],
+            [sys.executable, "-m", "app", *args],
             cwd=ROOT,
             env={**clean, **env},
             capture_output=True,
@@ -81,14 +99,23 @@ def test_a_port_in_use_is_one_line_without_the_banner(database_url: str) -> None
 @pytest.mark.parametrize(
     "env, named, not_named",
     [
-        ({}, ["DATABASE_URL", "JWKS_URL (or JWT_SECRET)"], []),
-        ({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"}, ["JWKS_URL (or JWT_SECRET)"], ["DATABASE_URL"]),
-        ({"JWKS_URL": "https://idp.example/jwks.json"}, ["DATABASE_URL"], ["JWKS_URL"]),
+        ({}, ["DATABASE_URL", "JWKS_URL (or JWT_SECRET)", *LOCAL_STORE], []),
+        ({"DATABASE_URL": DEAD, "S3_BUCKET": "b"}, ["JWKS_URL (or JWT_SECRET)"], ["DATABASE_URL", "PUBLIC_URL"]),
+        ({"JWKS_URL": JWKS, "S3_BUCKET": "b"}, ["DATABASE_URL"], ["JWKS_URL", "PUBLIC_URL", "BLOB_SECRET"]),
+        # JWKS_URL verifies tokens but signs no link: the local store needs its own secret
+        ({"DATABASE_URL": DEAD, "JWKS_URL": JWKS, "PUBLIC_URL": "https://hr.example"}, [LOCAL_STORE[1]], ["JWKS_URL"]),
+        ({"DATABASE_URL": DEAD, "JWT_SECRET": "s" * 40}, [LOCAL_STORE[0]], ["BLOB_SECRET", "JWT_SECRET"]),
+        (
+            {"DATABASE_URL": DEAD, "JWT_SECRET": "short-secret", "S3_BUCKET": "b"},
+            ["JWT_SECRET of 32 bytes or more (this one has 12)"],
+            ["JWKS_URL", "short-secret"],
+        ),
     ],
-    ids=["nothing", "no-jwt", "no-database"],
+    ids=["nothing", "no-jwt", "no-database", "jwks-local-store", "no-public-url", "short-jwt-secret"],
 )
 def test_the_dockerfile_command_without_settings_names_them(env, named, not_named) -> None:
-    """The image's CMD is `python -m app serve --host 0.0.0.0 --port 8000` with APP_ENV=production."""
+    """The image's CMD is `python -m app serve --host 0.0.0.0 --port 8000` with APP_ENV=production.
+    Every missing setting in the one line, none that is set; never a traceback."""
     code, lines, seconds = serve({"APP_ENV": "production", **env}, "--host", "0.0.0.0")
     assert code != 0
     assert len(lines) == 1, lines
@@ -100,7 +127,28 @@ def test_the_dockerfile_command_without_settings_names_them(env, named, not_name
     assert seconds < SECONDS
 
 
+def test_migrating_needs_the_database_alone(database_url: str) -> None:
+    """The Dockerfile's `docker run … python -m app migrate`: no JWKS_URL, JWT_SECRET or PUBLIC_URL."""
+    code, lines, _ = command({"APP_ENV": "production", "DATABASE_URL": database_url}, "migrate")
+    assert (code, lines) == (0, ["migrations applied"])
+    code, lines, _ = command({"APP_ENV": "production"}, "migrate")
+    assert code == 1
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "JWKS_URL" not in lines[0], lines
+
+
 def test_a_setting_that_does_not_parse_is_named() -> None:
     code, lines, _ = serve({"GRAPHIQL": "perhaps"})
     assert code != 0
-    assert lines == ["hr-graph: invalid setting GRAPHIQL: fix the environment or .env"]
+    assert lines == [
+        "hr-graph: invalid setting GRAPHIQL (expected a valid boolean, unable to interpret input):"
+        " fix the environment or .env"
+    ]
+
+
+def test_an_unknown_app_env_lists_the_allowed_ones() -> None:
+    code, lines, _ = command({"APP_ENV": "prod"}, "migrate")
+    assert code != 0
+    assert lines == [
+        "hr-graph: invalid setting APP_ENV (expected 'development', 'test' or 'production'):"
+        " fix the environment or .env"
+    ]
