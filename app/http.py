@@ -15,7 +15,7 @@ import orjson
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,10 +30,10 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
-from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
+from adapters.blobs.local import UPLOAD_PATH, LocalBlobStore
+from app.blob_routes import MAX_UPLOAD_BODY, local_blob_routes
 from app.compiled_reads import CompiledReads
 from app.wiring import Container
-from domains.document.model import KIND_RULES
 from domains.kernel.errors import Unavailable
 from schema.context import Context
 
@@ -476,34 +476,3 @@ def create_app(container: Container) -> ASGIApp:
         await (uploads if scope.get("path") == UPLOAD_PATH else app)(scope, receive, send)
 
     return route_uploads
-
-
-MAX_UPLOAD_BODY = max(rule.max_bytes for rule in KIND_RULES.values()) + FORM_OVERHEAD
-
-
-def local_blob_routes(store: LocalBlobStore) -> list[Route]:
-    """The embedded store's presigned upload (a multipart POST, as to S3) and signed download."""
-
-    def refused(error: Refused) -> Response:
-        return JSONResponse({"error": error.message}, status_code=error.status)
-
-    async def upload(request: Request) -> Response:
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_UPLOAD_BODY:  # a body without Content-Length is capped here
-                return refused(Refused(413, "the upload is too large"))
-        try:
-            await store.accept_upload(request.headers.get("content-type", ""), bytes(body))
-        except Refused as error:
-            return refused(error)
-        return Response(status_code=204)
-
-    async def download(request: Request) -> Response:
-        try:
-            found = store.open_download(request.query_params)
-        except Refused as error:
-            return refused(error)
-        return FileResponse(found.path, media_type=found.content_type, filename=found.file_name)
-
-    return [Route(UPLOAD_PATH, upload, methods=["POST"]), Route(DOWNLOAD_PATH, download, methods=["GET"])]

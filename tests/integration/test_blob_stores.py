@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from adapters.blobs.local import LocalBlobStore
 from adapters.blobs.s3 import S3BlobStore, S3Settings
-from app.http import local_blob_routes
+from app.blob_routes import local_blob_routes
 from domains.document.ports import DownloadRequest, UploadPolicy
 from tests.blob_servers import REGION, S3Endpoint, s3_endpoint
 
