@@ -31,7 +31,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from adapters.blobs.local import UPLOAD_PATH, LocalBlobStore
-from app.blob_routes import MAX_UPLOAD_BODY, local_blob_routes
+from app.blob_routes import local_blob_routes
 from app.compiled_reads import CompiledReads
 from app.wiring import Container
 from domains.kernel.errors import Unavailable
@@ -43,9 +43,10 @@ access_log = logging.getLogger("hrgraph.access")
 
 
 class RequestScope:
-    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies, logs a line."""
+    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies, logs a line.
+    With ``max_body_bytes`` None the body is left to the app to stream (and cap)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int | None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
@@ -60,7 +61,7 @@ class RequestScope:
         started = time.perf_counter()
         status = 0
         app = self.app
-        if scope["type"] == "http":
+        if scope["type"] == "http" and self.max_body_bytes is not None:
             first_message, body_finished = await self._read_capped_body(headers, receive)
             if first_message is None:
                 app = self._too_large(body_finished)
@@ -105,6 +106,7 @@ class RequestScope:
         reading stops and the connection is closed.
         """
         cap = self.max_body_bytes
+        assert cap is not None
         try:
             declared = int(headers[b"content-length"]) if b"content-length" in headers else None
         except ValueError:
@@ -469,8 +471,8 @@ def create_app(container: Container) -> ASGIApp:
     app = RequestScope(starlette, container.settings.max_body_bytes)
     if not blob_routes:
         return app
-    # A file is larger than any GraphQL request: uploads get their own cap, the kinds' largest.
-    uploads = RequestScope(starlette, MAX_UPLOAD_BODY)
+    # An upload is not read ahead: the store streams it and caps it by its ticket (blob_routes).
+    uploads = RequestScope(starlette, None)
 
     async def route_uploads(scope: Scope, receive: Receive, send: Send) -> None:
         await (uploads if scope.get("path") == UPLOAD_PATH else app)(scope, receive, send)
