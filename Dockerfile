@@ -25,6 +25,7 @@
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)
 #             UPLOAD_EXPIRY_SECONDS, DOWNLOAD_EXPIRY_SECONDS   link lifetimes (600, 300)
+#             MAX_CONCURRENT_UPLOADS     files the local store receives at once; more get 503 (8)
 #             DATA_DIR              the local store's folder (/srv/app/.data)
 #             EVENT_RETENTION_HOURS      how long workflow events stay replayable (168)
 #             SHUTDOWN_TIMEOUT_SECONDS   SIGTERM to exit, subscriptions closed with 1012 (10)

@@ -15,7 +15,7 @@ import orjson
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,12 +26,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
+from adapters.blobs.local import UPLOAD_PATH, LocalBlobStore
+from app.blob_routes import local_blob_routes
 from app.compiled_reads import CompiledReads
 from app.socket_rights import SocketSignIn
 from app.sockets import LegacyWSHandler, TextFrames, TransportWSHandler, operation_request_id
 from app.wiring import Container
-from domains.document.model import KIND_RULES
 from schema.context import Context
 
 # GraphiQL's page and the pinned assets it loads (frontend/vendor-graphiql.mjs): no CDN.
@@ -40,9 +40,10 @@ access_log = logging.getLogger("hrgraph.access")
 
 
 class RequestScope:
-    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies, logs a line."""
+    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies, logs a line.
+    With ``max_body_bytes`` None the body is left to the app to stream (and cap)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int | None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
@@ -57,7 +58,7 @@ class RequestScope:
         started = time.perf_counter()
         status = 0
         app = self.app
-        if scope["type"] == "http":
+        if scope["type"] == "http" and self.max_body_bytes is not None:
             first_message, body_finished = await self._read_capped_body(headers, receive)
             if first_message is None:
                 app = self._too_large(body_finished)
@@ -102,6 +103,7 @@ class RequestScope:
         reading stops and the connection is closed.
         """
         cap = self.max_body_bytes
+        assert cap is not None
         try:
             declared = int(headers[b"content-length"]) if b"content-length" in headers else None
         except ValueError:
@@ -362,41 +364,10 @@ def create_app(container: Container) -> ASGIApp:
     app = RequestScope(starlette, container.settings.max_body_bytes)
     if not blob_routes:
         return app
-    # A file is larger than any GraphQL request: uploads get their own cap, the kinds' largest.
-    uploads = RequestScope(starlette, MAX_UPLOAD_BODY)
+    # An upload is not read ahead: the store streams it and caps it by its ticket (blob_routes).
+    uploads = RequestScope(starlette, None)
 
     async def route_uploads(scope: Scope, receive: Receive, send: Send) -> None:
         await (uploads if scope.get("path") == UPLOAD_PATH else app)(scope, receive, send)
 
     return route_uploads
-
-
-MAX_UPLOAD_BODY = max(rule.max_bytes for rule in KIND_RULES.values()) + FORM_OVERHEAD
-
-
-def local_blob_routes(store: LocalBlobStore) -> list[Route]:
-    """The embedded store's presigned upload (a multipart POST, as to S3) and signed download."""
-
-    def refused(error: Refused) -> Response:
-        return JSONResponse({"error": error.message}, status_code=error.status)
-
-    async def upload(request: Request) -> Response:
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_UPLOAD_BODY:  # a body without Content-Length is capped here
-                return refused(Refused(413, "the upload is too large"))
-        try:
-            await store.accept_upload(request.headers.get("content-type", ""), bytes(body))
-        except Refused as error:
-            return refused(error)
-        return Response(status_code=204)
-
-    async def download(request: Request) -> Response:
-        try:
-            found = store.open_download(request.query_params)
-        except Refused as error:
-            return refused(error)
-        return FileResponse(found.path, media_type=found.content_type, filename=found.file_name)
-
-    return [Route(UPLOAD_PATH, upload, methods=["POST"]), Route(DOWNLOAD_PATH, download, methods=["GET"])]

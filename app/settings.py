@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     blob_secret: str | None = None
     upload_expiry_seconds: int = 600
     download_expiry_seconds: int = 300
+    max_concurrent_uploads: int = 8
+    """Files the local store receives at once per instance; past it an upload is answered 503."""
     # GRAPHIQL, INTROSPECTION: unset means on outside production and off in production.
     graphiql: bool | None = None
     introspection: bool | None = None

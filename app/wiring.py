@@ -67,7 +67,12 @@ def build_blob_store(settings: Settings) -> BlobStore:
                 secret_access_key=settings.aws_secret_access_key,
             )
         )
-    return LocalBlobStore(settings.data_dir / "blobs", settings.blob_base_url, settings.blob_signing_secret)
+    return LocalBlobStore(
+        settings.data_dir / "blobs",
+        settings.blob_base_url,
+        settings.blob_signing_secret,
+        max_concurrent_uploads=settings.max_concurrent_uploads,
+    )
 
 
 @dataclass

@@ -3,8 +3,13 @@
 It speaks the same presigned-POST shape as S3 (a form with ``key``, ``Content-Type``, a
 ``policy`` and its ``signature``, then ``file``), so a frontend does not care which store is
 behind a ticket. Unlike moto, it enforces the policy itself: exact key, exact content type,
-size within the range, not expired, signature intact. Download links are signed and expire too.
-The app serves both endpoints (``app/http.py``); this module holds every rule.
+size within the range, not expired, signature intact, and a key is written once. Download
+links are signed, expire, and serve only bytes whose SHA-256 is the recorded one.
+
+An upload is read as it arrives (python-multipart's streaming parser): the fields before the
+file are checked against the signed policy before one byte of the file is read, and the file
+goes to disk chunk by chunk, never past the ticket's size. The app serves both endpoints
+(``app/blob_routes.py``); this module holds every rule.
 """
 
 from __future__ import annotations
@@ -16,11 +21,17 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any, Literal
 from urllib.parse import urlencode
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
 from domains.document.model import StoredFile
 from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
@@ -28,6 +39,11 @@ from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
 UPLOAD_PATH = "/blobs/upload"
 DOWNLOAD_PATH = "/blobs/download"
 FORM_OVERHEAD = 16 * 1024  # the form fields and multipart boundaries around the file
+MAX_FIELDS = 8  # text fields before the file (a ticket has four)
+MAX_FIELD_BYTES = 4096
+WRITE_BATCH = 256 * 1024  # file bytes held before they go to disk
+READ_CHUNK = 1 << 16
+INCOMING = ".incoming"  # files still arriving; no key starts with a dot
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 
 
@@ -42,9 +58,19 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Download:
-    path: Path
+    """A file checked against its recorded SHA-256, read from the handle that was checked."""
+
     file_name: str
     content_type: str
+    size: int
+    body: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
+class _Policy:
+    key: str
+    content_type: str
+    max_bytes: int
 
 
 def _b64(data: bytes) -> str:
@@ -59,12 +85,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _meta(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
 class LocalBlobStore:
-    def __init__(self, root: Path, base_url: str, secret: bytes, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        root: Path,
+        base_url: str,
+        secret: bytes,
+        clock: Callable[[], datetime] = _now,
+        max_concurrent_uploads: int = 8,
+    ) -> None:
         self.root = root
         self.base_url = base_url.rstrip("/")
         self._secret = hashlib.sha256(b"hrgraph-local-blobs:" + secret).digest()
         self._clock = clock
+        self.max_concurrent_uploads = max_concurrent_uploads
+        self._receiving = 0  # files being received; counted on the event loop, no await between
 
     # ---- the BlobStore port ----------------------------------------------------------------
 
@@ -87,11 +126,20 @@ class LocalBlobStore:
     async def inspect(self, key: str) -> StoredFile | None:
         return await asyncio.to_thread(self._inspect, key)
 
+    async def seal(self, upload_key: str, key: str) -> StoredFile | None:
+        return await asyncio.to_thread(self._seal, upload_key, key)
+
+    async def discard(self, key: str) -> None:
+        path = self._path(key)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        await asyncio.to_thread(_meta(path).unlink, missing_ok=True)
+
     def presign_download(self, request: DownloadRequest) -> str:
         params = {
             "key": request.key,
             "filename": request.file_name,
             "type": request.content_type,
+            "sha256": request.sha256,
             "expires": str(int(request.expires_at.timestamp())),
         }
         params["signature"] = self._sign(urlencode(params))
@@ -99,9 +147,66 @@ class LocalBlobStore:
 
     # ---- what the app's endpoints call ------------------------------------------------------
 
-    async def accept_upload(self, content_type: str, body: bytes) -> str:
-        """Checks a multipart POST against its signed policy and stores the file; returns the key."""
-        fields, data = _parse_form(content_type, body)
+    async def receive_upload(self, content_type: str, body: AsyncIterator[bytes]) -> str:
+        """Reads a multipart POST as it arrives, checks it against its signed policy before the
+        file, and stores the file under the policy's key, once; returns the key."""
+        kind, options = parse_options_header(content_type)
+        boundary = options.get(b"boundary")
+        if kind != b"multipart/form-data" or not boundary:
+            raise Refused(400, "send the upload as multipart/form-data")
+        try:
+            form = _Form(boundary)
+        except FormParserError:
+            raise Refused(400, "the form's boundary is not usable") from None
+        incoming = self.root / INCOMING / secrets.token_hex(16)
+        file: IO[bytes] | None = None
+        policy: _Policy | None = None
+        receiving = False
+        try:
+            async for chunk in body:
+                if form.feed(chunk):
+                    policy = self._admit(form.fields)
+                    if self._receiving >= self.max_concurrent_uploads:
+                        raise Refused(503, "too many uploads at once: try again in a moment")
+                    self._receiving, receiving = self._receiving + 1, True
+                    file = await asyncio.to_thread(_create, incoming)
+                if policy is not None and form.file_bytes > policy.max_bytes:
+                    raise Refused(400, f"the file must be between 1 and {policy.max_bytes} bytes")
+                if file is not None and (form.pending_bytes >= WRITE_BATCH or form.file_done):
+                    await asyncio.to_thread(file.write, form.take_pending())
+                if form.file_done:
+                    break  # as with S3, whatever follows the file is not read
+            if policy is None or file is None:
+                raise Refused(400, "the form has no file")
+            if not form.file_done:
+                raise Refused(400, "the upload ended before the file did")
+            if form.file_bytes == 0:
+                raise Refused(400, f"the file must be between 1 and {policy.max_bytes} bytes")
+            await asyncio.to_thread(file.close)
+            # like S3, the store keeps the form's Content-Type field, not the file part's header
+            await asyncio.to_thread(self._store, policy, incoming)
+            return policy.key
+        finally:
+            if receiving:
+                self._receiving -= 1
+            if file is not None:
+                await asyncio.to_thread(_drop, file, incoming)
+
+    async def open_download(self, query: Mapping[str, str]) -> Download:
+        """The file a signed, unexpired link names, once its bytes hash to the signed SHA-256."""
+        params = {name: query.get(name, "") for name in ("key", "filename", "type", "sha256", "expires")}
+        if not hmac.compare_digest(self._sign(urlencode(params)), query.get("signature", "")):
+            raise Refused(403, "the download link is not valid")
+        if not params["expires"].isdigit() or self._clock().timestamp() > int(params["expires"]):
+            raise Refused(403, "the download link has expired")
+        handle, size = await asyncio.to_thread(self._open_checked, params["key"], params["sha256"])
+        return Download(params["filename"], params["type"], size, _read(handle))
+
+    # ---- the policy ------------------------------------------------------------------------
+
+    def _admit(self, fields: Mapping[str, str]) -> _Policy:
+        """The fields before the file, against the signed policy: nothing of the file is read
+        before this passes."""
         encoded, signature = fields.get("policy", ""), fields.get("signature", "")
         if not encoded or not hmac.compare_digest(self._sign(encoded), signature):
             raise Refused(403, "the upload policy or its signature is missing or wrong")
@@ -115,87 +220,204 @@ class LocalBlobStore:
             raise Refused(403, "the key is not the one the ticket allows")
         if fields.get("Content-Type") != policy["contentType"]:
             raise Refused(403, "the Content-Type is not the one the ticket allows")
-        if data is None:
-            raise Refused(400, "the form has no file")
-        if not 1 <= len(data) <= policy["maxBytes"]:
-            raise Refused(400, f"the file must be between 1 and {policy['maxBytes']} bytes")
-        # like S3, the store keeps the form's Content-Type field, not the file part's header
-        await asyncio.to_thread(self._write, policy["key"], policy["contentType"], data)
-        return str(policy["key"])
-
-    def open_download(self, query: Mapping[str, str]) -> Download:
-        params = {name: query.get(name, "") for name in ("key", "filename", "type", "expires")}
-        if not hmac.compare_digest(self._sign(urlencode(params)), query.get("signature", "")):
-            raise Refused(403, "the download link is not valid")
-        if not params["expires"].isdigit() or self._clock().timestamp() > int(params["expires"]):
-            raise Refused(403, "the download link has expired")
-        path = self._path(params["key"])
-        if not path.is_file():
-            raise Refused(404, "no such file")
-        return Download(path, params["filename"], params["type"])
-
-    # ---- disk --------------------------------------------------------------------------------
+        if _meta(self._path(policy["key"])).exists():
+            raise Refused(409, "this ticket's file was already uploaded: ask for a new ticket")
+        return _Policy(str(policy["key"]), str(policy["contentType"]), int(policy["maxBytes"]))
 
     def _sign(self, message: str) -> str:
         return _b64(hmac.new(self._secret, message.encode(), hashlib.sha256).digest())
+
+    # ---- disk --------------------------------------------------------------------------------
 
     def _path(self, key: str) -> Path:
         if not _KEY.fullmatch(key) or ".." in key:
             raise Refused(400, "not a valid key")
         return self.root / key
 
-    def _write(self, key: str, content_type: str, data: bytes) -> None:
-        path = self._path(key)
+    def _claim(self, path: Path, content_type: str) -> None:
+        """Takes a key for good: its metadata file is created only if absent (O_EXCL), so of two
+        writers one wins and the other is refused, and a key once taken is never written again."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(data)
-        path.with_name(path.name + ".meta.json").write_text(json.dumps({"contentType": content_type}))
-        os.replace(partial, path)  # readers see the whole file or none
+        try:
+            with _meta(path).open("x") as meta:
+                json.dump({"contentType": content_type}, meta)
+        except FileExistsError:
+            raise Refused(409, "this ticket's file was already uploaded: ask for a new ticket") from None
+
+    def _store(self, policy: _Policy, incoming: Path) -> None:
+        path = self._path(policy.key)
+        self._claim(path, policy.content_type)
+        os.replace(incoming, path)  # readers see the whole file or none
+
+    def _seal(self, upload_key: str, key: str) -> StoredFile | None:
+        source, target = self._path(upload_key), self._path(key)
+        if not source.is_file():
+            return None
+        self._claim(target, json.loads(_meta(source).read_text())["contentType"])
+        try:
+            os.link(source, target)  # the same bytes and time; the upload's key is never rewritten
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links
+            shutil.copy2(source, target)
+        return self._inspect(key)
 
     def _inspect(self, key: str) -> StoredFile | None:
         path = self._path(key)
         if not path.is_file():
             return None
-        meta = json.loads(path.with_name(path.name + ".meta.json").read_text())
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
+        meta = json.loads(_meta(path).read_text())
         with path.open("rb") as f:
-            while chunk := f.read(1 << 16):
-                if not head:
-                    head = chunk[:16]
-                digest.update(chunk)
-                size += len(chunk)
+            digest, size, head = _measure(f)
         return StoredFile(
             size_bytes=size,
             content_type=meta["contentType"],
-            sha256=digest.hexdigest(),
+            sha256=digest,
             head=head,
             stored_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
         )
 
+    def _open_checked(self, key: str, sha256: str) -> tuple[IO[bytes], int]:
+        path = self._path(key)
+        if not path.is_file():
+            raise Refused(404, "no such file")
+        handle = path.open("rb")
+        try:
+            digest, size, _ = _measure(handle)
+            if not hmac.compare_digest(digest, sha256):
+                raise Refused(500, "the stored file does not match its recorded checksum")
+            handle.seek(0)
+        except BaseException:
+            handle.close()
+            raise
+        return handle, size
 
-def _parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], bytes | None]:
-    """A multipart/form-data body (RFC 7578): its text fields, and the ``file`` part's bytes."""
-    kind, _, params = content_type.partition(";")
-    boundary = re.search(r'boundary="?([^";]+)"?', params)
-    if kind.strip().lower() != "multipart/form-data" or boundary is None:
-        raise Refused(400, "send the upload as multipart/form-data")
-    fields: dict[str, str] = {}
-    data: bytes | None = None
-    for raw in body.split(b"--" + boundary.group(1).encode("latin-1"))[1:]:
-        if raw.startswith(b"--"):
-            break  # the closing delimiter
-        head, separator, content = raw.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        if not separator:
-            raise Refused(400, "the form could not be read")
-        content = content.removesuffix(b"\r\n")
-        headers = head.decode("latin-1")
-        name = re.search(r'content-disposition:[^\r\n]*?\bname="([^"]*)"', headers, re.IGNORECASE)
-        if name is None:
-            continue
-        if name.group(1) == "file":
-            data = content
-        elif data is None:  # as with S3, fields after the file are ignored
-            fields[name.group(1)] = content.decode()
-    return fields, data
+
+class _Form:
+    """A multipart/form-data body fed as it arrives: the text fields before the file part, then
+    the file's bytes, held until written. python-multipart calls back while it parses a chunk;
+    the callbacks only note what they saw, and ``feed`` handles it once the chunk is parsed."""
+
+    def __init__(self, boundary: bytes) -> None:
+        self.fields: dict[str, str] = {}
+        self.file_begun = self.file_done = False
+        self.file_bytes = self.pending_bytes = 0
+        self._pending: list[bytes] = []
+        self._read_before_file = 0
+        self._seen: list[tuple[str, bytes]] = []
+        self._part: Literal["field", "file", "skip"] | None = None
+        self._name = ""
+        self._headers: dict[bytes, bytes] = {}
+        self._header = (b"", b"")
+        self._value = bytearray()
+
+        def note(kind: str) -> Callable[..., None]:
+            def callback(data: bytes | None = None, start: int = 0, end: int = 0) -> None:
+                self._seen.append((kind, b"" if data is None else data[start:end]))
+
+            return callback
+
+        kinds = ("part_begin", "header_field", "header_value", "header_end", "headers_finished")
+        callbacks: Any = {f"on_{kind}": note(kind) for kind in (*kinds, "part_data", "part_end")}
+        self._parser = MultipartParser(boundary, callbacks, max_header_count=4, max_header_size=1024)
+
+    def feed(self, chunk: bytes) -> bool:
+        """Parses one chunk; True when the file part's headers were in it (the file's bytes that
+        came with them are held, not yet written)."""
+        if not self.file_begun:
+            if self._read_before_file > FORM_OVERHEAD:
+                raise Refused(400, "the form's fields are too large")
+            self._read_before_file += len(chunk)
+        try:
+            self._parser.write(chunk)
+        except FormParserError:
+            raise Refused(400, "the form could not be read") from None
+        begun = False
+        seen, self._seen = self._seen, []
+        for kind, data in seen:
+            if kind == "part_begin":
+                self._headers, self._header, self._value = {}, (b"", b""), bytearray()
+            elif kind == "header_field":
+                self._header = (self._header[0] + data, self._header[1])
+            elif kind == "header_value":
+                self._header = (self._header[0], self._header[1] + data)
+            elif kind == "header_end":
+                self._headers[self._header[0].lower()] = self._header[1]
+                self._header = (b"", b"")
+            elif kind == "headers_finished":
+                begun = self._begin_part() or begun
+            elif kind == "part_data":
+                self._data(data)
+            elif kind == "part_end":
+                self._end_part()
+        return begun
+
+    def take_pending(self) -> bytes:
+        data = b"".join(self._pending)
+        self._pending, self.pending_bytes = [], 0
+        return data
+
+    def _begin_part(self) -> bool:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        name = options.get(b"name", b"").decode("latin-1")
+        if self.file_begun:
+            self._part = "skip"  # as with S3, fields after the file are ignored
+        elif name == "file":
+            self._part, self.file_begun = "file", True
+            return True
+        elif len(self.fields) >= MAX_FIELDS:
+            raise Refused(400, "the form has too many fields")
+        else:
+            self._part, self._name = "field", name
+        return False
+
+    def _data(self, data: bytes) -> None:
+        if self._part == "file":
+            self.file_bytes += len(data)
+            self.pending_bytes += len(data)
+            self._pending.append(data)
+        elif self._part == "field":
+            self._value += data
+            if len(self._value) > MAX_FIELD_BYTES:
+                raise Refused(400, "a form field is too large")
+
+    def _end_part(self) -> None:
+        if self._part == "file":
+            self.file_done = True
+        elif self._part == "field":
+            try:
+                self.fields[self._name] = self._value.decode()
+            except UnicodeDecodeError:
+                raise Refused(400, "a form field is not UTF-8") from None
+        self._part = None
+
+
+def _measure(f: IO[bytes]) -> tuple[str, int, bytes]:
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    while chunk := f.read(READ_CHUNK):
+        if len(head) < 16:
+            head += chunk[: 16 - len(head)]
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size, head
+
+
+def _create(path: Path) -> IO[bytes]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("xb")
+
+
+def _drop(file: IO[bytes], path: Path) -> None:
+    """After an upload, stored or refused: its incoming file is closed and gone."""
+    file.close()
+    path.unlink(missing_ok=True)
+
+
+async def _read(handle: IO[bytes]) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(handle.read, READ_CHUNK):
+            yield chunk
+    finally:
+        handle.close()

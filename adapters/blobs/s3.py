@@ -3,22 +3,28 @@
 Presigning is pure computation, done by a plain botocore client without I/O; reading an object
 goes through aioboto3. The POST policy fixes the exact key (botocore adds ``{"key": …}``), the
 exact content type and the length range; S3 enforces it, and confirm re-checks the object anyway.
+
+A POST policy cannot stop a second POST to its key before it expires, so an upload's key is
+never what is served: confirm copies the object to a key no ticket names (``seal``) and the
+recorded SHA-256 is the copy's. Download links set the attachment name and the stored type;
+S3 cannot add ``X-Content-Type-Options`` or ``Content-Security-Policy`` to a response (a CDN
+in front can, see README).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import aioboto3
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from adapters.blobs.downloads import attachment
 from domains.document.model import StoredFile
 from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
 
@@ -36,10 +42,8 @@ def _seconds_until(moment: datetime) -> int:
     return max(1, math.ceil((moment - datetime.now(UTC)).total_seconds()))
 
 
-def _attachment(file_name: str) -> str:
-    """A Content-Disposition that survives any file name (RFC 6266 with an ASCII fallback)."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"
+def _missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
 
 
 class S3BlobStore:
@@ -75,7 +79,7 @@ class S3BlobStore:
             try:
                 found = await s3.get_object(Bucket=self.settings.bucket, Key=key)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                if _missing(error):
                     return None
                 raise
             digest = hashlib.sha256()
@@ -98,13 +102,39 @@ class S3BlobStore:
             stored_at=found["LastModified"],
         )
 
+    async def seal(self, upload_key: str, key: str) -> StoredFile | None:
+        bucket = self.settings.bucket
+        async with self._client() as s3:
+            try:
+                uploaded = await s3.head_object(Bucket=bucket, Key=upload_key)
+                # the object whose time was read, or nothing (a POST in between fails the copy)
+                await s3.copy_object(
+                    Bucket=bucket,
+                    Key=key,
+                    CopySource={"Bucket": bucket, "Key": upload_key},
+                    CopySourceIfMatch=uploaded["ETag"],
+                    MetadataDirective="COPY",
+                )
+            except ClientError as error:
+                if _missing(error):
+                    return None
+                raise
+            # The upload stays (a concurrent confirm may be copying it too): a later POST with its
+            # ticket lands there, beside what is served; a lifecycle rule on uploads/ clears them.
+        sealed = await self.inspect(key)
+        return None if sealed is None else replace(sealed, stored_at=uploaded["LastModified"])
+
+    async def discard(self, key: str) -> None:
+        async with self._client() as s3:
+            await s3.delete_object(Bucket=self.settings.bucket, Key=key)
+
     def presign_download(self, request: DownloadRequest) -> str:
         url: str = self._signer.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.settings.bucket,
                 "Key": request.key,
-                "ResponseContentDisposition": _attachment(request.file_name),
+                "ResponseContentDisposition": attachment(request.file_name),
                 "ResponseContentType": request.content_type,
             },
             ExpiresIn=_seconds_until(request.expires_at),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from domains.document.events import (
     DOCUMENT_APPROVED,
@@ -88,6 +88,11 @@ LATE_UPLOAD_GRACE = timedelta(minutes=5)
 # What a file of each type starts with; a file whose bytes do not match its type is refused.
 MAGIC_BYTES: dict[str, bytes] = {PDF: b"%PDF-", PNG: b"\x89PNG\r\n\x1a\n", JPEG: b"\xff\xd8\xff"}
 
+# The extensions a file of each type may download under, the first one given when it has none
+# of them: a PDF/HTML polyglot named contract.html downloads as contract.pdf.
+EXTENSIONS: dict[str, tuple[str, ...]] = {PDF: (".pdf",), PNG: (".png",), JPEG: (".jpg", ".jpeg")}
+UNKNOWN_EXTENSION = ".bin"
+
 
 @dataclass(frozen=True)
 class DeclaredFile:
@@ -125,8 +130,35 @@ class DocumentFile:
 
 
 def object_key(company_id: uuid.UUID, owner_id: uuid.UUID, document_id: uuid.UUID, version: int) -> str:
-    """Where a file lives: by company, owner, document and version; never the client's file name."""
+    """Where a file lives: by company, owner, document and version; never the client's file name.
+    A confirmed file's key is this with a suffix of its own (``Document.sealed_key``)."""
     return f"{company_id}/{owner_id}/{document_id}/v{version}"
+
+
+UPLOAD_PREFIX = "uploads"
+
+
+def upload_key(
+    company_id: uuid.UUID, owner_id: uuid.UUID, document_id: uuid.UUID, version: int, expires_at: datetime
+) -> str:
+    """Where one ticket uploads: under ``uploads/``, never a confirmed file's key, and its own.
+
+    A ticket is known by its expiry instant (each ticket of a document is saved at a new entity
+    version, with a later expiry), so the key needs no column: a new ticket never meets an
+    earlier ticket's object, and an earlier ticket cannot write where the new one confirms.
+    """
+    stamp = expires_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{UPLOAD_PREFIX}/{object_key(company_id, owner_id, document_id, version)}-{stamp}"
+
+
+def download_name(file_name: str, content_type: str) -> str:
+    """The name a file downloads as: the uploader's, with an extension of the type it is stored
+    as (replacing another one), so that nothing opens the file as a type it was not checked as."""
+    extensions = EXTENSIONS.get(content_type, (UNKNOWN_EXTENSION,))
+    stem, dot, suffix = file_name.rpartition(".")
+    if not (dot and stem):  # no extension (or only a leading dot)
+        return file_name + extensions[0]
+    return file_name if f".{suffix}".lower() in extensions else stem + extensions[0]
 
 
 @dataclass(kw_only=True)
@@ -178,8 +210,16 @@ class Document(Entity):
         return DeclaredFile(self.pending_file_name, self.pending_content_type, self.pending_size_bytes)
 
     @property
-    def next_key(self) -> str:
-        return object_key(self.company_id, self.owner_id, self.id, self.file_version + 1)
+    def upload_key(self) -> str | None:
+        """Where the pending ticket uploads (``upload_key``), or None without one."""
+        if self.pending_expires_at is None:
+            return None
+        return upload_key(self.company_id, self.owner_id, self.id, self.file_version + 1, self.pending_expires_at)
+
+    def sealed_key(self, suffix: str) -> str:
+        """Where a confirm puts the next file version: a key no ticket names, with a suffix of
+        the confirm's own, so that two confirms at once never write the same object."""
+        return f"{object_key(self.company_id, self.owner_id, self.id, self.file_version + 1)}-{suffix}"
 
     def request_upload(self, declared: DeclaredFile, by: Principal, expires_at: datetime) -> None:
         """A ticket for the next file version; the status moves only when the upload is confirmed."""
@@ -197,21 +237,27 @@ class Document(Entity):
         """Confirming again after a confirm changes nothing and answers the same."""
         return self.pending is None and self.file_version > 0 and self.status not in ACCEPTS_UPLOAD
 
-    def confirm_upload(
-        self, stored: StoredFile | None, by: Principal, at: datetime
-    ) -> tuple[DocumentFile, DomainEvent]:
-        """The stored object must be what the ticket allowed; then it becomes the next version."""
+    def check_confirm(self, by: Principal) -> DeclaredFile:
+        """May ``by`` confirm now? Asked before the store copies anything; returns what was declared."""
         declared = self.pending
         if declared is None or self.status not in ACCEPTS_UPLOAD:
             raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
         if not self.is_owner_or_reviewer(by):
             raise Forbidden("only the document's owner or HR may confirm its upload")
+        return declared
+
+    def confirm_upload(
+        self, stored: StoredFile | None, key: str, by: Principal, at: datetime
+    ) -> tuple[DocumentFile, DomainEvent]:
+        """The object the store sealed at ``key`` (from the ticket's upload) must be what the
+        ticket allowed; then it becomes the next version, and only it is ever served."""
+        declared = self.check_confirm(by)
         check_stored(self.kind, declared, stored, self.pending_expires_at)
         assert stored is not None
         file = DocumentFile(
             document_id=self.id,
             version=self.file_version + 1,
-            object_key=self.next_key,
+            object_key=key,
             file_name=declared.file_name,
             content_type=stored.content_type,
             size_bytes=stored.size_bytes,

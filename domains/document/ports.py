@@ -40,9 +40,13 @@ class UploadTicket:
 
 @dataclass(frozen=True)
 class DownloadRequest:
+    """A link to serve the object at ``key`` as an attachment named ``file_name`` (whose
+    extension follows ``content_type``); a store that can check ``sha256`` on the way does."""
+
     key: str
     file_name: str
     content_type: str
+    sha256: str
     expires_at: datetime
 
 
@@ -51,6 +55,16 @@ class BlobStore(Protocol):
 
     async def inspect(self, key: str) -> StoredFile | None:
         """The stored object measured (size, content type, SHA-256, first bytes), or None."""
+        ...
+
+    async def seal(self, upload_key: str, key: str) -> StoredFile | None:
+        """Copies what a ticket uploaded at ``upload_key`` to ``key``, which no ticket names and
+        nothing writes again, and measures the copy (None when nothing was uploaded).
+        ``stored_at`` is the upload's time, not the copy's."""
+        ...
+
+    async def discard(self, key: str) -> None:
+        """Removes a sealed copy that was not recorded (no error when there is none)."""
         ...
 
     def presign_download(self, request: DownloadRequest) -> str:

@@ -5,6 +5,7 @@ None of them commits: the request's unit of work does, with the recorded events,
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from domains.document.model import (
     DocumentFile,
     DocumentKind,
     check_declared,
+    download_name,
 )
 from domains.document.ports import (
     BlobStore,
@@ -85,8 +87,9 @@ class DocumentCommands:
         expires_at = self.clock.now() + self.expiry.upload
         document.request_upload(file, viewer, expires_at)
         await self.documents.save(document, expected)
+        assert document.upload_key is not None  # request_upload set the ticket's expiry
         policy = UploadPolicy(
-            key=document.next_key,
+            key=document.upload_key,
             content_type=file.content_type,
             max_bytes=min(file.size_bytes, KIND_RULES[document.kind].max_bytes),
             expires_at=expires_at,
@@ -94,18 +97,28 @@ class DocumentCommands:
         return UploadGranted(document, await self.blobs.presign_upload(policy))
 
     async def confirm_upload(self, viewer: Principal, id: uuid.UUID) -> Document:
+        """Seals the ticket's upload at a key of its own, checks that copy and records it: a
+        ticket that posts again (S3 allows it until the ticket expires) changes nothing served."""
         document = await self._load(viewer, id)
         if document.is_confirmed():
             return document
         expected = document.version
-        stored = await self.blobs.inspect(document.next_key)
-        file, event = document.confirm_upload(stored, viewer, self.clock.now())
+        document.check_confirm(viewer)
+        assert document.upload_key is not None
+        key = document.sealed_key(secrets.token_hex(8))
+        stored = await self.blobs.seal(document.upload_key, key)
         try:
+            file, event = document.confirm_upload(stored, key, viewer, self.clock.now())
             await self.documents.save(document, expected)
         except Conflict:
+            await self.blobs.discard(key)
             current = await self._load(viewer, id)
             if current.is_confirmed():
                 return current  # a concurrent confirm of the same upload won: the same answer
+            raise
+        except Exception:
+            if stored is not None:
+                await self.blobs.discard(key)
             raise
         await self.files.add(file)
         self.events.record(event)
@@ -148,8 +161,9 @@ class DocumentCommands:
         return self.blobs.presign_download(
             DownloadRequest(
                 key=latest.object_key,
-                file_name=latest.file_name,
+                file_name=download_name(latest.file_name, latest.content_type),
                 content_type=latest.content_type,
+                sha256=latest.sha256,
                 expires_at=self.clock.now() + self.expiry.download,
             )
         )

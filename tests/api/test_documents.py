@@ -17,6 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.wiring import Container
+from domains.document.model import upload_key
+from domains.document.ports import UploadPolicy
 from domains.kernel.ids import from_global_id, to_global_id
 from tests.blob_servers import S3Endpoint, s3_endpoint, serve
 from tests.conftest import Demo, GraphQLClient, LiveServer
@@ -31,6 +33,7 @@ HR, ALICE, BOB, ADMIN, GLOBEX_HR = (
     "hr@globex.example",
 )
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\r\ntrailer << >>\n%%EOF\n"
+POLYGLOT = (b"%PDF-1.7\n<html><script>fetch('/graphql')</script></html>\n%%EOF\n").ljust(len(PDF), b" ")
 
 DOCUMENT_FIELDS = "id version status fileVersion availableTransitions"
 RESULT = f"""__typename
@@ -77,6 +80,7 @@ async def api(store_server, demo: Demo, container: Container) -> AsyncIterator[A
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         api = Api(store, container, GraphQLClient(http, demo), http)
         api.bucket = server.container.settings.s3_bucket
+        api.server_blobs = server.container.blobs
         yield api
 
 
@@ -86,6 +90,7 @@ class Api:
     def __init__(self, store: str, container: Container, gql: GraphQLClient, http: httpx.AsyncClient) -> None:
         self.store, self.container, self.gql, self.http = store, container, gql, http
         self.bucket: str | None = None
+        self.server_blobs: Any = None
 
     def user_id(self, email: str) -> str:
         return to_global_id("User", self.gql.demo.id(email))
@@ -161,7 +166,7 @@ async def test_the_whole_path_as_a_frontend_walks_it(api: Api) -> None:
     fields = {f["name"]: f["value"] for f in upload["fields"]}
     key = fields["key"]
     company, owner = api.gql.demo.principal(ALICE).company_id, api.gql.demo.id(ALICE)
-    assert key.startswith(f"{company}/{owner}/") and key.endswith("/v1") and "offer" not in key
+    assert key.startswith(f"uploads/{company}/{owner}/{from_global_id(document['id'])[1]}/v1-") and "offer" not in key
     expires = datetime.fromisoformat(upload["expiresAt"])
     assert timedelta(minutes=9) < expires - datetime.now(UTC) <= timedelta(minutes=10)
 
@@ -195,14 +200,50 @@ async def test_the_whole_path_as_a_frontend_walks_it(api: Api) -> None:
         assert link["X-Amz-Expires"] == ["300"] and "response-content-disposition" in link
     else:
         assert 290 < int(link["expires"][0]) - datetime.now(UTC).timestamp() <= 300
+        assert link["sha256"] == [file["checksum"]]
     downloaded = await api.http.get(read["downloadUrl"])
     assert downloaded.status_code == 200 and downloaded.content == PDF
     disposition = downloaded.headers["content-disposition"]
     assert disposition.startswith("attachment") and "offer%20letter.pdf" in disposition
+    if api.store == "local":
+        assert downloaded.headers["x-content-type-options"] == "nosniff"
+        assert downloaded.headers["content-security-policy"] == "default-src 'none'; sandbox"
 
     events = await api.events(document["id"])
     assert [t for t, _ in events] == ["DocumentUploaded", "DocumentSubmitted", "DocumentApproved"]
     assert events[-1][1]["actorId"] == str(api.gql.demo.id(HR)) and events[-1][1]["previousStatus"] == "IN_REVIEW"
+
+
+async def test_a_ticket_posted_again_after_confirm_and_approval_changes_nothing_served(api: Api) -> None:
+    """Issue 14: re-posting with the same ticket answered 204 and HR then downloaded other bytes
+    than those recorded (a PDF/HTML polyglot). Now confirm seals a copy no ticket reaches, the
+    local store writes a key once, and the download is named by the stored type."""
+    granted = await api.ticket(fileName="contract.html")
+    id, upload = granted["document"]["id"], granted["upload"]
+    assert (await api.post(upload, PDF)).status_code in (200, 201, 204)
+    confirmed = (await api.gql.data(CONFIRM, {"id": id}, as_user=ALICE))["confirmDocumentUpload"]
+    assert confirmed["__typename"] == "DocumentPayload", confirmed
+    version = confirmed["document"]["version"]
+    submitted = (await api.gql.data(SUBMIT, {"id": id, "v": version}, as_user=ALICE))["submitDocumentForReview"]
+    assert submitted["document"]["status"] == "IN_REVIEW"
+    approved = (await api.gql.data(APPROVE, {"id": id, "v": version + 1}, as_user=HR))["approveDocument"]
+    assert approved["document"]["status"] == "APPROVED"
+
+    again = await api.post(upload, POLYGLOT)  # same size, the same ticket, still unexpired
+    if api.store == "local":
+        assert again.status_code == 409, again.text
+    else:
+        assert again.status_code in (200, 201, 204)  # S3 takes it: it lands where nothing is served
+    read = await api.read(id)
+    assert read is not None
+    (file,) = read["versions"]
+    downloaded = await api.http.get(read["downloadUrl"])
+    assert downloaded.status_code == 200 and downloaded.content == PDF
+    assert hashlib.sha256(downloaded.content).hexdigest() == file["checksum"] == hashlib.sha256(PDF).hexdigest()
+    assert downloaded.headers["content-type"] == "application/pdf"
+    disposition = downloaded.headers["content-disposition"]
+    assert 'filename="contract.pdf"' in disposition and "html" not in disposition
+    assert file["fileName"] == "contract.html"  # what she called it, kept as data
 
 
 async def test_the_ticket_policy(api: Api) -> None:
@@ -260,15 +301,28 @@ async def test_an_object_that_breaks_its_ticket_never_becomes_uploaded(api: Api,
 async def test_an_upload_after_its_ticket_expired_never_becomes_uploaded(api: Api) -> None:
     """The local store refuses an expired POST itself (test_blob_stores); a store that does not
     enforce expiry (moto) is caught at confirm by the object's time. Here the ticket's time has
-    passed by moving the document's recorded expiry ten minutes into the past."""
+    passed by moving the document's recorded expiry ten minutes into the past; the ticket's key
+    follows its expiry, so the file is posted to the moved ticket's key, as a store that checked
+    nothing would take it (the local store gets a policy for it signed by its own secret)."""
     granted = await api.ticket()
     id = granted["document"]["id"]
     async with api.container.engine.begin() as conn:
-        await conn.execute(
-            sa.text("UPDATE documents SET pending_expires_at = now() - interval '10 minutes' WHERE id = :id"),
-            {"id": from_global_id(id)[1]},
-        )
-    assert (await api.post(granted["upload"], PDF)).status_code in (200, 201, 204)
+        document = (
+            await conn.execute(
+                sa.text(
+                    "UPDATE documents SET pending_expires_at = now() - interval '10 minutes' WHERE id = :id"
+                    " RETURNING company_id, owner_id, pending_expires_at"
+                ),
+                {"id": from_global_id(id)[1]},
+            )
+        ).one()
+    key = upload_key(document.company_id, document.owner_id, from_global_id(id)[1], 1, document.pending_expires_at)
+    upload = granted["upload"]
+    if api.store == "local":
+        policy = UploadPolicy(key, "application/pdf", len(PDF), datetime.now(UTC) + timedelta(minutes=1))
+        ticket = await api.server_blobs.presign_upload(policy)
+        upload = {**upload, "fields": [{"name": n, "value": v} for n, v in ticket.fields]}
+    assert (await api.post(upload, PDF, key=key)).status_code in (200, 201, 204)
     confirmed = (await api.gql.data(CONFIRM, {"id": id}, as_user=ALICE))["confirmDocumentUpload"]
     assert confirmed["__typename"] == "ValidationError"
     assert confirmed["fields"] == [{"path": ["file"], "message": "was stored after its upload ticket expired"}]
@@ -361,7 +415,7 @@ async def test_rejection_then_a_new_file_version(api: Api) -> None:
     second = PDF.replace(b"Catalog", b"Signed!")
     granted = await api.ticket(data=second, documentId=document["id"])
     key = next(f["value"] for f in granted["upload"]["fields"] if f["name"] == "key")
-    assert key.endswith("/v2")
+    assert "/v2-" in key
     assert (await api.post(granted["upload"], second)).status_code in (200, 201, 204)
     confirmed = (await api.gql.data(CONFIRM, {"id": document["id"]}, as_user=ALICE))["confirmDocumentUpload"]
     assert (confirmed["document"]["status"], confirmed["document"]["fileVersion"]) == ("UPLOADED", 2)

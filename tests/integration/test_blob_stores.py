@@ -1,8 +1,10 @@
 """One contract, both blob stores: the local store (its endpoints mounted as the app mounts
-them) and S3 through moto's standalone server."""
+them) and S3 through moto's standalone server. Then the local store's own rules: a key is
+written once, the form is checked before the file is read, uploads at once are bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -16,13 +18,16 @@ from starlette.applications import Starlette
 
 from adapters.blobs.local import LocalBlobStore
 from adapters.blobs.s3 import S3BlobStore, S3Settings
-from app.http import local_blob_routes
+from app.blob_routes import local_blob_routes
 from domains.document.ports import DownloadRequest, UploadPolicy
 from tests.blob_servers import REGION, S3Endpoint, s3_endpoint
 
 __all__ = ["s3_endpoint"]  # a fixture, used by name
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) + b"\r\n--not-a-boundary\r\n" + b"\x00" * 40
+# What an attacker posts again with the same ticket: the same magic bytes, then a page.
+POLYGLOT = b"\x89PNG\r\n\x1a\n<html><script>alert(document.domain)</script></html>" + b"\x00" * 300
+SAFE = {"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"}
 
 
 @dataclass
@@ -39,7 +44,7 @@ class Store:
 
 
 def _policy(max_bytes: int = len(PNG), expires_in: timedelta = timedelta(minutes=5)) -> UploadPolicy:
-    key = f"{uuid.uuid4()}/{uuid.uuid4()}/{uuid.uuid4()}/v1"
+    key = f"uploads/{uuid.uuid4()}/{uuid.uuid4()}/{uuid.uuid4()}/v1-20260101T000000000000Z"
     return UploadPolicy(
         key=key, content_type="image/png", max_bytes=max_bytes, expires_at=datetime.now(UTC) + expires_in
     )
@@ -79,16 +84,62 @@ async def test_a_missing_object_is_none(store: Store) -> None:
     assert await store.blobs.inspect(_policy().key) is None
 
 
+def _link(
+    key: str, name: str = "a.png", data: bytes = PNG, expires_in: timedelta = timedelta(minutes=1)
+) -> DownloadRequest:
+    sha = hashlib.sha256(data).hexdigest()
+    return DownloadRequest(key, name, "image/png", sha, datetime.now(UTC) + expires_in)
+
+
+def _sealed_key() -> str:
+    return f"{uuid.uuid4()}/{uuid.uuid4()}/{uuid.uuid4()}/v1-{uuid.uuid4().hex[:16]}"
+
+
 async def test_a_download_link_serves_the_bytes_as_a_named_attachment(store: Store) -> None:
     policy = _policy()
     await store.post(policy, PNG)
-    url = store.blobs.presign_download(
-        DownloadRequest(policy.key, "Zeugnis Müller.png", "image/png", datetime.now(UTC) + timedelta(minutes=1))
-    )
-    got = await store.http.get(url)
+    got = await store.http.get(store.blobs.presign_download(_link(policy.key, "Zeugnis Müller.png")))
     assert got.status_code == 200 and got.content == PNG
+    assert got.headers["content-type"] == "image/png"
     disposition = got.headers["content-disposition"]
     assert disposition.startswith("attachment") and "Zeugnis%20M%C3%BCller.png" in disposition
+    if store.name == "local":  # S3 cannot send these; README: a CDN's response headers policy
+        assert {name: got.headers.get(name) for name in SAFE} == SAFE
+
+
+async def test_a_sealed_copy_serves_the_recorded_bytes_whatever_the_ticket_posts_again(store: Store) -> None:
+    """Upload, confirm (seal), post again with the same ticket, download: the sealed bytes."""
+    policy = _policy(max_bytes=len(POLYGLOT))
+    ticket = await store.blobs.presign_upload(policy)
+    first = await store.http.post(ticket.url, data=dict(ticket.fields), files={"file": ("a.png", PNG, "image/png")})
+    assert first.status_code in (200, 201, 204), first.text
+    uploaded = await store.blobs.inspect(policy.key)
+    key = _sealed_key()
+    sealed = await store.blobs.seal(policy.key, key)
+    assert sealed is not None and sealed.sha256 == hashlib.sha256(PNG).hexdigest() and sealed.size_bytes == len(PNG)
+    assert uploaded is not None and sealed.stored_at == uploaded.stored_at  # the upload's time, not the copy's
+    again = await store.http.post(
+        ticket.url, data=dict(ticket.fields), files={"file": ("a.png", POLYGLOT, "image/png")}
+    )
+    if store.name == "local":
+        assert again.status_code == 409, again.text  # a key is written once
+        assert await store.blobs.inspect(policy.key) == uploaded
+    else:
+        assert again.status_code in (200, 201, 204)  # S3 (and moto) take a second POST in time
+    got = await store.http.get(store.blobs.presign_download(_link(key, data=PNG)))
+    assert got.status_code == 200 and got.content == PNG
+    now = await store.blobs.inspect(key)  # on S3 the copy's own time; seal tells the upload's
+    assert now is not None and (now.sha256, now.size_bytes, now.head) == (sealed.sha256, sealed.size_bytes, sealed.head)
+
+
+async def test_seal_without_an_upload_is_none_and_discard_removes_a_copy(store: Store) -> None:
+    assert await store.blobs.seal(_policy().key, _sealed_key()) is None
+    policy, key = _policy(), _sealed_key()
+    await store.post(policy, PNG)
+    assert await store.blobs.seal(policy.key, key) is not None
+    await store.blobs.discard(key)
+    await store.blobs.discard(key)  # a second time is no error
+    assert await store.blobs.inspect(key) is None
 
 
 async def test_the_local_store_enforces_its_policy(store: Store) -> None:
@@ -118,11 +169,84 @@ async def test_a_local_download_link_expires_and_cannot_be_altered(store: Store)
         pytest.skip("S3 checks its own signatures; moto does not")
     policy = _policy()
     await store.post(policy, PNG)
-    expired = store.blobs.presign_download(
-        DownloadRequest(policy.key, "a.png", "image/png", datetime.now(UTC) - timedelta(seconds=1))
-    )
+    expired = store.blobs.presign_download(_link(policy.key, expires_in=timedelta(seconds=-1)))
     assert (await store.http.get(expired)).status_code == 403
-    valid = store.blobs.presign_download(
-        DownloadRequest(policy.key, "a.png", "image/png", datetime.now(UTC) + timedelta(minutes=1))
-    )
+    valid = store.blobs.presign_download(_link(policy.key))
     assert (await store.http.get(valid.replace("a.png", "b.png"))).status_code == 403
+    assert (await store.http.get(valid.replace("sha256=", "sha256=0"))).status_code == 403
+
+
+# ---- the local store's own rules ----------------------------------------------------------
+
+
+@pytest.fixture
+async def local(tmp_path) -> AsyncIterator[Store]:
+    blobs = LocalBlobStore(tmp_path, "http://app.test", b"test-secret", max_concurrent_uploads=1)
+    transport = httpx.ASGITransport(app=Starlette(routes=local_blob_routes(blobs)))
+    async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+        yield Store("local", blobs, http)
+
+
+async def test_the_local_store_checks_the_checksum_on_download(local: Store) -> None:
+    policy, key = _policy(), _sealed_key()
+    await local.post(policy, PNG)
+    await local.blobs.seal(policy.key, key)
+    link = local.blobs.presign_download(_link(key))
+    assert (await local.http.get(link)).content == PNG
+    (local.blobs.root / key).unlink()  # what only someone on the disk could do: the bytes change
+    (local.blobs.root / key).write_bytes(POLYGLOT)
+    got = await local.http.get(link)
+    assert got.status_code == 500 and POLYGLOT not in got.content
+    assert got.json() == {"error": "the stored file does not match its recorded checksum"}
+
+
+def _form(fields: list[tuple[str, str]], data: bytes, boundary: str = "b0undary") -> bytes:
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n'.encode() for n, v in fields]
+    file = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n'
+    file += "Content-Type: image/png\r\n\r\n"
+    return b"".join(parts) + file.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+
+
+async def test_only_the_fields_before_the_file_count_and_they_are_bounded(local: Store) -> None:
+    policy = _policy()
+    fields = list((await local.blobs.presign_upload(policy)).fields)
+    headers = {"content-type": "multipart/form-data; boundary=b0undary"}
+
+    async def post(body: bytes) -> int:
+        return (await local.http.post("http://app.test/blobs/upload", content=body, headers=headers)).status_code
+
+    file_first = _form([], PNG)[: -len("--b0undary--\r\n")] + _form(fields, b"")
+    assert await post(file_first) == 403  # the policy came after the file: S3 ignores it too
+    assert await post(_form([*fields, *((f"x{i}", "y") for i in range(8))], PNG)) == 400  # too many fields
+    assert await post(_form([("x", "y" * 5000), *fields], PNG)) == 400  # one field too large
+    assert await post(b"--b0undary\r\n" + b"z" * 40_000) == 400  # no form at all
+    assert await local.blobs.inspect(policy.key) is None
+    assert await post(_form(fields, PNG)) == 204
+    assert (await local.blobs.inspect(policy.key)) is not None
+    assert list((local.blobs.root / ".incoming").iterdir()) == []
+
+
+async def test_uploads_at_once_are_bounded_and_a_refused_one_leaves_nothing(local: Store) -> None:
+    """max_concurrent_uploads=1: while one file is arriving, a second gets 503 at once."""
+    slow, fast = _policy(max_bytes=200_000), _policy()
+    slow_fields = list((await local.blobs.presign_upload(slow)).fields)
+    body = _form(slow_fields, b"\x89PNG\r\n\x1a\n" + b"\x00" * 150_000)
+    resume = asyncio.Event()
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield body[:2000]  # the fields and the file's first bytes
+        await resume.wait()
+        yield body[2000:]
+
+    headers = {"content-type": "multipart/form-data; boundary=b0undary"}
+    first = asyncio.create_task(local.http.post("http://app.test/blobs/upload", content=trickle(), headers=headers))
+    for _ in range(200):  # until the first file is being received (bounded)
+        if local.blobs._receiving:
+            break
+        await asyncio.sleep(0.01)
+    second = await local.post(fast, PNG)
+    assert second.status_code == 503 and await local.blobs.inspect(fast.key) is None
+    resume.set()
+    assert (await first).status_code == 204
+    assert (await local.post(fast, PNG)).status_code == 204
+    assert (await local.blobs.inspect(slow.key)).size_bytes == 150_008  # type: ignore[union-attr]

@@ -29,6 +29,7 @@ class FakeBlobStore:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[str, bytes]] = {}
         self.policies: list[UploadPolicy] = []
+        self.sealed: list[tuple[str, str]] = []
 
     async def presign_upload(self, policy: UploadPolicy) -> UploadTicket:
         self.policies.append(policy)
@@ -40,8 +41,22 @@ class FakeBlobStore:
         content_type, data = self.objects[key]
         return StoredFile(len(data), content_type, hashlib.sha256(data).hexdigest(), data[:16], stored_at=NOW)
 
+    async def seal(self, upload_key: str, key: str) -> StoredFile | None:
+        self.sealed.append((upload_key, key))
+        if upload_key not in self.objects:
+            return None
+        assert key not in self.objects, "a sealed key is written once"
+        self.objects[key] = self.objects[upload_key]
+        return await self.inspect(key)
+
+    async def discard(self, key: str) -> None:
+        self.objects.pop(key, None)
+
     def presign_download(self, request: DownloadRequest) -> str:
-        return f"memory://{request.key}?name={request.file_name}&until={request.expires_at.isoformat()}"
+        return (
+            f"memory://{request.key}?name={request.file_name}&sha256={request.sha256}"
+            f"&until={request.expires_at.isoformat()}"
+        )
 
 
 class FakeFiles:
@@ -94,7 +109,7 @@ class Harness:
     async def uploaded(self, who: str = "alice") -> uuid.UUID:
         viewer = self.world.as_(getattr(self.world, who))
         granted = await self.commands.request_upload(viewer, self.world.alice_doc.id, DECLARED)
-        self.blobs.objects[granted.document.next_key] = ("application/pdf", PDF)
+        self.blobs.objects[granted.document.upload_key] = ("application/pdf", PDF)
         await self.commands.confirm_upload(viewer, self.world.alice_doc.id)
         return self.world.alice_doc.id
 
@@ -113,7 +128,7 @@ async def test_a_ticket_for_a_new_document_fixes_key_type_size_and_expiry(h: Har
     assert doc.pending_expires_at == NOW + timedelta(minutes=3)
     (policy,) = h.blobs.policies
     assert policy == UploadPolicy(
-        key=f"{h.world.acme.id}/{h.world.alice.id}/{doc.id}/v1",
+        key=f"uploads/{h.world.acme.id}/{h.world.alice.id}/{doc.id}/v1-20260501T120300000000Z",
         content_type="application/pdf",
         max_bytes=len(PDF),
         expires_at=NOW + timedelta(minutes=3),
@@ -144,7 +159,7 @@ async def test_confirm_checks_the_object_and_records_a_version_once(h: Harness) 
         await h.commands.confirm_upload(alice, id)  # nothing uploaded yet
     assert (h.stored(id).status, h.files.files, h.recorder.events) == (S.REQUESTED, [], [])
 
-    h.blobs.objects[h.stored(id).next_key] = ("application/pdf", PDF)
+    h.blobs.objects[h.stored(id).upload_key] = ("application/pdf", PDF)
     first = await h.commands.confirm_upload(alice, id)
     again = await h.commands.confirm_upload(alice, id)
     assert (first.status, first.version, first.file_version) == (S.UPLOADED, 3, 1)
@@ -203,10 +218,10 @@ async def test_rejection_then_a_second_version(h: Harness) -> None:
     assert h.recorder.events[-1].payload["reason"] == "unsigned"
     assert h.commands.available(alice, rejected) == [DocumentCommand.REQUEST_UPLOAD]
     await h.commands.request_upload(alice, id, DECLARED)
-    h.blobs.objects[h.stored(id).next_key] = ("application/pdf", PDF + b"v2")
+    h.blobs.objects[h.stored(id).upload_key] = ("application/pdf", PDF + b"v2")
     with pytest.raises(Invalid):  # larger than declared
         await h.commands.confirm_upload(alice, id)
-    h.blobs.objects[h.stored(id).next_key] = ("application/pdf", PDF[:-2] + b"v2")
+    h.blobs.objects[h.stored(id).upload_key] = ("application/pdf", PDF[:-2] + b"v2")
     confirmed = await h.commands.confirm_upload(alice, id)
     assert (confirmed.status, confirmed.file_version) == (S.UPLOADED, 2)
     assert [f.version for f in (await h.files.for_documents([id]))[id]] == [2, 1]
@@ -217,7 +232,49 @@ async def test_download_url_for_the_latest_file_only_for_its_readers(h: Harness)
     doc = h.stored(id)
     files = (await h.files.for_documents([id]))[id]
     url = h.commands.download_url(h.world.as_(h.world.hr), doc, files)
-    assert url == f"memory://{doc.company_id}/{doc.owner_id}/{id}/v1?name=offer.pdf&until=2026-05-01T12:00:30+00:00"
+    sha = hashlib.sha256(PDF).hexdigest()
+    assert url == f"memory://{files[0].object_key}?name=offer.pdf&sha256={sha}&until=2026-05-01T12:00:30+00:00"
     assert h.commands.download_url(h.world.as_(h.world.bob), doc, files) is None
     assert h.commands.download_url(h.world.as_(h.world.globex_hr), doc, files) is None
     assert h.commands.download_url(h.world.as_(h.world.alice), doc, []) is None
+
+
+async def test_confirm_records_a_sealed_copy_that_a_second_post_with_the_ticket_cannot_reach(h: Harness) -> None:
+    alice = h.world.as_(h.world.alice)
+    id = h.world.alice_doc.id
+    await h.commands.request_upload(alice, id, DECLARED)
+    upload_key = h.stored(id).upload_key
+    h.blobs.objects[upload_key] = ("application/pdf", PDF)
+    await h.commands.confirm_upload(alice, id)
+    (file,) = h.files.files
+    doc = h.stored(id)
+    assert h.blobs.sealed == [(upload_key, file.object_key)]
+    assert file.object_key.startswith(f"{doc.company_id}/{doc.owner_id}/{id}/v1-") and upload_key.startswith("uploads/")
+    h.blobs.objects[upload_key] = ("application/pdf", b"%PDF-<html><script>alert(1)</script>")  # S3 takes it
+    url = h.commands.download_url(h.world.as_(h.world.hr), doc, [file])
+    assert url is not None and url.startswith(f"memory://{file.object_key}?")
+    assert h.blobs.objects[file.object_key] == ("application/pdf", PDF)
+    assert file.sha256 == hashlib.sha256(PDF).hexdigest()
+
+
+async def test_a_confirm_that_fails_its_check_keeps_no_copy_and_one_not_allowed_copies_nothing(h: Harness) -> None:
+    alice = h.world.as_(h.world.alice)
+    id = h.world.alice_doc.id
+    await h.commands.request_upload(alice, id, DECLARED)
+    h.blobs.objects[h.stored(id).upload_key] = ("application/pdf", b"MZ" + PDF[2:])
+    with pytest.raises(Invalid):
+        await h.commands.confirm_upload(alice, id)
+    assert list(h.blobs.objects) == [h.stored(id).upload_key]  # the sealed copy was discarded
+    with pytest.raises(InvalidTransition):
+        await h.commands.confirm_upload(h.world.as_(h.world.hr), h.world.bob_doc.id)  # no ticket
+    assert len(h.blobs.sealed) == 1 and h.files.files == []
+
+
+async def test_the_download_name_takes_the_extension_of_the_stored_type(h: Harness) -> None:
+    alice = h.world.as_(h.world.alice)
+    id = h.world.alice_doc.id
+    await h.commands.request_upload(alice, id, DeclaredFile("contract.html", "application/pdf", len(PDF)))
+    h.blobs.objects[h.stored(id).upload_key] = ("application/pdf", PDF)
+    await h.commands.confirm_upload(alice, id)
+    url = h.commands.download_url(alice, h.stored(id), h.files.files)
+    assert url is not None and "?name=contract.pdf&" in url

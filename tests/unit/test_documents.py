@@ -19,6 +19,7 @@ from domains.document.model import (
     DocumentKind,
     DocumentStatus,
     StoredFile,
+    download_name,
 )
 from domains.document.spec import DOCUMENT
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
@@ -31,6 +32,7 @@ AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 UNTIL = AT + timedelta(minutes=10)
 PDF = b"%PDF-1.7\n" + b"x" * 91
 PDF_FILE = DeclaredFile("contract.pdf", "application/pdf", 100)
+SEALED = "where/the/store/sealed/it"
 
 
 def stored(data: bytes = PDF, content_type: str = "application/pdf") -> StoredFile:
@@ -82,11 +84,11 @@ def test_upload_then_review_then_approval(world: World) -> None:
     doc.request_upload(PDF_FILE, alice, UNTIL)
     assert doc.status is S.REQUESTED and doc.pending == PDF_FILE
     assert doc.available_commands(alice) == [C.REQUEST_UPLOAD, C.CONFIRM_UPLOAD]
-    file, uploaded = doc.confirm_upload(stored(), alice, AT)
+    file, uploaded = doc.confirm_upload(stored(), SEALED, alice, AT)
     assert (doc.status, doc.file_version, doc.pending) == (S.UPLOADED, 1, None)
     assert (file.version, file.object_key, file.size_bytes, file.uploaded_by) == (
         1,
-        f"{doc.company_id}/{doc.owner_id}/{doc.id}/v1",
+        SEALED,
         len(PDF),
         world.alice.id,
     )
@@ -119,8 +121,9 @@ def test_a_rejected_document_takes_a_new_file_version(world: World) -> None:
     assert rejected.payload["reason"] == "unsigned" and doc.status is S.REJECTED
     assert doc.available_commands(alice) == [C.REQUEST_UPLOAD]
     doc.request_upload(PDF_FILE, alice, UNTIL)
-    assert doc.next_key.endswith("/v2")
-    file, _ = doc.confirm_upload(stored(), alice, AT)
+    assert doc.upload_key == f"uploads/{doc.company_id}/{doc.owner_id}/{doc.id}/v2-20260102T031405000000Z"
+    assert doc.sealed_key("abc") == f"{doc.company_id}/{doc.owner_id}/{doc.id}/v2-abc"
+    file, _ = doc.confirm_upload(stored(), SEALED, alice, AT)
     assert (file.version, doc.file_version, doc.status) == (2, 2, S.UPLOADED)
 
 
@@ -190,7 +193,7 @@ def test_a_stored_object_that_breaks_its_ticket_is_refused(
     doc = make_document(world.alice, "Contract")
     doc.request_upload(PDF_FILE, principal_of(world.alice), UNTIL)
     with pytest.raises(Invalid) as caught:
-        doc.confirm_upload(found, principal_of(world.alice), AT)
+        doc.confirm_upload(found, SEALED, principal_of(world.alice), AT)
     assert message in str(caught.value)
     assert (doc.status, doc.file_version, doc.pending, doc.pending_expires_at) == (S.REQUESTED, 0, PDF_FILE, UNTIL)
 
@@ -204,15 +207,43 @@ def test_magic_bytes_of_images(world: World, content_type: str, head: bytes) -> 
     alice = principal_of(world.alice)
     doc.request_upload(DeclaredFile("id", content_type, 100), alice, UNTIL)
     with pytest.raises(Invalid):
-        doc.confirm_upload(stored(PDF, content_type), alice, AT)
-    doc.confirm_upload(stored(head + b"x" * 50, content_type), alice, AT)
+        doc.confirm_upload(stored(PDF, content_type), SEALED, alice, AT)
+    doc.confirm_upload(stored(head + b"x" * 50, content_type), SEALED, alice, AT)
     assert doc.status is S.UPLOADED
 
 
 def test_no_confirm_without_a_ticket(world: World) -> None:
     doc = make_document(world.alice, "Contract")
     with pytest.raises(InvalidTransition):
-        doc.confirm_upload(stored(), principal_of(world.alice), AT)
+        doc.confirm_upload(stored(), SEALED, principal_of(world.alice), AT)
+
+
+def test_each_ticket_uploads_to_its_own_key_and_none_reaches_a_sealed_one(world: World) -> None:
+    alice = principal_of(world.alice)
+    doc = make_document(world.alice, "Contract")
+    doc.request_upload(PDF_FILE, alice, UNTIL)
+    first = doc.upload_key
+    doc.request_upload(PDF_FILE, alice, UNTIL + timedelta(microseconds=1))
+    assert first is not None and doc.upload_key is not None and first != doc.upload_key
+    assert not doc.sealed_key("x").startswith("uploads/") and doc.upload_key.startswith("uploads/")
+    doc.confirm_upload(stored(), doc.sealed_key("x"), alice, AT)
+    assert doc.upload_key is None
+
+
+@pytest.mark.parametrize(
+    "name, content_type, downloaded",
+    [
+        ("contract.html", "application/pdf", "contract.pdf"),
+        ("Offer Letter.PDF", "application/pdf", "Offer Letter.PDF"),
+        ("scan", "image/jpeg", "scan.jpg"),
+        ("photo.jpeg", "image/jpeg", "photo.jpeg"),
+        ("id.pdf.svg", "image/png", "id.pdf.png"),
+        (".htaccess", "image/png", ".htaccess.png"),
+        ("data.xml", "application/octet-stream", "data.bin"),
+    ],
+)
+def test_the_download_name_follows_the_stored_type(name: str, content_type: str, downloaded: str) -> None:
+    assert download_name(name, content_type) == downloaded
 
 
 # ---- the generic update: write rights and frozen documents -----------------------------------
@@ -285,7 +316,7 @@ def test_any_sequence_of_commands_keeps_to_the_declared_moves(steps: list[tuple[
     doc = Document(company_id=company, owner_id=people["owner"].user_id, title="t", kind=DocumentKind.CONTRACT)
     run = {
         "request": (C.REQUEST_UPLOAD, lambda by: doc.request_upload(PDF_FILE, by, UNTIL)),
-        "confirm": (C.CONFIRM_UPLOAD, lambda by: doc.confirm_upload(stored(), by, AT)),
+        "confirm": (C.CONFIRM_UPLOAD, lambda by: doc.confirm_upload(stored(), SEALED, by, AT)),
         "submit": (C.SUBMIT, lambda by: doc.submit(by, AT)),
         "approve": (C.APPROVE, lambda by: doc.approve(by, AT)),
         "reject": (C.REJECT, lambda by: doc.reject("no", by, AT)),
