@@ -477,6 +477,9 @@ def create_app(container: Container) -> ASGIApp:
         ],
         lifespan=lifespan,
     )
+    # Starlette answers `/graphql/` with a redirect to an absolute URL built from the Host
+    # header (a forged Host made it an open redirect); an unknown path is a plain 404 instead.
+    starlette.router.redirect_slashes = False
     app = RequestScope(starlette, container.settings.max_body_bytes)
     if not blob_routes:
         return app

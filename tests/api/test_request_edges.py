@@ -33,3 +33,15 @@ async def test_a_printable_request_id_is_kept_and_capped(live_server) -> None:
         long = await http.post("/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": "r" * 200})
     assert kept.headers["x-request-id"] == "req-42 a/b"
     assert long.headers["x-request-id"] == "r" * 64
+
+
+@pytest.mark.parametrize("path", ["/graphql/", "/healthz/", "/readyz/", "/blobs/download/", "/static/graphiql"])
+async def test_no_redirect_is_built_from_the_host_header(live_server, path: str) -> None:
+    """Starlette answered ``/graphql/`` with a 307 to ``http://<Host header>/graphql``: an open
+    redirect for anyone who can make a link reach the server with a forged Host (a cache, a proxy)."""
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        for method in ("GET", "POST"):
+            response = await http.request(method, path, headers={"Host": "evil.example"})
+            assert response.status_code == 404, (method, response.status_code, response.headers)
+            assert "location" not in response.headers
+            assert "evil.example" not in response.text
