@@ -100,4 +100,5 @@ def build_schema(
         scalar_overrides=CLIENT_SCALARS,
         execution_context_class=SharedEventExecutionContext,
         config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
+        hide_suggestions=not introspection,
     )
