@@ -13,6 +13,7 @@
 #   required  JWKS_URL              the identity provider's JSON Web Key Set (RS256 tokens),
 #             or JWT_SECRET         an HS256 secret of 32+ bytes
 #   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
+#             TOKEN_MAX_AGE_SECONDS  tokens older than this by `iat` are refused, whatever `exp` (43200)
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
 #             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
 #             MAX_BODY_BYTES        the request body cap (1000000)

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     jwt_issuer: str = "hr-graph"
     jwt_audience: str = "hr-graph"
+    token_max_age_seconds: int = 12 * 3600
+    """A token older than this (by its ``iat``) is refused, whatever its ``exp``."""
 
     page_default: int = 20
     page_max: int = 100

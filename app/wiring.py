@@ -100,6 +100,7 @@ class Container:
                     jwks_url=settings.jwks_url,
                     issuer=settings.jwt_issuer,
                     audience=settings.jwt_audience,
+                    max_age=timedelta(seconds=settings.token_max_age_seconds),
                 )
             ),
             schema=build_schema(registry, introspection=settings.introspection_enabled),
