@@ -17,6 +17,7 @@
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
 #             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
 #             MAX_BODY_BYTES        the request body cap (1000000)
+#             MAX_MUTATIONS_PER_OPERATION   root mutation fields in one operation (10)
 #             COMPILED_READS        false to answer every read through the resolvers (true)
 #             S3_BUCKET, S3_ENDPOINT_URL, AWS_REGION   documents in S3 or any S3 API; without
 #                                   S3_BUCKET the local store under DATA_DIR (one instance only)

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     page_default: int = 20
     page_max: int = 100
     max_body_bytes: int = 1_000_000
+    max_mutations_per_operation: int = 10
+    """Root mutation fields one operation may run (aliases and fragments counted)."""
     # Reads that select only generated fields answered by one SQL statement per root field.
     compiled_reads: bool = True
     log_level: str = "INFO"

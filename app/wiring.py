@@ -103,7 +103,11 @@ class Container:
                     max_age=timedelta(seconds=settings.token_max_age_seconds),
                 )
             ),
-            schema=build_schema(registry, introspection=settings.introspection_enabled),
+            schema=build_schema(
+                registry,
+                introspection=settings.introspection_enabled,
+                max_mutations=settings.max_mutations_per_operation,
+            ),
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
             blobs=build_blob_store(settings),
         )
