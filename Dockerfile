@@ -18,9 +18,11 @@
 #                                   (https://hr.example.com): the store's links start with it
 #             BLOB_SECRET           signs those links (else JWT_SECRET)
 #   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
+#             TOKEN_MAX_AGE_SECONDS  tokens older than this by `iat` are refused, whatever `exp` (43200)
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
 #             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
 #             MAX_BODY_BYTES        the request body cap (1000000)
+#             MAX_MUTATIONS_PER_OPERATION   root mutation fields in one operation (10)
 #             COMPILED_READS        false to answer every read through the resolvers (true)
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -52,7 +53,7 @@ class RequestScope:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        request_id = _request_id(headers.get(b"x-request-id", b""))
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -139,6 +140,16 @@ class RequestScope:
         }
         # With the rest of the body still coming, closing is the only way to stop reading it.
         return JSONResponse(body, status_code=413, headers=None if body_finished else {"Connection": "close"})
+
+
+_PRINTABLE_ASCII = re.compile(rb"[\x20-\x7e]+")
+
+
+def _request_id(sent: bytes) -> str:
+    """The client's id when it is printable ASCII (cut to 64 characters), else a fresh one: it
+    goes into log lines and a response header, where other bytes could break or forge them."""
+    sent = sent[:64]
+    return sent.decode("ascii") if _PRINTABLE_ASCII.fullmatch(sent) else uuid.uuid4().hex
 
 
 def _replaying(first_message: Message, receive: Receive) -> Receive:
@@ -361,6 +372,9 @@ def create_app(container: Container) -> ASGIApp:
         ],
         lifespan=lifespan,
     )
+    # Starlette answers `/graphql/` with a redirect to an absolute URL built from the Host
+    # header (a forged Host made it an open redirect); an unknown path is a plain 404 instead.
+    starlette.router.redirect_slashes = False
     app = RequestScope(starlette, container.settings.max_body_bytes)
     if not blob_routes:
         return app

@@ -27,10 +27,14 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     jwt_issuer: str = "hr-graph"
     jwt_audience: str = "hr-graph"
+    token_max_age_seconds: int = 12 * 3600
+    """A token older than this (by its ``iat``) is refused, whatever its ``exp``."""
 
     page_default: int = 20
     page_max: int = 100
     max_body_bytes: int = 1_000_000
+    max_mutations_per_operation: int = 10
+    """Root mutation fields one operation may run (aliases and fragments counted)."""
     # Reads that select only generated fields answered by one SQL statement per root field.
     compiled_reads: bool = True
     log_level: str = "INFO"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from adapters.auth.tokens import TokenSettings, TokenVerifier
@@ -44,6 +45,7 @@ def verifier(settings: Settings) -> TokenVerifier:
             jwks_url=settings.jwks_url,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            max_age=timedelta(seconds=settings.token_max_age_seconds),
         )
     )
 

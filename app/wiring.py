@@ -112,7 +112,11 @@ class Container:
             tables=build_tables(registry),
             engine=create_engine(database_url, pool_size=settings.database_pool_size),
             verifier=verifier(settings),
-            schema=build_schema(registry, introspection=settings.introspection_enabled),
+            schema=build_schema(
+                registry,
+                introspection=settings.introspection_enabled,
+                max_mutations=settings.max_mutations_per_operation,
+            ),
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
             blobs=build_blob_store(settings),
         )

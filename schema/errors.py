@@ -254,12 +254,35 @@ class ErrorMapping(SchemaExtension):
         return error
 
 
+# graphql-core's hint, as it appends it to a message ("... on type 'User'. Did you mean
+# 'email'?", "... Did you mean the enum value 'APPROVED'? Found: ..."): names are never "?".
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
 class LoggingSchema(strawberry.Schema):
     """Logs each error once, by kind: the client's mistakes at INFO in one line, our faults
     at ERROR with the traceback and the request id. (Strawberry logs every error at ERROR
-    with a traceback, so a fuzzing client filled the log with noise.)"""
+    with a traceback, so a fuzzing client filled the log with noise.)
+
+    With ``hide_suggestions`` (introspection off) no message suggests a name: "Did you mean
+    'email'?" would hand out, one guess at a time, the schema that introspection withholds.
+    The log line keeps the hint."""
+
+    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def process_errors(self, errors: list[GraphQLErrorType], execution_context: ExecutionContext | None = None) -> None:
+        self._log_errors(errors, execution_context)
+        if self.hide_suggestions:
+            for error in errors:
+                error.message = without_suggestions(error.message)
+
+    def _log_errors(self, errors: list[GraphQLErrorType], execution_context: ExecutionContext | None) -> None:
         context = execution_context.context if execution_context is not None else None
         request_id = getattr(context, "request_id", None)
         for error in errors:

@@ -26,6 +26,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    OperationType,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -47,16 +48,23 @@ MAX_DOCUMENT_BYTES = 100_000
 # The rows (times fields) one operation may ask for: ten full pages of 100 documents with
 # their owner and company fit; a page of 100 within a page of 100 does not.
 MAX_COST = 10_000
+# Root fields of one mutation (aliases and fragments included): a frontend sends one or two;
+# thirty aliased renames were thirty guesses at other tenants' names in one request.
+MAX_MUTATIONS = 10
 
 _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef, "__typename": TypeNameMetaFieldDef}
 
 
 class OperationLimits(SchemaExtension):
-    """Caps the parser's tokens and refuses, before execution, an operation over ``max_cost``."""
+    """Caps the parser's tokens and refuses, before execution, an operation over ``max_cost``
+    or a mutation of more than ``max_mutations`` root fields."""
 
-    def __init__(self, max_tokens: int = MAX_TOKENS, max_cost: int = MAX_COST) -> None:
+    def __init__(
+        self, max_tokens: int = MAX_TOKENS, max_cost: int = MAX_COST, max_mutations: int = MAX_MUTATIONS
+    ) -> None:
         self.max_tokens = max_tokens
         self.max_cost = max_cost
+        self.max_mutations = max_mutations
 
     def on_operation(self) -> Iterator[None]:
         options: Any = self.execution_context.parse_options
@@ -83,20 +91,57 @@ class OperationLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            cost = OperationCost(context.schema._schema, document, context.variables or {}, _page_limits(context))
-            total = cost.of_operation(context.operation_name)
-            if total > self.max_cost:
-                context.result = ExecutionResult(
-                    data=None,
-                    errors=[
-                        GraphQLError(
-                            f"the query may cost {total:,}, over the limit of {self.max_cost:,}: ask for "
-                            "smaller pages (first/last) or nest fewer connections",
-                            extensions={"code": "QUERY_TOO_COMPLEX", "cost": total, "limit": self.max_cost},
-                        )
-                    ],
-                )
+            refusal = self._refusal(context, document)
+            if refusal is not None:
+                context.result = ExecutionResult(data=None, errors=[refusal])
         yield
+
+    def _refusal(self, context: Any, document: DocumentNode) -> GraphQLError | None:
+        mutations = mutation_count(document, context.operation_name)
+        if mutations > self.max_mutations:
+            return GraphQLError(
+                f"the operation runs {mutations} mutations, over the limit of {self.max_mutations}:"
+                " send them in several requests",
+                extensions={"code": "QUERY_TOO_COMPLEX", "mutations": mutations, "limit": self.max_mutations},
+            )
+        cost = OperationCost(context.schema._schema, document, context.variables or {}, _page_limits(context))
+        total = cost.of_operation(context.operation_name)
+        if total > self.max_cost:
+            return GraphQLError(
+                f"the query may cost {total:,}, over the limit of {self.max_cost:,}: ask for "
+                "smaller pages (first/last) or nest fewer connections",
+                extensions={"code": "QUERY_TOO_COMPLEX", "cost": total, "limit": self.max_cost},
+            )
+        return None
+
+
+def mutation_count(document: DocumentNode, operation_name: str | None) -> int:
+    """The root fields a mutation runs, each alias and each fragment spread counted (so an
+    upper bound: ``@skip`` and ``@include`` are not evaluated); 0 for other operations."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.MUTATION:
+        return 0
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    # Each fragment counted once and reused: spreads that double at every level would
+    # otherwise take time exponential in the document (validation has refused cycles).
+    counted: dict[str, int] = {}
+
+    def count(selection_set: SelectionSetNode) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += 0 if selection.name.value.startswith("__") else 1
+            elif isinstance(selection, InlineFragmentNode):
+                total += count(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+                name = selection.name.value
+                if name not in counted:
+                    counted[name] = 0  # a guard, should a cycle ever get this far
+                    counted[name] = count(fragments[name].selection_set)
+                total += counted[name]
+        return total
+
+    return count(operation.selection_set)
 
 
 def _page_limits(context: Any) -> PageLimits:

@@ -22,7 +22,7 @@ from schema.document import DOCUMENT_SCHEMA
 from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
-from schema.limits import OperationLimits
+from schema.limits import MAX_MUTATIONS, OperationLimits
 from schema.scalars import CLIENT_SCALARS
 from schema.shared_events import SharedEventExecutionContext
 from schema.workflow import WORKFLOW_SCHEMA
@@ -64,7 +64,11 @@ DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA)
 
 
 def build_schema(
-    registry: Registry, domains: Sequence[DomainSchema] | None = None, *, introspection: bool = True
+    registry: Registry,
+    domains: Sequence[DomainSchema] | None = None,
+    *,
+    introspection: bool = True,
+    max_mutations: int = MAX_MUTATIONS,
 ) -> strawberry.Schema:
     domains = DOMAINS if domains is None else tuple(domains)
     factory = EntitySchemaFactory(registry, merged_type_fields(domains)).build()
@@ -85,7 +89,7 @@ def build_schema(
         types=[*(t.object for t in factory.types.values()), *(t for d in domains for t in d.types)],
         extensions=[
             ErrorMapping,
-            OperationLimits,
+            lambda: OperationLimits(max_mutations=max_mutations),
             OperationScope,
             # Parsing and validating the same document again on every request cost ~1.4 ms
             # of CPU per request in bench/ (W2); a frontend sends a handful of documents.
@@ -100,4 +104,5 @@ def build_schema(
         scalar_overrides=CLIENT_SCALARS,
         execution_context_class=SharedEventExecutionContext,
         config=StrawberryConfig(default_resolver=attribute_resolver(registry)),
+        hide_suggestions=not introspection,
     )

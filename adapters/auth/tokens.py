@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,9 @@ class TokenSettings:
     issuer: str = "hr-graph"
     audience: str = "hr-graph"
     lifetime: dt.timedelta = dt.timedelta(hours=12)
+    # Refused once this old, whatever its ``exp``: a provider's long-lived (or leaked) token
+    # ends here. Counted from ``iat``, which every token must carry.
+    max_age: dt.timedelta = dt.timedelta(hours=12)
 
 
 class TokenVerifier:
@@ -42,14 +46,19 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self.settings.audience,
                 issuer=self.settings.issuer,
-                options={"require": ["exp", "sub", "iss", "aud"]},
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
+        except jwt.MissingRequiredClaimError as error:
+            if error.claim == "iat":
+                raise Unauthenticated("the token has no iat (issued at): its age cannot be checked") from None
+            raise Unauthenticated(f"the token is not valid: {error}") from None
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired") from None
         except jwt.PyJWKClientError as error:
             raise Unauthenticated(f"the token's signing key is unknown: {error}") from None
         except jwt.InvalidTokenError as error:
             raise Unauthenticated(f"the token is not valid: {error}") from None
+        self._check_age(claims["iat"])
         try:
             return Principal(
                 user_id=uuid.UUID(claims["sub"]),
@@ -60,12 +69,26 @@ class TokenVerifier:
         except (KeyError, ValueError):
             raise Unauthenticated("the token lacks a valid subject, company or roles") from None
 
-    @staticmethod
-    def valid_until(token: str) -> dt.datetime | None:
-        """When a token that ``verify`` accepted stops being valid (a socket closes then)."""
+    def valid_until(self, token: str) -> dt.datetime | None:
+        """When a token that ``verify`` accepted stops being valid, by its expiry or its
+        maximum age, whichever comes first (a socket closes then)."""
         claims = jwt.decode(token, options={"verify_signature": False})
-        expires = claims.get("exp")
-        return dt.datetime.fromtimestamp(expires, dt.UTC) if isinstance(expires, int | float) else None
+        ends = [
+            dt.datetime.fromtimestamp(claims[name], dt.UTC) + extra
+            for name, extra in (("exp", dt.timedelta(0)), ("iat", self.settings.max_age))
+            if isinstance(claims.get(name), int | float)
+        ]
+        return min(ends, default=None)
+
+    def _check_age(self, issued_at: Any) -> None:
+        """PyJWT has checked that ``iat`` reads as an integer and is not in the future. Integer
+        arithmetic: a forged ``iat`` of -10**400 must not overflow a float or a datetime."""
+        limit = int(self.settings.max_age.total_seconds())
+        if int(time.time()) - int(issued_at) > limit:
+            raise Unauthenticated(
+                f"the token was issued more than {limit / 3600:g} h ago, its maximum age"
+                f" (TOKEN_MAX_AGE_SECONDS={limit}): get a new one"
+            )
 
     def issue(self, principal: Principal) -> str:
         """Development tokens only: production tokens come from the identity provider."""
@@ -80,6 +103,6 @@ class TokenVerifier:
             "iss": self.settings.issuer,
             "aud": self.settings.audience,
             "iat": now,
-            "exp": now + self.settings.lifetime,
+            "exp": now + min(self.settings.lifetime, self.settings.max_age),
         }
         return jwt.encode(claims, self.settings.secret, algorithm="HS256")

@@ -57,15 +57,25 @@ _UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.To
 
 
 async def _connect(engine: AsyncEngine) -> AsyncConnection:
-    """A pooled connection, or ``TimeoutError`` when the server does not answer in time."""
+    """A pooled connection, or ``TimeoutError`` when the server does not answer in time.
+
+    A server that answers but refuses the connection ("not currently accepting connections"
+    after ``ALLOW_CONNECTIONS false``, "the database system is starting up", too many
+    clients) raises before any statement ran: that is an outage too, never the request's fault.
+    """
     conn = engine.connect()
-    async with asyncio.timeout(CONNECT_SECONDS):
-        await conn.start()
+    try:
+        async with asyncio.timeout(CONNECT_SECONDS):
+            await conn.start()
+    except DBAPIError as error:
+        raise _unavailable(error) from error
     return conn
 
 
 def _unavailable(error: BaseException) -> Unavailable:
-    log.warning("database unavailable: %s", type(error).__name__)
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    log.warning("database unavailable: %s%s", type(cause).__name__, f": {reason}" if reason else "")
     return Unavailable("the database is unavailable right now; try again shortly")
 
 

@@ -28,8 +28,19 @@ COMPANY = EntitySpec(
     description="A customer organisation; the unit of tenancy.",
     tenant_field="id",
     fields=(
-        string("name", required=True, min_length=2, max_length=200, unique=True, sortable=True),
-        string("slug", required=True, unique=True, on_create=False, on_update=False, sortable=True, max_length=200),
+        # Names are free: two companies may share one, and no answer tells that another has it.
+        string("name", required=True, min_length=2, max_length=200, sortable=True),
+        string(
+            "slug",
+            required=True,
+            unique=True,
+            suffix_when_taken=True,
+            on_create=False,
+            on_update=False,
+            sortable=True,
+            max_length=200,
+            description="Chosen once from the name at creation (with a suffix when taken); a rename keeps it.",
+        ),
     ),
     relations=(
         has_many("users", "User", "company_id"),
@@ -43,5 +54,5 @@ COMPANY = EntitySpec(
         delete={Role.ADMIN: Reach.ALL},
     ),
     default_order=(Order("name"),),
-    hooks={Hook.BEFORE_CREATE: [derive_slug], Hook.BEFORE_UPDATE: [derive_slug]},
+    hooks={Hook.BEFORE_CREATE: [derive_slug]},
 )

@@ -4,6 +4,9 @@ The status moves only through commands: ``REQUESTED → UPLOADED → IN_REVIEW �
 REJECTED``, and ``REJECTED → UPLOADED`` with a new file version. Any other move is an
 ``InvalidTransition``, whoever asks; a move that is allowed but not for this person is
 ``Forbidden``. Each command returns the domain event it caused; the service records it.
+
+Separation of duties: a review (approve, reject) is HR's of the document's company, or an
+ADMIN's, and never its owner's: no one reviews a document she owns, whatever her role.
 """
 
 from __future__ import annotations
@@ -181,7 +184,15 @@ class Document(Entity):
     # ---- who ---------------------------------------------------------------------------
 
     def is_reviewer(self, by: Principal) -> bool:
+        """HR of the document's company, or ADMIN: who may act on it as HR (upload, submit)."""
         return by.is_admin or (Role.HR in by.roles and by.company_id == self.company_id)
+
+    def is_owner(self, by: Principal) -> bool:
+        return by.user_id == self.owner_id
+
+    def may_review(self, by: Principal) -> bool:
+        """Approve or reject: a reviewer who is not the owner (separation of duties)."""
+        return self.is_reviewer(by) and not self.is_owner(by)
 
     def is_owner_or_reviewer(self, by: Principal) -> bool:
         return (by.user_id == self.owner_id and by.company_id == self.company_id) or self.is_reviewer(by)
@@ -275,8 +286,16 @@ class Document(Entity):
         previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(by), "the document's owner or HR")
         return self._event(DOCUMENT_SUBMITTED, previous, by, at)
 
+    def _review(self, target: DocumentStatus, by: Principal) -> DocumentStatus:
+        """As ``_move`` (an impossible move first), with its own answer for an owner who is HR."""
+        if self.can_become(target) and self.is_reviewer(by) and self.is_owner(by):
+            raise Forbidden(
+                "no one reviews a document she owns: another HR of the company (or an ADMIN) must approve or reject it"
+            )
+        return self._move(target, self.may_review(by), "HR of the document's company")
+
     def approve(self, by: Principal, at: datetime) -> DomainEvent:
-        previous = self._move(S.APPROVED, self.is_reviewer(by), "HR of the document's company")
+        previous = self._review(S.APPROVED, by)
         return self._event(DOCUMENT_APPROVED, previous, by, at)
 
     def reject(self, reason: str, by: Principal, at: datetime) -> DomainEvent:
@@ -285,12 +304,12 @@ class Document(Entity):
             raise Invalid.field("reason", "must not be blank")
         if len(reason) > 2000:
             raise Invalid.field("reason", "must be at most 2000 characters")
-        previous = self._move(S.REJECTED, self.is_reviewer(by), "HR of the document's company")
+        previous = self._review(S.REJECTED, by)
         return self._event(DOCUMENT_REJECTED, previous, by, at, reason=reason)
 
     def available_commands(self, by: Principal) -> list[DocumentCommand]:
         """The commands this person may run next, in the order of the review."""
-        owner_or_hr, reviewer = self.is_owner_or_reviewer(by), self.is_reviewer(by)
+        owner_or_hr, reviewer = self.is_owner_or_reviewer(by), self.may_review(by)
         open_: list[DocumentCommand] = []
         if self.status in ACCEPTS_UPLOAD and owner_or_hr:
             open_.append(DocumentCommand.REQUEST_UPLOAD)

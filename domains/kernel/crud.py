@@ -271,13 +271,31 @@ class EntityService(Generic[E]):
             raise Invalid(problems)
         for f in self.spec.fields:
             value = getattr(entity, f.name)
-            if f.is_unique and value is not None:
-                same = Condition(f.unique_within, Op.EQ, getattr(entity, f.unique_within)) if f.unique_within else None
-                taken = all_of(Condition(f.name, Op.EQ, value), same, Not(Condition("id", Op.EQ, entity.id)))
-                assert taken is not None
-                if await self.store.exists(self.spec, taken):
-                    where = f" in this {f.unique_within.removesuffix('_id')}" if f.unique_within else ""
-                    raise Conflict(f"{f.name} {value!r} is already taken{where}", field=f.name)
+            if not f.is_unique or value is None:
+                continue
+            if f.suffix_when_taken:
+                setattr(entity, f.name, await self._free_value(f, entity, value))
+            elif await self._taken(f, entity, value):
+                where = f" in this {f.unique_within.removesuffix('_id')}" if f.unique_within else ""
+                raise Conflict(f"{f.name} {value!r} is already taken{where}", field=f.name)
+
+    async def _taken(self, f: Field, entity: E, value: Any) -> bool:
+        same = Condition(f.unique_within, Op.EQ, getattr(entity, f.unique_within)) if f.unique_within else None
+        taken = all_of(Condition(f.name, Op.EQ, value), same, Not(Condition("id", Op.EQ, entity.id)))
+        assert taken is not None
+        return await self.store.exists(self.spec, taken)
+
+    async def _free_value(self, f: Field, entity: E, value: str) -> str:
+        """``value``, else ``value-2`` ... ``value-9``, else a random suffix: a few look-ups at
+        most, however many rows share the start. (Two creates racing for the same value meet
+        the unique constraint: one of them is a Conflict.)"""
+        for candidate in (value, *(f"{value}-{n}" for n in range(2, 10))):
+            if not await self._taken(f, entity, candidate):
+                return candidate
+        while True:
+            candidate = f"{value}-{uuid.uuid4().hex[:8]}"
+            if not await self._taken(f, entity, candidate):
+                return candidate
 
     async def _visible(self, principal: Principal, f: Field, entity: E) -> bool:
         """The referenced row exists, the principal may see it, and it is of the same company."""

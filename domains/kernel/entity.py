@@ -133,6 +133,9 @@ class Field:
     # Unique among the rows that share this other field's value, e.g. "company_id": an email
     # is unique within its company, and another company's rows neither conflict nor leak.
     unique_within: str | None = None
+    # For a unique value the system sets (a slug): when taken, the service appends "-2", "-3",
+    # ... instead of refusing, so the caller learns nothing of the rows that hold the others.
+    suffix_when_taken: bool = False
     references: str | None = None
     filterable: bool = True
     sortable: bool = False

@@ -160,14 +160,15 @@ async def watch(
     try:
         last = live.start_id
         if after_event_id is not None:
-            if after_event_id > await feed.last_id_handed_out():
-                raise Invalid.field("after_event_id", "is not an event id: no event has it yet")
+            # Ids count every company's events. An id past every one handed out reads as the
+            # newest: what follows it is what follows now. Refusing it ("no event has it yet")
+            # let anyone bisect the counter, and so count other companies' events; waiting
+            # for the counter to reach it would tell the same to one who makes an event.
+            last = min(after_event_id, await feed.last_id_handed_out())
             oldest = await feed.oldest_id()
-            if oldest is not None and after_event_id + 1 < oldest:
-                raise EventsExpired(
-                    f"events after {after_event_id} are no longer kept (the oldest is {oldest}): start afresh"
-                )
-            last = after_event_id
+            if oldest is not None and last + 1 < oldest:
+                # (the oldest kept id is not named: the message says no more than the code)
+                raise EventsExpired(f"events after {after_event_id} are no longer kept: start afresh")
             while True:
                 batch = await feed.read_after(last, REPLAY_BATCH)
                 for event in batch:

@@ -101,8 +101,11 @@ def document_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
         "submit_document_for_review": strawberry.field(
             resolver=submit_document_for_review, description="UPLOADED to IN_REVIEW (the owner or HR)."
         ),
-        "approve_document": strawberry.field(resolver=approve_document, description="IN_REVIEW to APPROVED (HR)."),
+        "approve_document": strawberry.field(
+            resolver=approve_document, description="IN_REVIEW to APPROVED (HR, never the document's owner)."
+        ),
         "reject_document": strawberry.field(
-            resolver=reject_document, description="IN_REVIEW to REJECTED, with a reason (HR)."
+            resolver=reject_document,
+            description="IN_REVIEW to REJECTED, with a reason (HR, never the document's owner).",
         ),
     }

@@ -217,3 +217,43 @@ async def test_page_sizes_from_variables_and_fragments_count_too(gql) -> None:
     assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     allowed = await gql(query, {"n": 5}, as_user="admin@acme.example")
     assert not allowed.get("errors"), allowed
+
+
+RENAME_AS = 'r{i}: updateCompany(id: $id, input: {{name: "Guess {i}"}}, expectedVersion: $v) {{ __typename }}'
+
+
+async def _acme(gql) -> tuple[str, int]:
+    company = (await gql.data("{ me { company { id version } } }", as_user="hr@acme.example"))["me"]["company"]
+    return company["id"], company["version"]
+
+
+async def test_the_mutations_of_one_operation_are_bounded(gql) -> None:
+    """Thirty aliased renames in one request were thirty guesses at other tenants' names."""
+    from schema.limits import MAX_MUTATIONS
+
+    id, version = await _acme(gql)
+    head = "mutation($id: ID!, $v: Int!) { "
+    too_many = head + " ".join(RENAME_AS.format(i=i) for i in range(MAX_MUTATIONS + 1)) + " __typename }"
+    body = await gql(too_many, {"id": id, "v": version}, as_user="hr@acme.example")
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "mutations": MAX_MUTATIONS + 1, "limit": MAX_MUTATIONS}
+    assert f"over the limit of {MAX_MUTATIONS}" in error["message"]
+    assert await _acme(gql) == (id, version)  # none of them ran
+
+    # through fragments too: a fragment of six spread twice is twelve
+    fragments = (
+        "mutation($id: ID!, $v: Int!) { ...Six ... on Mutation { ...Six } }"
+        " fragment Six on Mutation { " + " ".join(RENAME_AS.format(i=i) for i in range(6)) + " }"
+    )
+    spread = await gql(fragments, {"id": id, "v": version}, as_user="hr@acme.example")
+    assert spread["errors"][0]["extensions"]["mutations"] == 12
+    assert await _acme(gql) == (id, version)
+
+    at_the_limit = head + " ".join(RENAME_AS.format(i=i) for i in range(MAX_MUTATIONS)) + " }"
+    ran = await gql(at_the_limit, {"id": id, "v": version}, as_user="hr@acme.example")
+    assert "errors" not in ran, ran
+    first, *others = ran["data"].values()
+    assert first == {"__typename": "CompanyPayload"} and len(others) == MAX_MUTATIONS - 1  # the others: stale
+    assert await _acme(gql) == (id, version + 1)
+

@@ -26,6 +26,7 @@ def _forged(demo, *, sub: uuid.UUID, company_id: uuid.UUID, roles: list[str]) ->
         "roles": roles,
         "iss": "hr-graph",
         "aud": "hr-graph",
+        "iat": dt.datetime.now(dt.UTC),
         "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
     }
     return jwt.encode(claims, demo.container.settings.secret, algorithm="HS256")
@@ -122,3 +123,31 @@ async def test_the_look_up_of_the_tokens_user_serves_me_too(resolver_gql) -> Non
     body = await resolver_gql("{ me { email role } }", as_user="hr@acme.example")
     assert body["data"]["me"] == {"email": "hr@acme.example", "role": "HR"}
     assert body["extensions"]["sql"]["statements"] == 1  # the look-up; `me` reads nothing more
+
+
+async def test_a_token_older_than_the_maximum_age_gets_no_data(gql) -> None:
+    """Issued 13 h ago with a day-long ``exp``: the stored user is fine, the token is too old."""
+    demo = gql.demo
+    hr = demo.principal("hr@acme.example")
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "sub": str(hr.user_id),
+        "company_id": str(hr.company_id),
+        "roles": ["HR"],
+        "iss": "hr-graph",
+        "aud": "hr-graph",
+        "exp": now + dt.timedelta(hours=11),
+    }
+    secret = demo.container.settings.secret
+    old = jwt.encode({**claims, "iat": now - dt.timedelta(hours=13)}, secret, algorithm="HS256")
+    undated = jwt.encode(claims, secret, algorithm="HS256")
+    recent = jwt.encode({**claims, "iat": now - dt.timedelta(hours=11)}, secret, algorithm="HS256")
+    # `me` alone is a compiled read; with `documents { edges { node { availableTransitions } } }`
+    # the resolver path answers: both refuse.
+    for query in ("{ me { email } }", "{ me { email } documents { edges { node { availableTransitions } } } }"):
+        for token, reason in ((old, "maximum age"), (undated, "no iat")):
+            body = await gql(query, token=token)
+            assert body["data"] is None
+            (error,) = body["errors"]
+            assert error["extensions"]["code"] == "UNAUTHENTICATED" and reason in error["message"], error
+        assert (await gql(query, token=recent))["data"]["me"] == {"email": "hr@acme.example"}

@@ -41,6 +41,7 @@ def _token(demo: Any, *, sub: uuid.UUID, company_id: uuid.UUID, roles: list[str]
         "roles": roles,
         "iss": "hr-graph",
         "aud": "hr-graph",
+        "iat": dt.datetime.now(dt.UTC),
         "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
     }
     return jwt.encode(claims, demo.container.settings.secret, algorithm="HS256")

@@ -406,6 +406,28 @@ async def test_an_employee_may_not_review(api: Api) -> None:
     assert refused["__typename"] == "ForbiddenError"
 
 
+async def test_hr_may_not_review_her_own_document(api: Api) -> None:
+    """Separation of duties: HR hands in her own contract like anyone; another reviewer decides."""
+    granted = await api.ticket(HR, ownerId=api.user_id(HR), title="My own contract")
+    id = granted["document"]["id"]
+    assert (await api.post(granted["upload"], PDF)).status_code in (200, 201, 204)
+    confirmed = (await api.gql.data(CONFIRM, {"id": id}, as_user=HR))["confirmDocumentUpload"]["document"]
+    submitted = (await api.gql.data(SUBMIT, {"id": id, "v": confirmed["version"]}, as_user=HR))[
+        "submitDocumentForReview"
+    ]["document"]
+    assert submitted["status"] == "IN_REVIEW" and submitted["availableTransitions"] == []
+    for mutation, variables in ((APPROVE, {}), (REJECT, {"reason": "fine by me"})):
+        refused = (await api.gql.data(mutation, {"id": id, "v": submitted["version"], **variables}, as_user=HR))
+        (result,) = refused.values()
+        assert (result["__typename"], result["code"]) == ("ForbiddenError", "FORBIDDEN"), result
+        assert "no one reviews a document she owns" in result["message"]
+    assert [t for t, _ in await api.events(id)] == ["DocumentUploaded", "DocumentSubmitted"]
+    seen_by_admin = await api.read(id, as_user=ADMIN)
+    assert seen_by_admin is not None and seen_by_admin["availableTransitions"] == ["APPROVE", "REJECT"]
+    approved = (await api.gql.data(APPROVE, {"id": id, "v": submitted["version"]}, as_user=ADMIN))["approveDocument"]
+    assert approved["document"]["status"] == "APPROVED"
+
+
 async def test_rejection_then_a_new_file_version(api: Api) -> None:
     document = await api.in_review()
     rejected = (

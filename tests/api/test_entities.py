@@ -302,6 +302,36 @@ async def test_company_slug_is_derived_by_a_hook(gql) -> None:
     assert refused["__typename"] == "ForbiddenError"
 
 
+async def test_renaming_a_company_onto_another_ones_name_tells_nothing(gql) -> None:
+    """HR of Acme could learn, by a ConflictError "already taken", which other tenants exist
+    (30 guesses in one request); names are free now, and the slug the system chose stays."""
+    rename = """mutation($id: ID!, $name: String!, $v: Int!) {
+      updateCompany(id: $id, input: {name: $name}, expectedVersion: $v) {
+        __typename ... on CompanyPayload { company { name slug version } } ... on Error { code message } } }"""
+    acme = (await gql.data("{ me { company { id version } } }", as_user=HR))["me"]["company"]
+    version = acme["version"]
+    for name in ("No Such Company", "GLOBEX!", "Globex"):  # neither, its slug, the name another has
+        renamed = (await gql.data(rename, {"id": acme["id"], "name": name, "v": version}, as_user=HR))
+        assert renamed["updateCompany"] == {
+            "__typename": "CompanyPayload",
+            "company": {"name": name, "slug": "acme-corp", "version": version + 1},
+        }
+        version += 1
+    slug = '{ companies(filter: {name: {eq: "Globex"}}) { edges { node { slug } } } }'
+    both = (await gql.data(slug, as_user=ADMIN))["companies"]["edges"]
+    assert sorted(e["node"]["slug"] for e in both) == ["acme-corp", "globex"]
+    create = """mutation($name: String!) { createCompany(input: {name: $name}) {
+      ... on CompanyPayload { company { slug } } } }"""
+    created = (await gql.data(create, {"name": "Globex"}, as_user=ADMIN))["createCompany"]
+    assert created == {"company": {"slug": "globex-2"}}
+    writes_slug = await gql(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {slug: "globex"}, expectedVersion: 1) { __typename } }',
+        {"id": acme["id"]},
+        as_user=HR,
+    )
+    assert writes_slug["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"  # not an input field
+
+
 async def test_role_permissions_on_writes(gql) -> None:
     create_user = """mutation { createUser(input: {email: "x@acme.example", fullName: "X", role: EMPLOYEE}) {
       __typename } }"""

@@ -3,6 +3,7 @@ GRAPHIQL / INTROSPECTION turn them back on; outside production both are on."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from app.settings import Settings
 from app.wiring import Container
+from tests.api.ws import LEGACY_WS, TRANSPORT_WS, Socket
 from tests.conftest import Demo, LiveServer
 
 SECRET = "production-test-secret-0123456789abcdef"
@@ -81,3 +83,51 @@ async def test_outside_production_graphiql_comes_from_the_app_alone(live_server:
         assert served.status_code == 200 and kind in served.headers["content-type"]
     body = await gql(INTROSPECTION, as_user="hr@acme.example")
     assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+# Each one would suggest a real name outside production: a field, an argument, an input
+# field in a literal and in a variable, an enum value, a type.
+MISTAKES = [
+    ("{ me { emial } }", {}),
+    ("{ users(frist: 1) { totalCount } }", {}),
+    ("{ users(filter: { emial: { eq: \"x\" } }) { totalCount } }", {}),
+    ("query($f: UserFilter) { users(filter: $f) { totalCount } }", {"f": {"emial": {"eq": "x"}}}),
+    ("{ documents(filter: { status: { eq: APROVED } }) { totalCount } }", {}),
+    ("query($f: UserFilte) { users(filter: $f) { totalCount } }", {}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), MISTAKES)
+async def test_production_suggests_no_names(
+    production: LiveServer, live_server: LiveServer, demo: Demo, query: str, variables: dict[str, Any]
+) -> None:
+    """With introspection off, "Did you mean 'email'?" would hand out the schema name by name."""
+    answers = []
+    for server in (live_server, production):
+        token = server.container.verifier.issue(demo.principal("hr@acme.example"))
+        response = httpx.post(
+            f"{server.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        (error,) = response.json()["errors"]
+        answers.append(error["message"])
+    outside, inside = answers
+    assert "Did you mean" in outside, outside  # the mistake is one graphql-core would help with
+    assert "Did you mean" not in inside and "'email'" not in inside and "APPROVED" not in inside
+    assert inside == re.sub(r" Did you mean [^?]*\?", "", outside)  # the rest of the message stays
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_production_suggests_no_names_over_websocket(production: LiveServer, demo: Demo, protocol: str) -> None:
+    token = production.container.verifier.issue(demo.principal("hr@acme.example"))
+    async with await Socket.open(production.url, token, protocol=protocol) as socket:
+        await socket.acknowledged()
+        for query in ("subscription { workflowStatusChanged { statuss } }", "{ me { emial } }"):
+            await socket.start(query)
+            message = await socket.receive()
+            assert message["type"] == "error", message
+            errors = message["payload"] if isinstance(message["payload"], list) else [message["payload"]]
+            assert errors and all("Did you mean" not in e["message"] for e in errors), errors
+            assert "Cannot query field" in errors[0]["message"]

@@ -3,6 +3,7 @@ is down is a quick, typed SERVICE_UNAVAILABLE (and a failing /readyz), not a han
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -91,6 +92,61 @@ async def test_killed_connections_do_not_reach_the_client(settings: Settings, da
             await kill_the_servers_connections()
             created = await http.post("/graphql", json={"query": CREATE_COMPANY, "variables": {"name": "Afterlife"}})
             assert created.json()["data"] == {"createCompany": {"__typename": "CompanyPayload"}}, created.json()
+
+
+async def _on_the_maintenance_database(database_url: str, sql: str, *args: object) -> None:
+    """Run from the server's ``postgres`` database: the test's own may refuse connections."""
+    maintenance = sa.engine.make_url(_admin_dsn(database_url)).set(database="postgres")
+    admin = await asyncpg.connect(maintenance.render_as_string(hide_password=False))
+    try:
+        await admin.execute(sql, *args)
+    finally:
+        await admin.close()
+
+
+async def test_a_database_that_refuses_connections_is_unavailable_not_a_fault(
+    settings: Settings, database_url, demo, caplog
+) -> None:
+    """``ALTER DATABASE ... ALLOW_CONNECTIONS false`` (or a server "not accepting connections"):
+    each new connection is refused with an error, not a timeout; that was a plain-text 500 with
+    a traceback in the log for every request."""
+    name = sa.engine.make_url(database_url).database
+    me = "{ me { email } }"
+    before = await _backends(database_url)
+    with LiveServer(Container.build(settings, database_url)) as server:
+        headers = {"Authorization": f"Bearer {demo.token('hr@acme.example')}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=20) as http:
+            served = await http.post("/graphql", json={"query": me})
+            assert served.json()["data"] == {"me": {"email": "hr@acme.example"}}
+            caplog.clear()
+            caplog.set_level(logging.WARNING)
+            await _on_the_maintenance_database(database_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            try:
+                # the server's pooled connections go too, so each request needs a new one
+                await _on_the_maintenance_database(
+                    database_url,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = $1 AND NOT pid = ANY($2::int[])",
+                    name,
+                    list(before),
+                )
+                started = time.monotonic()
+                for operation in (me, USERS, CREATE_COMPANY):
+                    response = await http.post("/graphql", json={"query": operation, "variables": {"name": "Refused"}})
+                    assert response.status_code == 200, response.text
+                    assert response.headers["content-type"].startswith("application/json")
+                    (error,) = response.json()["errors"]
+                    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE", error
+                    assert error["message"] == "the database is unavailable right now; try again shortly"
+                assert time.monotonic() - started < 5
+                assert (await http.get("/readyz")).status_code == 503
+            finally:
+                await _on_the_maintenance_database(database_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            faults = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+            assert not faults, [r.getMessage() for r in faults]
+            assert any("database unavailable" in r.getMessage() for r in caplog.records)
+            again = await http.post("/graphql", json={"query": me})
+            assert again.json()["data"] == {"me": {"email": "hr@acme.example"}}
 
 
 @pytest.fixture

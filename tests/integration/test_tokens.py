@@ -51,6 +51,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "roles": ["HR"],
         "iss": "https://issuer.example",
         "aud": "hr-graph",
+        "iat": dt.datetime.now(dt.UTC),
         "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
     }
     claims.update(overrides)
@@ -103,3 +104,51 @@ def _verifier_principal() -> Any:
     from domains.kernel.principal import Principal
 
     return Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.HR}))
+
+
+def _aged(url: str, max_age: dt.timedelta) -> TokenVerifier:
+    settings = TokenSettings(jwks_url=url, issuer="https://issuer.example", audience="hr-graph", max_age=max_age)
+    return TokenVerifier(settings)
+
+
+def test_a_token_older_than_the_maximum_age_is_refused_whatever_its_exp(jwks_url: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    day_long = _claims(iat=now - dt.timedelta(hours=13), exp=now + dt.timedelta(hours=11))
+    token = jwt.encode(day_long, KEY, algorithm="RS256", headers={"kid": "key-1"})
+    with pytest.raises(Unauthenticated) as refused:
+        _verifier(jwks_url).verify(token)  # the default: 12 h
+    assert "maximum age" in refused.value.message and "TOKEN_MAX_AGE_SECONDS=43200" in refused.value.message
+    assert _aged(jwks_url, dt.timedelta(hours=14)).verify(token).user_id == uuid.UUID(day_long["sub"])
+
+    fresh = jwt.encode(_claims(iat=now - dt.timedelta(minutes=50)), KEY, algorithm="RS256", headers={"kid": "key-1"})
+    assert _aged(jwks_url, dt.timedelta(hours=1)).verify(fresh)
+    with pytest.raises(Unauthenticated, match="maximum age"):
+        _aged(jwks_url, dt.timedelta(minutes=30)).verify(fresh)
+
+
+@pytest.mark.parametrize(
+    "iat, reason",
+    [(None, "no iat"), (-(10**400), "maximum age"), ("yesterday", "not valid"), (2**62, "not valid")],
+    ids=["missing", "far-past", "not-a-number", "future"],
+)
+def test_a_token_without_a_usable_iat_is_refused(jwks_url: str, iat: Any, reason: str) -> None:
+    claims = _claims()
+    if iat is None:
+        del claims["iat"]
+    else:
+        claims["iat"] = iat
+    token = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "key-1"})
+    with pytest.raises(Unauthenticated) as refused:
+        _verifier(jwks_url).verify(token)
+    assert reason in refused.value.message
+
+
+def test_development_tokens_carry_iat_and_live_no_longer_than_the_maximum_age() -> None:
+    from domains.kernel.principal import Principal
+
+    secret = "a-development-secret-that-is-long-enough-0"
+    verifier = TokenVerifier(TokenSettings(secret=secret, max_age=dt.timedelta(hours=1)))
+    token = verifier.issue(Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.HR})))
+    claims = jwt.decode(token, secret, algorithms=["HS256"], audience="hr-graph")
+    assert claims["exp"] - claims["iat"] == 3600
+    assert verifier.verify(token).roles == frozenset({Role.HR})

@@ -188,6 +188,27 @@ async def test_review_commands_check_the_expected_version(h: Harness) -> None:
     assert h.types == ["DocumentUploaded", "DocumentSubmitted", "DocumentApproved"]
 
 
+async def test_hr_cannot_review_her_own_document(h: Harness) -> None:
+    hr, admin = h.world.as_(h.world.hr), h.world.as_(h.world.admin)
+    new = NewDocument(owner_id=h.world.hr.id, kind=DocumentKind.CONTRACT, title="My own contract")
+    granted = await h.commands.request_upload_for_new(hr, new, DECLARED)
+    id = granted.document.id
+    h.blobs.objects[granted.document.next_key] = ("application/pdf", PDF)
+    await h.commands.confirm_upload(hr, id)
+    submitted = await h.commands.submit(hr, id, h.stored(id).version)
+    version = submitted.version
+    assert h.commands.available(hr, submitted) == []
+    for review in (h.commands.approve(hr, id, version), h.commands.reject(hr, id, "fine by me", version)):
+        with pytest.raises(Forbidden) as refused:
+            await review
+        assert "no one reviews a document she owns" in refused.value.message
+    assert (h.stored(id).status, h.stored(id).version) == (S.IN_REVIEW, version)
+    assert h.types == ["DocumentUploaded", "DocumentSubmitted"]
+    assert h.commands.available(admin, submitted) == [DocumentCommand.APPROVE, DocumentCommand.REJECT]
+    approved = await h.commands.approve(admin, id, version)
+    assert approved.status is S.APPROVED and h.types[-1] == "DocumentApproved"
+
+
 async def test_approving_what_is_not_in_review_changes_nothing(h: Harness) -> None:
     id = await h.uploaded()
     version = h.stored(id).version

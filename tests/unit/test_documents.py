@@ -138,6 +138,29 @@ def test_only_hr_of_the_company_or_an_admin_reviews(world: World) -> None:
     assert doc.status is S.REJECTED
 
 
+@pytest.mark.parametrize("role", [Role.HR, Role.ADMIN])
+def test_no_one_reviews_a_document_she_owns(world: World, role: Role) -> None:
+    """Separation of duties: HR (or an ADMIN) handing in her own document may upload and submit
+    it as anyone may, but its review is someone else's."""
+    owner = world.hr if role is Role.HR else world.admin
+    me = principal_of(owner)
+    doc = make_document(owner, "My own contract")
+    doc.request_upload(PDF_FILE, me, UNTIL)
+    doc.confirm_upload(stored(), me, AT)
+    doc.submit(me, AT)
+    assert doc.available_commands(me) == []
+    for review in (lambda: doc.approve(me, AT), lambda: doc.reject("fine by me", me, AT)):
+        with pytest.raises(Forbidden) as refused:
+            review()
+        assert "no one reviews a document she owns" in refused.value.message
+    assert doc.status is S.IN_REVIEW
+    other = principal_of(world.admin if role is Role.HR else world.hr)
+    assert doc.available_commands(other) == [C.APPROVE, C.REJECT]
+    assert doc.approve(other, AT).actor_id == other.user_id and doc.status is S.APPROVED
+    with pytest.raises(InvalidTransition):  # an impossible move is that first, whoever asks
+        doc.approve(me, AT)
+
+
 def test_a_rejection_needs_a_reason(world: World) -> None:
     doc = make_document(world.alice, "Contract", S.IN_REVIEW)
     with pytest.raises(Invalid) as caught:
@@ -303,13 +326,17 @@ COMMAND_NAMES = ("request", "confirm", "submit", "approve", "reject")
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(COMMAND_NAMES), st.sampled_from(("owner", "hr", "stranger"))), max_size=12))
-def test_any_sequence_of_commands_keeps_to_the_declared_moves(steps: list[tuple[str, str]]) -> None:
-    """Whatever is asked, by whoever: a command either makes a declared move (and says so in
-    its event) or raises and changes nothing; availableTransitions predicts which."""
+@given(
+    st.lists(st.tuples(st.sampled_from(COMMAND_NAMES), st.sampled_from(("owner", "hr", "stranger"))), max_size=12),
+    st.sampled_from((Role.EMPLOYEE, Role.HR, Role.ADMIN)),
+)
+def test_any_sequence_of_commands_keeps_to_the_declared_moves(steps: list[tuple[str, str]], owner_role: Role) -> None:
+    """Whatever is asked, by whoever (the owner an employee, HR or an ADMIN): a command either
+    makes a declared move (and says so in its event) or raises and changes nothing;
+    availableTransitions predicts which."""
     company = uuid.uuid4()
     people = {
-        "owner": Principal(uuid.uuid4(), company, frozenset({Role.EMPLOYEE})),
+        "owner": Principal(uuid.uuid4(), company, frozenset({owner_role})),
         "hr": Principal(uuid.uuid4(), company, frozenset({Role.HR})),
         "stranger": Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.HR})),
     }

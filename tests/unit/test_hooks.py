@@ -49,12 +49,19 @@ async def test_email_is_normalised_before_the_format_check(world: World) -> None
     assert created.email == "dan@acme.example"
 
 
-async def test_company_slug_is_derived_on_create_and_rename(world: World) -> None:
+async def test_company_slug_is_derived_on_create_and_kept_on_rename(world: World) -> None:
     created = await world.companies.create(world.as_(world.admin), {"name": "Crème Brûlée & Co."})
     assert created.slug == "creme-brulee-co"
     renamed = await world.companies.update(world.as_(world.admin), created.id, {"name": "Initech  GmbH"}, 1)
-    assert renamed.slug == "initech-gmbh"
-    assert world.store.stored(COMPANY, created.id).slug == "initech-gmbh"
+    assert (renamed.name, renamed.slug) == ("Initech  GmbH", "creme-brulee-co")
+    assert world.store.stored(COMPANY, created.id).slug == "creme-brulee-co"
+
+
+async def test_a_long_name_leaves_room_for_the_slug_suffix(world: World) -> None:
+    admin = world.as_(world.admin)
+    first = await world.companies.create(admin, {"name": "x" * 200})
+    second = await world.companies.create(admin, {"name": "x" * 200})
+    assert first.slug == "x" * 190 and second.slug == "x" * 190 + "-2"
 
 
 async def test_slug_of_a_name_without_letters_falls_back(world: World) -> None:

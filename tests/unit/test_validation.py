@@ -186,23 +186,39 @@ async def test_keeping_ones_own_unique_value_is_no_conflict(world: World) -> Non
     assert updated.version == 2
 
 
-async def test_duplicate_company_name_conflicts(world: World) -> None:
-    with pytest.raises(Conflict) as caught:
-        await world.companies.create(world.as_(world.admin), {"name": "Globex"})
-    assert caught.value.field == "name"
+async def test_company_names_are_free_and_slugs_get_a_suffix(world: World) -> None:
+    """An ADMIN (who sees every company) creates them; the slug is the system's choice."""
+    admin = world.as_(world.admin)
+    again = await world.companies.create(admin, {"name": "Globex"})
+    alike = await world.companies.create(admin, {"name": "GLOBEX!"})
+    assert [(c.name, c.slug) for c in (again, alike)] == [("Globex", "globex-2"), ("GLOBEX!", "globex-3")]
+    assert world.store.stored(COMPANY, world.globex.id).slug == "globex"
 
 
-async def test_renaming_onto_another_companys_name_conflicts(world: World) -> None:
-    with pytest.raises(Conflict) as caught:
-        await world.companies.update(world.as_(world.hr), world.acme.id, {"name": "Globex"}, 1)
-    assert caught.value.field == "name"
-    assert world.store.stored(COMPANY, world.acme.id).name == "Acme"
+async def test_renaming_onto_another_companys_name_tells_nothing(world: World) -> None:
+    """HR of Acme renames it as Globex: no conflict that would tell her Globex exists."""
+    renamed = await world.companies.update(world.as_(world.hr), world.acme.id, {"name": "Globex"}, 1)
+    assert (renamed.name, renamed.slug, renamed.version) == ("Globex", "acme", 2)
+    assert world.store.stored(COMPANY, world.globex.id).name == "Globex"
 
 
-async def test_names_that_slug_alike_conflict_on_slug(world: World) -> None:
-    with pytest.raises(Conflict) as caught:
-        await world.companies.create(world.as_(world.admin), {"name": "ACME!"})
-    assert caught.value.field == "slug"
+async def test_many_companies_of_one_name_cost_a_bounded_number_of_look_ups(world: World, monkeypatch) -> None:
+    admin = world.as_(world.admin)
+    looked_up: list[object] = []
+    exists = world.store.exists
+
+    async def counted(*args: object, **kwargs: object) -> bool:
+        looked_up.append(args)
+        return await exists(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world.store, "exists", counted)
+    slugs = []
+    for _ in range(12):
+        looked_up.clear()
+        slugs.append((await world.companies.create(admin, {"name": "Initech"})).slug)
+        assert len(looked_up) <= 10
+    assert slugs[:9] == ["initech", *(f"initech-{n}" for n in range(2, 10))]
+    assert len(set(slugs)) == 12 and all(s.startswith("initech-") and len(s) == len("initech-") + 8 for s in slugs[9:])
 
 
 async def test_stale_expected_version_conflicts_with_the_current_version(world: World) -> None:
