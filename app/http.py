@@ -44,11 +44,13 @@ access_log = logging.getLogger("hrgraph.access")
 
 
 class RequestScope:
-    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies, logs a line."""
+    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies and the
+    time they take to arrive, logs a line."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout: float | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -62,11 +64,17 @@ class RequestScope:
         status = 0
         app = self.app
         if scope["type"] == "http":
-            first_message, body_finished = await self._read_capped_body(headers, receive)
-            if first_message is None:
-                app = self._too_large(body_finished)
+            try:
+                # A body sent a byte at a time would hold the connection for as long as its client likes.
+                async with asyncio.timeout(self.body_timeout):
+                    first_message, body_finished = await self._read_capped_body(headers, receive)
+            except TimeoutError:
+                app = self._too_slow()
             else:
-                receive = _replaying(first_message, receive)
+                if first_message is None:
+                    app = self._too_large(body_finished)
+                else:
+                    receive = _replaying(first_message, receive)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -141,6 +149,17 @@ class RequestScope:
         }
         # With the rest of the body still coming, closing is the only way to stop reading it.
         return JSONResponse(body, status_code=413, headers=None if body_finished else {"Connection": "close"})
+
+    def _too_slow(self) -> ASGIApp:
+        body = {
+            "errors": [
+                {
+                    "message": f"the request body did not arrive within {self.body_timeout:g} seconds",
+                    "extensions": {"code": "REQUEST_TIMEOUT", "limit": self.body_timeout},
+                }
+            ]
+        }
+        return JSONResponse(body, status_code=408, headers={"Connection": "close"})
 
 
 _PRINTABLE_ASCII = re.compile(rb"[\x20-\x7e]+")
@@ -480,11 +499,11 @@ def create_app(container: Container) -> ASGIApp:
     # Starlette answers `/graphql/` with a redirect to an absolute URL built from the Host
     # header (a forged Host made it an open redirect); an unknown path is a plain 404 instead.
     starlette.router.redirect_slashes = False
-    app = RequestScope(starlette, container.settings.max_body_bytes)
+    app = RequestScope(starlette, container.settings.max_body_bytes, container.settings.http_body_timeout_seconds)
     if not blob_routes:
         return app
     # A file is larger than any GraphQL request: uploads get their own cap, the kinds' largest.
-    uploads = RequestScope(starlette, MAX_UPLOAD_BODY)
+    uploads = RequestScope(starlette, MAX_UPLOAD_BODY, container.settings.http_body_timeout_seconds)
 
     async def route_uploads(scope: Scope, receive: Receive, send: Send) -> None:
         await (uploads if scope.get("path") == UPLOAD_PATH else app)(scope, receive, send)
