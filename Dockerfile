@@ -22,6 +22,10 @@
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
 #             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
 #             MAX_BODY_BYTES        the request body cap (1000000)
+#             HTTP_HEADER_TIMEOUT_SECONDS, HTTP_MAX_HEADER_BYTES   a request's line and headers
+#                                   must arrive within this long and size, else 408 / 431 (10, 65536)
+#             HTTP_BODY_TIMEOUT_SECONDS  its body within this long, else 408 (30)
+#             HTTP_KEEP_ALIVE_SECONDS    an idle kept-alive connection closes after this long (5)
 #             MAX_MUTATIONS_PER_OPERATION   root mutation fields in one operation (10)
 #             COMPILED_READS        false to answer every read through the resolvers (true)
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region

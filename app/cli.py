@@ -63,6 +63,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.http import create_app
+    from app.slow_clients import guarded_http_protocol
     from app.wiring import Container
 
     if args.dev or not settings.production:
@@ -87,6 +88,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         # a message larger than an HTTP body may be is refused by uvicorn before it is read whole
         ws_max_size=settings.max_body_bytes,
+        # uvicorn waits for a request's headers without a deadline: slow or silent clients are
+        # cut off by this protocol; the body's deadline is the app's (RequestScope, 408).
+        http=guarded_http_protocol(settings.http_header_timeout_seconds, settings.http_max_header_bytes),
+        timeout_keep_alive=settings.http_keep_alive_seconds,
     )
     uvicorn.Server(config).run(sockets=[listener])
     return 0

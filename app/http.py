@@ -41,12 +41,14 @@ access_log = logging.getLogger("hrgraph.access")
 
 
 class RequestScope:
-    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies, logs a line.
-    With ``max_body_bytes`` None the body is left to the app to stream (and cap)."""
+    """Gives every request an id (kept from ``X-Request-ID`` when sent), caps bodies and the
+    time they take to arrive, logs a line. With ``max_body_bytes`` None the body is left to
+    the app to stream (and cap, and time)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int | None) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int | None, body_timeout: float | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -60,11 +62,17 @@ class RequestScope:
         status = 0
         app = self.app
         if scope["type"] == "http" and self.max_body_bytes is not None:
-            first_message, body_finished = await self._read_capped_body(headers, receive)
-            if first_message is None:
-                app = self._too_large(body_finished)
+            try:
+                # A body sent a byte at a time would hold the connection for as long as its client likes.
+                async with asyncio.timeout(self.body_timeout):
+                    first_message, body_finished = await self._read_capped_body(headers, receive)
+            except TimeoutError:
+                app = self._too_slow()
             else:
-                receive = _replaying(first_message, receive)
+                if first_message is None:
+                    app = self._too_large(body_finished)
+                else:
+                    receive = _replaying(first_message, receive)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -140,6 +148,17 @@ class RequestScope:
         }
         # With the rest of the body still coming, closing is the only way to stop reading it.
         return JSONResponse(body, status_code=413, headers=None if body_finished else {"Connection": "close"})
+
+    def _too_slow(self) -> ASGIApp:
+        body = {
+            "errors": [
+                {
+                    "message": f"the request body did not arrive within {self.body_timeout:g} seconds",
+                    "extensions": {"code": "REQUEST_TIMEOUT", "limit": self.body_timeout},
+                }
+            ]
+        }
+        return JSONResponse(body, status_code=408, headers={"Connection": "close"})
 
 
 _PRINTABLE_ASCII = re.compile(rb"[\x20-\x7e]+")
@@ -375,7 +394,7 @@ def create_app(container: Container) -> ASGIApp:
     # Starlette answers `/graphql/` with a redirect to an absolute URL built from the Host
     # header (a forged Host made it an open redirect); an unknown path is a plain 404 instead.
     starlette.router.redirect_slashes = False
-    app = RequestScope(starlette, container.settings.max_body_bytes)
+    app = RequestScope(starlette, container.settings.max_body_bytes, container.settings.http_body_timeout_seconds)
     if not blob_routes:
         return app
     # An upload is not read ahead: the store streams it and caps it by its ticket (blob_routes).

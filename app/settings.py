@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     page_default: int = 20
     page_max: int = 100
     max_body_bytes: int = 1_000_000
+    # Slow clients (app/slow_clients.py): the request line and headers must arrive within this
+    # long (else 408, or a plain close when nothing came) and this size (else 431); the body
+    # within its own deadline (else 408); an idle kept-alive connection closes after its own.
+    http_header_timeout_seconds: float = 10.0
+    http_max_header_bytes: int = 65_536
+    http_body_timeout_seconds: float = 30.0
+    http_keep_alive_seconds: int = 5
     max_mutations_per_operation: int = 10
     """Root mutation fields one operation may run (aliases and fragments counted)."""
     # Reads that select only generated fields answered by one SQL statement per root field.
