@@ -193,7 +193,7 @@ async def test_hr_cannot_review_her_own_document(h: Harness) -> None:
     new = NewDocument(owner_id=h.world.hr.id, kind=DocumentKind.CONTRACT, title="My own contract")
     granted = await h.commands.request_upload_for_new(hr, new, DECLARED)
     id = granted.document.id
-    h.blobs.objects[granted.document.next_key] = ("application/pdf", PDF)
+    h.blobs.objects[granted.document.upload_key] = ("application/pdf", PDF)
     await h.commands.confirm_upload(hr, id)
     submitted = await h.commands.submit(hr, id, h.stored(id).version)
     version = submitted.version

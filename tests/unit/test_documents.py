@@ -146,7 +146,7 @@ def test_no_one_reviews_a_document_she_owns(world: World, role: Role) -> None:
     me = principal_of(owner)
     doc = make_document(owner, "My own contract")
     doc.request_upload(PDF_FILE, me, UNTIL)
-    doc.confirm_upload(stored(), me, AT)
+    doc.confirm_upload(stored(), SEALED, me, AT)
     doc.submit(me, AT)
     assert doc.available_commands(me) == []
     for review in (lambda: doc.approve(me, AT), lambda: doc.reject("fine by me", me, AT)):
