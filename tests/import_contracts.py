@@ -56,3 +56,36 @@ def is_allowed(module: str, allowed: list[str]) -> bool:
     if top in sys.stdlib_module_names or top == "__future__":
         return True
     return any(module == a or module.startswith(f"{a}.") for a in allowed)
+
+
+class SiblingsIndependentContract(Contract):
+    """Every child package of ``parent`` is independent of its siblings (no import chain from
+    one to another), except the ``shared`` ones all may use. The children are found in the
+    import graph, not listed: a context added tomorrow is checked from its first line."""
+
+    type_name = "siblings_independent"
+
+    parent = fields.ModuleField()
+    shared = fields.ListField(subfield=fields.ModuleField(), required=False)
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        parent = self.parent.name  # type: ignore[attr-defined]
+        shared = {m.name for m in self.shared or ()}  # type: ignore[attr-defined]
+        siblings = sorted(
+            child for child in graph.find_children(parent) if child not in shared and graph.find_children(child)
+        )
+        chains = [
+            chain
+            for importer in siblings
+            for imported in siblings
+            if importer != imported
+            and (chain := graph.find_shortest_chain(importer=importer, imported=imported, as_packages=True))
+        ]
+        return ContractCheck(kept=not chains, metadata={"siblings": siblings, "chains": chains})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for chain in check.metadata["chains"]:
+            output.print_error(" -> ".join(chain), bold=False)
+        output.new_line()
+        output.print("Sibling packages react to each other through published shapes, never by importing.")
+        output.new_line()

@@ -9,7 +9,7 @@ from typing import Any
 import grimp
 import pytest
 
-from tests.import_contracts import AllowListContract
+from tests.import_contracts import AllowListContract, SiblingsIndependentContract
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL = ("entity", "crud", "query", "access", "errors", "ids", "ports", "principal")
@@ -69,3 +69,38 @@ def test_mypy_is_strict_on_every_package() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
     assert config["strict"] is True
     assert set(config["files"]) == packages == {"domains", "schema", "adapters", "app"}
+
+
+def _siblings_check(graph: grimp.ImportGraph) -> Any:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (options,) = [c for c in config["contracts"] if c["id"] == "domains-independent"]
+    assert options["type"] == "siblings_independent"
+    contract = SiblingsIndependentContract(
+        name=options["name"],
+        session_options={},
+        contract_options={k: v for k, v in options.items() if k in ("parent", "shared")},
+    )
+    return contract.check(graph, verbose=False)
+
+
+def test_every_context_on_disk_is_checked_without_being_listed(graph: grimp.ImportGraph) -> None:
+    check = _siblings_check(graph)
+    assert check.kept, check.metadata["chains"]
+    on_disk = {f"domains.{p.parent.name}" for p in (ROOT / "domains").glob("*/__init__.py")} - {"domains.kernel"}
+    assert set(check.metadata["siblings"]) == on_disk
+
+
+def test_a_context_added_tomorrow_may_not_import_another(graph: grimp.ImportGraph) -> None:
+    for module in ("domains.payroll", "domains.payroll.service"):
+        graph.add_module(module)
+    graph.add_import(
+        importer="domains.payroll.service",
+        imported="domains.document.model",
+        line_number=3,
+        line_contents="from domains.document.model import Document",
+    )
+    check = _siblings_check(graph)
+    assert not check.kept
+    assert [list(chain) for chain in check.metadata["chains"]] == [
+        ["domains.payroll.service", "domains.document.model"]
+    ]
