@@ -98,27 +98,34 @@ async def _wait_for_recheck(demo) -> None:
     await asyncio.sleep(demo.container.settings.socket_recheck_seconds + 0.2)
 
 
+async def _watch_then_lose_rights(socket: Socket, gql, lose) -> str:
+    """HR watches the company's workflows and gets Alice's; then ``lose()`` takes her rights,
+    and Bob's workflow starts: the code of the error her subscription ends with instead."""
+    demo = gql.demo
+    await socket.acknowledged()
+    watching = await socket.start(WATCH, await _from_now(demo))
+    await _start_for(gql, "alice@acme.example")
+    assert (await _first_event(socket))["workflow"]["subject"]["email"] == "alice@acme.example"
+    await lose()
+    await _wait_for_recheck(demo)
+    await _start_for(gql, "bob@acme.example")
+    return await _ended_with(socket, watching)
+
+
+async def _as_admin_on_hr(gql, mutation: str) -> None:
+    demo = gql.demo
+    variables = {"id": to_global_id("User", demo.id("hr@acme.example")), "v": await _version(demo, "hr@acme.example")}
+    (answer,) = (await gql.data(mutation, variables, as_user="admin@acme.example")).values()
+    assert answer["__typename"] == "UserPayload", answer
+
+
 @PROTOCOLS
 async def test_a_demoted_hr_officer_loses_her_rights_on_an_open_socket(live_server, gql, protocol) -> None:
-    demo = gql.demo
-    token = demo.token("hr@acme.example")
+    token = gql.demo.token("hr@acme.example")
     async with await Socket.open(live_server.url, token, protocol=protocol) as socket:
-        await socket.acknowledged()
-        watching = await socket.start(WATCH, await _from_now(demo))
-        await _start_for(gql, "alice@acme.example")
-        assert (await _first_event(socket))["workflow"]["subject"]["email"] == "alice@acme.example"
+        assert await _watch_then_lose_rights(socket, gql, lambda: _as_admin_on_hr(gql, DEMOTE)) == "FORBIDDEN"
 
-        demoted = await gql.data(
-            DEMOTE,
-            {"id": to_global_id("User", demo.id("hr@acme.example")), "v": await _version(demo, "hr@acme.example")},
-            as_user="admin@acme.example",
-        )
-        assert demoted["updateUser"]["__typename"] == "UserPayload", demoted
-        await _wait_for_recheck(demo)
-        await _start_for(gql, "bob@acme.example")  # Bob's workflow: no longer hers to see
-        assert await _ended_with(socket, watching) == "FORBIDDEN"
-
-        company = to_global_id("Company", demo.principal("hr@acme.example").company_id)
+        company = to_global_id("Company", gql.demo.principal("hr@acme.example").company_id)
         created = await _over_socket(socket, CREATE_HR, {"company": company})
         assert created["data"]["createUser"]["code"] == "FORBIDDEN", created
         _same_answer(created, await _over_http(gql, token, CREATE_HR, {"company": company}))
@@ -130,23 +137,9 @@ async def test_a_demoted_hr_officer_loses_her_rights_on_an_open_socket(live_serv
 
 @PROTOCOLS
 async def test_a_deleted_user_is_signed_out_of_an_open_socket(live_server, gql, protocol) -> None:
-    demo = gql.demo
-    token = demo.token("hr@acme.example")
+    token = gql.demo.token("hr@acme.example")
     async with await Socket.open(live_server.url, token, protocol=protocol) as socket:
-        await socket.acknowledged()
-        watching = await socket.start(WATCH, await _from_now(demo))
-        await _start_for(gql, "alice@acme.example")
-        await _first_event(socket)
-
-        deleted = await gql.data(
-            DELETE,
-            {"id": to_global_id("User", demo.id("hr@acme.example")), "v": await _version(demo, "hr@acme.example")},
-            as_user="admin@acme.example",
-        )
-        assert deleted["deleteUser"]["__typename"] == "UserPayload", deleted
-        await _wait_for_recheck(demo)
-        await _start_for(gql, "bob@acme.example")
-        assert await _ended_with(socket, watching) == "UNAUTHENTICATED"
+        assert await _watch_then_lose_rights(socket, gql, lambda: _as_admin_on_hr(gql, DELETE)) == "UNAUTHENTICATED"
 
         answer = await _over_socket(socket, ME_AND_DOCUMENTS)
         assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", answer
@@ -157,21 +150,16 @@ async def test_a_deleted_user_is_signed_out_of_an_open_socket(live_server, gql, 
 async def test_a_user_moved_to_another_company_sees_only_the_new_one(live_server, gql, protocol) -> None:
     demo = gql.demo
     token = demo.token("hr@acme.example")
-    async with await Socket.open(live_server.url, token, protocol=protocol) as socket:
-        await socket.acknowledged()
-        watching = await socket.start(WATCH, await _from_now(demo))
-        await _start_for(gql, "alice@acme.example")
-        await _first_event(socket)
 
-        globex = demo.principal("hr@globex.example").company_id
+    async def move_to_globex() -> None:
         async with demo.container.engine.begin() as conn:
             await conn.execute(
                 sa.text("UPDATE users SET company_id = :c, version = version + 1 WHERE id = :u"),
-                {"c": globex, "u": demo.id("hr@acme.example")},
+                {"c": demo.principal("hr@globex.example").company_id, "u": demo.id("hr@acme.example")},
             )
-        await _wait_for_recheck(demo)
-        await _start_for(gql, "bob@acme.example")
-        assert await _ended_with(socket, watching) == "FORBIDDEN"
+
+    async with await Socket.open(live_server.url, token, protocol=protocol) as socket:
+        assert await _watch_then_lose_rights(socket, gql, move_to_globex) == "FORBIDDEN"
 
         answer = await _over_socket(socket, ME_AND_DOCUMENTS)
         assert answer["data"]["me"]["company"]["name"] == "Globex"
