@@ -13,11 +13,8 @@ from starlette.routing import Route
 from starlette.types import Receive
 
 from adapters.blobs.downloads import SAFE_FILE_HEADERS, attachment
-from adapters.blobs.local import DOWNLOAD_PATH, FORM_OVERHEAD, UPLOAD_PATH, LocalBlobStore, Refused
-from domains.document.model import KIND_RULES
+from adapters.blobs.local import DOWNLOAD_PATH, UPLOAD_PATH, LocalBlobStore, Refused
 
-# The largest body an upload may have: the kinds' largest file and its form around it.
-MAX_UPLOAD_BODY = max(rule.max_bytes for rule in KIND_RULES.values()) + FORM_OVERHEAD
 # Before answering an upload whose body is not all read (refused, or the bytes after its file),
 # at most this much more is read and dropped, so that a client near its end can read the answer;
 # past it the connection is closed (closing on unread data resets it, the answer with it).
@@ -64,7 +61,7 @@ def local_blob_routes(store: LocalBlobStore) -> list[Route]:
         body = _Body(request.receive)
         declared = request.headers.get("content-length", "")
         try:
-            if declared.isdigit() and int(declared) > MAX_UPLOAD_BODY:
+            if declared.isdigit() and int(declared) > store.max_upload_bytes:
                 raise Refused(413, "the upload is too large")
             await store.receive_upload(request.headers.get("content-type", ""), body.chunks())
         except Refused as error:

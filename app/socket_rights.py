@@ -11,7 +11,7 @@ demoted or moved to another company meanwhile, and its token expires. So:
   user in the process and read again at most every ``recheck_seconds`` (one look-up per
   user and period, not one per event); when it changed, the subscription ends with a typed
   error instead of the event;
-- the socket is closed when its token expires (see ``app/http.py``).
+- the socket is closed when its token expires (see ``app/sockets.py``).
 """
 
 from __future__ import annotations

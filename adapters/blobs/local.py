@@ -33,12 +33,13 @@ from urllib.parse import urlencode
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from domains.document.model import StoredFile
+from domains.document.model import KIND_RULES, StoredFile
 from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
 
 UPLOAD_PATH = "/blobs/upload"
 DOWNLOAD_PATH = "/blobs/download"
 FORM_OVERHEAD = 16 * 1024  # the form fields and multipart boundaries around the file
+LARGEST_FILE = max(rule.max_bytes for rule in KIND_RULES.values())  # what a ticket may allow at most
 MAX_FIELDS = 8  # text fields before the file (a ticket has four)
 MAX_FIELD_BYTES = 4096
 WRITE_BATCH = 256 * 1024  # file bytes held before they go to disk
@@ -97,6 +98,7 @@ class LocalBlobStore:
         secret: bytes,
         clock: Callable[[], datetime] = _now,
         max_concurrent_uploads: int = 8,
+        max_file_bytes: int = LARGEST_FILE,
     ) -> None:
         self.root = root
         self.base_url = base_url.rstrip("/")
@@ -104,6 +106,9 @@ class LocalBlobStore:
         self._clock = clock
         self.max_concurrent_uploads = max_concurrent_uploads
         self._receiving = 0  # files being received; counted on the event loop, no await between
+        # The largest upload body it reads: the largest file and the form around it. A body
+        # declared larger is refused before it is read (app/blob_routes.py).
+        self.max_upload_bytes = max_file_bytes + FORM_OVERHEAD
 
     # ---- the BlobStore port ----------------------------------------------------------------
 

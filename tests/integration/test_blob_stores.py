@@ -250,3 +250,23 @@ async def test_uploads_at_once_are_bounded_and_a_refused_one_leaves_nothing(loca
     assert (await first).status_code == 204
     assert (await local.post(fast, PNG)).status_code == 204
     assert (await local.blobs.inspect(slow.key)).size_bytes == 150_008  # type: ignore[union-attr]
+
+
+async def test_an_upload_declared_larger_than_the_stores_largest_is_refused_unread(tmp_path) -> None:
+    """The upload route's cap is the store's: its largest file and the form around it. Bytes
+    after the file's part are not read, so only the declared length refuses this body."""
+    blobs = LocalBlobStore(tmp_path, "http://app.test", b"test-secret", max_file_bytes=len(PNG))
+    transport = httpx.ASGITransport(app=Starlette(routes=local_blob_routes(blobs)))
+    headers = {"content-type": "multipart/form-data; boundary=b0undary"}
+
+    async def post(policy: UploadPolicy, size: int) -> httpx.Response:
+        body = _form(list((await blobs.presign_upload(policy)).fields), PNG)
+        body += b"x" * (size - len(body))  # after the closing boundary
+        async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+            return await http.post("http://app.test/blobs/upload", content=body, headers=headers)
+
+    at_the_cap, past_it = _policy(), _policy()
+    assert (await post(at_the_cap, blobs.max_upload_bytes)).status_code == 204
+    refused = await post(past_it, blobs.max_upload_bytes + 1)
+    assert (refused.status_code, refused.json()) == (413, {"error": "the upload is too large"})
+    assert await blobs.inspect(past_it.key) is None and await blobs.inspect(at_the_cap.key) is not None
