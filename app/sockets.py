@@ -77,7 +77,7 @@ class TextFrames(ASGIWebSocketAdapter):
 class SignedInSocket:
     """What both protocols' handlers share: the sign-in, its expiry, and per-operation contexts."""
 
-    view: Any  # the GraphQLApp (app/http.py)
+    view: Any  # the GraphQLApp (app/graphql_view.py)
     context: Context
     websocket: Any
     connection_acknowledged: bool
