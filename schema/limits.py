@@ -1,5 +1,5 @@
-"""What one operation may cost before any of it runs: tokens in the document, and the rows
-its connections could return.
+"""What one operation may cost before any of it runs: tokens in the document, its depth and
+aliases, and the rows its connections could return.
 
 Depth and alias limits do not bound size: 30 aliases of ``documents(first: 100)`` each
 nesting ``users(first: 100)`` pass both and ask for 300,000 rows. So an operation's cost is
@@ -7,11 +7,18 @@ counted as the fields it could resolve, with every field inside a connection's `
 counted once per row of the page (``first``/``last``, else the default page) and pages
 multiplied through nesting. Fragments are costed once each and reused, so the count itself
 takes time linear in the document.
+
+Every count here walks each fragment once and reuses what it found wherever the fragment is
+spread: a fragment that spreads the one before it twice, forty times over, is a short
+document whose expansion has 2**40 selections. Strawberry's ``QueryDepthLimiter`` and
+``MaxAliasesLimiter`` walked every expansion (1 s at 18 levels, hours at 40); the depth and
+alias limits here are the same limits, with the same messages, in time linear in the document.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -26,8 +33,13 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    Node,
+    OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
     VariableNode,
     get_named_type,
     get_operation_ast,
@@ -51,6 +63,13 @@ MAX_COST = 10_000
 # Root fields of one mutation (aliases and fragments included): a frontend sends one or two;
 # thirty aliased renames were thirty guesses at other tenants' names in one request.
 MAX_MUTATIONS = 10
+# Fields nested in fields, and aliased fields in the whole document (each spread of a fragment
+# counts its aliases again), as Strawberry's QueryDepthLimiter and MaxAliasesLimiter count them.
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+# Costs stop growing here: fragments that double at every level are legitimately worth 2**n,
+# and the estimate only needs to say that it is far over MAX_COST.
+COST_CEILING = 1_000_000_000_000
 
 _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef, "__typename": TypeNameMetaFieldDef}
 
@@ -107,8 +126,9 @@ class OperationLimits(SchemaExtension):
         cost = OperationCost(context.schema._schema, document, context.variables or {}, _page_limits(context))
         total = cost.of_operation(context.operation_name)
         if total > self.max_cost:
+            at_least = "at least " if total >= COST_CEILING else ""
             return GraphQLError(
-                f"the query may cost {total:,}, over the limit of {self.max_cost:,}: ask for "
+                f"the query may cost {at_least}{total:,}, over the limit of {self.max_cost:,}: ask for "
                 "smaller pages (first/last) or nest fewer connections",
                 extensions={"code": "QUERY_TOO_COMPLEX", "cost": total, "limit": self.max_cost},
             )
@@ -153,13 +173,15 @@ def _page_limits(context: Any) -> PageLimits:
 
 
 class OperationCost:
+    """The rows times fields an operation could return, up to ``COST_CEILING``."""
+
     def __init__(self, schema: GraphQLSchema, document: Any, variables: dict[str, Any], limits: PageLimits) -> None:
         self.schema = schema
         self.document = document
         self.variables = variables
         self.limits = limits
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        self._fragment_costs: dict[str, int] = {}
+        self._fragment_costs: dict[tuple[str, int], int] = {}
 
     def of_operation(self, operation_name: str | None) -> int:
         operation = get_operation_ast(self.document, operation_name)
@@ -179,19 +201,20 @@ class OperationCost:
                 total += self._selections(selection.selection_set, type_, page)
             elif isinstance(selection, FragmentSpreadNode):
                 total += self._fragment(selection.name.value, page)
-        return total
+        return min(total, COST_CEILING)
 
     def _fragment(self, name: str, page: int) -> int:
-        # A fragment's cost grows linearly with the page it sits in, so its cost at page 1
-        # is computed once, even when it is spread many times.
+        # Costed once per page size it sits in (a handful: 1 and the pages asked for), however
+        # often it is spread: the walk takes time linear in the document.
         fragment = self.fragments.get(name)
         if fragment is None:
             return 0
-        if name not in self._fragment_costs:
-            self._fragment_costs[name] = 0  # validation forbids cycles; this guards the walk anyway
+        key = (name, page)
+        if key not in self._fragment_costs:
+            self._fragment_costs[key] = 0  # validation forbids cycles; this guards the walk anyway
             type_ = self.schema.get_type(fragment.type_condition.name.value)
-            self._fragment_costs[name] = self._selections(fragment.selection_set, type_, page=1)
-        return page * self._fragment_costs[name]
+            self._fragment_costs[key] = self._selections(fragment.selection_set, type_, page)
+        return self._fragment_costs[key]
 
     def _field(self, field: FieldNode, parent: Any, page: int) -> int:
         name = field.name.value
@@ -202,9 +225,9 @@ class OperationCost:
             return 1
         type_ = get_named_type(definition.type)
         if _is_connection(type_):
-            return 1 + self._selections(field.selection_set, type_, page=self._page_size(field))
+            return min(1 + self._selections(field.selection_set, type_, page=self._page_size(field)), COST_CEILING)
         rows = page if _is_list(definition.type) else 1
-        return 1 + rows * self._selections(field.selection_set, type_, page=1)
+        return min(1 + rows * self._selections(field.selection_set, type_, page=1), COST_CEILING)
 
     def _page_size(self, field: FieldNode) -> int:
         asked: object = None
@@ -236,32 +259,37 @@ def _is_list(type_: Any) -> bool:
 
 def check_fragments(document: DocumentNode) -> None:
     """Refuses spreads of unknown fragments and fragment cycles before the validation rules
-    run: graphql-core reports both, but Strawberry's QueryDepthLimiter walks the fragments
-    first and fails on them (KeyError, endless recursion), which would make a client's
-    mistake look like our fault. The messages are graphql-core's own."""
+    run, with graphql-core's own messages (its rules report both too, among other errors).
+    Each fragment is visited once."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    spreads: dict[str, list[str]] = {}
     for definition in document.definitions:
         for name in _spread_names(getattr(definition, "selection_set", None)):
             if name not in fragments:
                 raise GraphQLError(f"Unknown fragment '{name}'.", extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
-    for name, fragment in fragments.items():
-        spreads[name] = list(_spread_names(fragment.selection_set))
+    spreads = {name: list(_spread_names(fragment.selection_set)) for name, fragment in fragments.items()}
+    # An iterative depth-first walk: a chain of a few hundred fragments must not exhaust the stack.
+    on_path: set[str] = set()
     finished: set[str] = set()
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in path:
-            raise GraphQLError(
-                f"Cannot spread fragment '{name}' within itself.", extensions={"code": "GRAPHQL_VALIDATION_FAILED"}
-            )
-        if name in finished:
-            return
-        for spread in spreads.get(name, ()):
-            visit(spread, (*path, name))
-        finished.add(name)
-
-    for name in fragments:
-        visit(name, ())
+    for start in fragments:
+        if start in finished:
+            continue
+        on_path.add(start)
+        stack = [(start, iter(spreads[start]))]
+        while stack:
+            name, pending = stack[-1]
+            spread = next(pending, None)
+            if spread is None:
+                stack.pop()
+                on_path.discard(name)
+                finished.add(name)
+            elif spread in on_path:
+                raise GraphQLError(
+                    f"Cannot spread fragment '{spread}' within itself.",
+                    extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+                )
+            elif spread not in finished:
+                on_path.add(spread)
+                stack.append((spread, iter(spreads[spread])))
 
 
 def _spread_names(selection_set: SelectionSetNode | None) -> Iterator[str]:
@@ -273,3 +301,119 @@ def _spread_names(selection_set: SelectionSetNode | None) -> Iterator[str]:
                 yield selection.name.value
             elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set is not None:
                 pending.append(selection.selection_set)
+
+
+# ---- depth and aliases, each fragment walked once ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What one operation or fragment reaches, fragments it spreads included.
+
+    ``depth`` is the deepest selection's nesting (the fields with selections it sits in; an
+    introspection field's own selections are not counted, as in Strawberry's limiter), and
+    ``deepest`` that selection; ``aliases`` counts aliased fields, once per spread.
+    """
+
+    depth: int
+    deepest: Node
+    aliases: int
+
+
+@dataclass(slots=True)
+class _Walked:
+    depth: int
+    deepest: Node
+    aliases: int
+    # (fragment, the spread's depth, or None under an introspection field: aliases only)
+    spreads: list[tuple[str, int | None]]
+
+
+def _walk(owner: OperationDefinitionNode | FragmentDefinitionNode) -> _Walked:
+    """One definition's own selections, its spreads noted but not followed."""
+    walked = _Walked(0, owner, 0, [])
+    pending: list[tuple[tuple[SelectionNode, ...], int | None]] = [(tuple(owner.selection_set.selections), 0)]
+    while pending:
+        selections, depth = pending.pop()
+        for selection in selections:
+            if depth is not None and depth > walked.depth:
+                walked.depth, walked.deepest = depth, selection
+            if isinstance(selection, FieldNode):
+                walked.aliases += selection.alias is not None
+                if selection.selection_set is not None:
+                    introspection = selection.name.value.startswith("__")
+                    inner = None if depth is None or introspection else depth + 1
+                    pending.append((tuple(selection.selection_set.selections), inner))
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append((tuple(selection.selection_set.selections), depth))
+            elif isinstance(selection, FragmentSpreadNode):
+                walked.spreads.append((selection.name.value, depth))
+    return walked
+
+
+def document_shapes(document: DocumentNode) -> dict[str, Shape]:
+    """Each operation's shape, by name (``anonymous`` for the unnamed one), in time linear in
+    the document: every fragment is walked once and its shape reused at each spread. An
+    unknown fragment adds nothing, and a spread that closes a cycle adds nothing either (both
+    are refused by graphql-core's rules, and before that by ``check_fragments``)."""
+    walked: dict[str, _Walked] = {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            walked.setdefault(definition.name.value, _walk(definition))
+    shapes: dict[str, Shape] = {}
+
+    def combined(own: _Walked) -> Shape:
+        depth, deepest, aliases = own.depth, own.deepest, own.aliases
+        for name, at in own.spreads:
+            shape = shapes.get(name)
+            if shape is None:
+                continue
+            aliases += shape.aliases
+            if at is not None and at + shape.depth > depth:
+                depth, deepest = at + shape.depth, shape.deepest
+        return Shape(depth, deepest, aliases)
+
+    # Fragments in post-order, iteratively: a chain of a few hundred must not exhaust the stack.
+    started: set[str] = set()
+    for start in walked:
+        if start in started:
+            continue
+        started.add(start)
+        stack = [(start, iter(walked[start].spreads))]
+        while stack:
+            name, spreads = stack[-1]
+            spread = next(spreads, None)
+            if spread is None:
+                stack.pop()
+                shapes[name] = combined(walked[name])
+            elif spread[0] in walked and spread[0] not in started:
+                started.add(spread[0])
+                stack.append((spread[0], iter(walked[spread[0]].spreads)))
+    operations: dict[str, Shape] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            name = definition.name.value if definition.name else "anonymous"
+            operations[name] = combined(_walk(definition))
+    return operations
+
+
+class OperationShapeLimits(ValidationRule):
+    """Refuses operations nested deeper than ``max_depth`` and documents with more than
+    ``max_aliases`` aliased fields, with the messages of Strawberry's QueryDepthLimiter and
+    MaxAliasesLimiter (one depth error per operation, at its deepest selection). Without a
+    code of its own, a refusal is coded GRAPHQL_VALIDATION_FAILED as every validation error."""
+
+    max_depth = MAX_DEPTH
+    max_aliases = MAX_ALIASES
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        shapes = document_shapes(context.document)
+        for name, shape in shapes.items():
+            if shape.depth > self.max_depth:
+                context.report_error(
+                    GraphQLError(f"'{name}' exceeds maximum operation depth of {self.max_depth}", shape.deepest)
+                )
+        aliases = sum(shape.aliases for shape in shapes.values())
+        if aliases > self.max_aliases:
+            context.report_error(GraphQLError(f"{aliases} aliases found. Allowed: {self.max_aliases}"))

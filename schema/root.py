@@ -6,13 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
@@ -22,18 +16,17 @@ from schema.document import DOCUMENT_SCHEMA
 from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
-from schema.limits import MAX_MUTATIONS, OperationLimits
+from schema.limits import MAX_MUTATIONS, OperationLimits, OperationShapeLimits
 from schema.scalars import CLIENT_SCALARS
 from schema.shared_events import SharedEventExecutionContext
 from schema.workflow import WORKFLOW_SCHEMA
 
-# The operation limits as rule classes, built once. ``ValidationCache`` keys its entries on the
-# rule classes, and each limiter instance builds a new class: made per request, they meant the
-# cache never hit. The compiled read path validates with the same rules.
-OPERATION_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
-    *QueryDepthLimiter(max_depth=10).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
-)
+# The operation limits as rule classes, fixed for the process: ``ValidationCache`` keys its
+# entries on the rule classes (Strawberry's limiters built a new class per instance). Depth and
+# aliases are our own rule, not Strawberry's QueryDepthLimiter and MaxAliasesLimiter, which
+# took time exponential in fragments spread twice at every level. The compiled read path
+# validates with the same rules.
+OPERATION_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (OperationShapeLimits,)
 PARSER_CACHE_SIZE = VALIDATION_CACHE_SIZE = 256
 
 

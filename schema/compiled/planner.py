@@ -155,7 +155,7 @@ class ReadPlanner:
         try:
             # the resolver path's token cap: no document costs more than that to parse
             document = parse(query, max_tokens=MAX_TOKENS)
-            check_fragments(document)  # before the depth limiter, which fails on these
+            check_fragments(document)  # refused as on the resolver path, before the rules
         except GraphQLError:
             return None
         if validate_document(self._graphql, document, self._rules):

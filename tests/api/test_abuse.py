@@ -14,6 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
+
+from tests.api.ws import LEGACY_WS, TRANSPORT_WS, Socket
 
 CHUNK = b"x" * 65_536
 
@@ -257,3 +260,70 @@ async def test_the_mutations_of_one_operation_are_bounded(gql) -> None:
     assert first == {"__typename": "CompanyPayload"} and len(others) == MAX_MUTATIONS - 1  # the others: stale
     assert await _acme(gql) == (id, version + 1)
 
+
+# ---- fragments spread twice at every level ------------------------------------------------
+
+DOUBLINGS = 40  # 2**40 copies of the bottom fragment, in under 400 tokens
+
+
+def _doubling(bottom: str, levels: int = DOUBLINGS) -> str:
+    parts = [f"query Doubled {{ ...F{levels} }}", f"fragment F0 on Query {{ {bottom} }}"]
+    parts += [f"fragment F{n} on Query {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, levels + 1)]
+    return " ".join(parts)
+
+
+TOO_DEEP = "me { " + "manager { " * 11 + "email" + " }" * 11 + " }"
+
+
+def _doubling_refusals() -> list[tuple[str, str, str]]:
+    """Each document with the code and words of its refusal: the depth and alias limits
+    (Strawberry's walked 2**40 expansions: 1 s at 18 levels, hours at 40) and the cost,
+    which stops counting at its ceiling."""
+    from schema.limits import COST_CEILING
+
+    return [
+        (_doubling("x: __typename"), "GRAPHQL_VALIDATION_FAILED", f"{2**DOUBLINGS} aliases found. Allowed: 30"),
+        (_doubling("__typename"), "QUERY_TOO_COMPLEX", f"may cost at least {COST_CEILING:,}, over"),
+        (_doubling(TOO_DEEP), "GRAPHQL_VALIDATION_FAILED", "'Doubled' exceeds maximum operation depth of 10"),
+    ]
+
+
+async def test_doubling_fragments_are_refused_promptly_over_http(gql) -> None:
+    await _refused_promptly(gql)
+
+
+async def test_doubling_fragments_are_refused_promptly_on_the_resolver_path(resolver_gql) -> None:
+    await _refused_promptly(resolver_gql)
+
+
+async def _refused_promptly(gql) -> None:
+    for document, code, words in _doubling_refusals():
+        assert len(document) < 2_000
+        body, elapsed = await _timed(gql, document, as_user="hr@acme.example")
+        assert body["data"] is None
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == code, error
+        assert words in error["message"], error
+        assert elapsed < 2, f"{words!r} took {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_doubling_fragments_are_refused_promptly_over_a_websocket(live_server, demo, protocol) -> None:
+    async with await Socket.open(live_server.url, demo.token("hr@acme.example"), protocol=protocol) as socket:
+        await socket.acknowledged()
+        for document, code, words in _doubling_refusals():
+            started = time.perf_counter()
+            id = await socket.start(document)
+            message = await socket.receive(timeout=10)
+            while message["type"] == "complete":  # the end of the previous operation's result
+                message = await socket.receive(timeout=10)
+            elapsed = time.perf_counter() - started
+            # a validation error is an ``error`` message (one error, or a list of them), the
+            # cost's refusal a result
+            assert message["type"] in ("error", "next", "data") and message["id"] == id, message
+            payload = message["payload"]
+            errors = payload.get("errors", [payload]) if isinstance(payload, dict) else payload
+            (error,) = errors
+            assert error["extensions"]["code"] == code, message
+            assert words in error["message"], message
+            assert elapsed < 2, f"{words!r} took {elapsed:.2f} s"
