@@ -32,6 +32,7 @@ from app.blob_routes import local_blob_routes
 from app.compiled_reads import CompiledReads
 from app.socket_rights import SocketSignIn
 from app.sockets import LegacyWSHandler, TextFrames, TransportWSHandler, operation_request_id
+from app.web_app import web_app_routes
 from app.wiring import Container
 from schema.context import Context
 
@@ -383,6 +384,7 @@ def create_app(container: Container) -> ASGIApp:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *blob_routes,
+            *web_app_routes(container),
             *(
                 [Mount("/static/graphiql", StaticFiles(directory=STATIC / "graphiql"), name="graphiql")]
                 if container.settings.graphiql_enabled
