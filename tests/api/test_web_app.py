@@ -77,6 +77,8 @@ async def test_production_refuses_the_demo_sign_in_and_offers_the_identity_provi
         assert (await http.get("/app/dev/people")).status_code == 404
         refused = await http.post("/app/dev/token", json={"email": "hr@acme.example"})
         assert refused.status_code == 404 and "token" not in refused.json()
+        page = await http.get("/app/")  # served in production too: the bundle, or how to build it
+        assert (page.status_code, '<div id="root">' in page.text) in ((200, True), (503, False))
         config = (await http.get("/app/config.json")).json()
         assert config == {
             "devSignIn": False,

@@ -208,6 +208,7 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
             await alice.page.keyboard.press("Tab")
             if await alice.page.evaluate("document.activeElement?.textContent") == "Alice Martin":
                 break
+        assert await alice.page.evaluate("document.activeElement?.textContent") == "Alice Martin", "Tab never got there"
         await alice.page.keyboard.press("Enter")
         await _signed_in(hr)
         await _signed_in(alice)
