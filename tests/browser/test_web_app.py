@@ -202,6 +202,8 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
     alice = await _open(browser, web_server.url, "alice", {"width": 390, "height": 844})
     try:
         # 1. sign-in: HR picks Hannah Reed; Alice reaches her name by Tab and signs in with Enter
+        await hr.page.get_by_role("button", name="Hannah Reed").wait_for(timeout=WAIT_MS)
+        await hr.shot("0-sign-in")
         await hr.page.get_by_role("button", name="Hannah Reed").click()
         await alice.page.get_by_role("button", name="Alice Martin").wait_for(timeout=WAIT_MS)
         for _ in range(12):
@@ -251,6 +253,7 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
         blank = tax.get_by_role("alert")
         await blank.wait_for(timeout=WAIT_MS)
         assert "must not be blank" in (await blank.inner_text()) and "VALIDATION" not in await blank.inner_text()
+        await hr.shot("5-a-reason-is-needed")
         await tax.get_by_label("Reason for rejecting Tax form").fill(REASON)
         await tax.get_by_role("button", name="Reject Tax form").click()
         await tax.wait_for(state="detached", timeout=WAIT_MS)
