@@ -158,8 +158,10 @@ async def _open(browser: Browser, url: str, name: str, viewport: dict[str, int])
     await context.route("**/*", only_loopback)
     page.on("websocket", on_socket)
     page.on("pageerror", lambda error: person.failed.append(f"page error: {error}"))
-    # Whether the upload's progress bar was ever on screen (a tiny file may show it briefly).
+    # No fallback poll: only live events may move the pages. And whether the upload's progress
+    # bar was ever on screen (a tiny file may show it briefly).
     await context.add_init_script(
+        "window.__HR_GRAPH_POLL_MS = 0;"
         "new MutationObserver(() => { if (document.querySelector('progress')) window.__sawProgress = true; })"
         ".observe(document, { childList: true, subtree: true });"
     )
