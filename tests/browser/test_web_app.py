@@ -11,6 +11,7 @@ Skipped when chromium or Node.js is missing, unless REQUIRE_BROWSER=1 (CI) makes
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 import threading
 import time
@@ -221,6 +222,12 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
 
         # 2. HR starts Alice's onboarding; it appears on Alice's screen with its three steps
         await hr.page.get_by_label("Person").select_option(label="Alice Martin (alice@acme.example)")
+        await hr.page.get_by_label("Due date").fill("2020-01-31")  # in the past: refused, said next to the form
+        await hr.page.get_by_role("button", name="Start", exact=True).click()
+        refused = hr.page.locator("section:has(h2:has-text('Start an onboarding'))").get_by_role("alert")
+        await refused.wait_for(timeout=WAIT_MS)
+        assert await refused.inner_text() == "Due date must not be in the past."
+        await hr.page.get_by_label("Due date").fill(f"{dt.date.today().year + 1}-01-31")
         await hr.page.get_by_role("button", name="Start", exact=True).click()
         await hr.page.get_by_text("Started Employee onboarding for Alice Martin.").wait_for(timeout=WAIT_MS)
         onboarding = alice.page.locator("article.workflow:has(h3:has-text('Employee onboarding'))")
