@@ -39,10 +39,24 @@
 #             SOCKET_INIT_TIMEOUT_SECONDS   a socket not signed in by then is closed (10)
 #             SOCKETS_PER_ADDRESS, SOCKETS_PER_USER   open sockets per client address / user (100, 50)
 #             SOCKET_OPERATIONS_PER_USER   subscriptions running at once per user (200)
+#             OIDC_AUTHORIZE_URL, OIDC_CLIENT_ID   the web app's sign-in at /app/: the identity
+#                                   provider's authorization endpoint and the app's client id there
+#             OIDC_SCOPE            the scopes the web app asks for ("openid email")
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;
 # a database it cannot reach is one line too.
+
+# ---- web: the HR web app's bundle (frontend/dist, served at /app/), built from the lock file ----
+FROM node:20-slim AS web
+
+WORKDIR /build
+COPY schema.graphql graphql.config.yml ./
+COPY frontend/package.json frontend/package-lock.json ./frontend/
+RUN cd frontend && npm ci --no-audit --no-fund --loglevel=error
+COPY frontend ./frontend
+# codegen (typed operations from schema.graphql), tsc, then vite build into frontend/dist
+RUN cd frontend && npm run build
 
 # ---- builder: a venv with the runtime dependencies only, at the versions pinned in the lock ----
 FROM python:3.11-slim AS builder
@@ -79,6 +93,7 @@ COPY domains ./domains
 COPY schema ./schema
 COPY adapters ./adapters
 COPY app ./app
+COPY --from=web /build/frontend/dist ./frontend/dist
 # Bytecode compiled at build time: with PYTHONDONTWRITEBYTECODE and a read-only tree, every
 # start would otherwise compile the project's modules again (about a tenth of a cold start).
 RUN python -m compileall -q domains schema adapters app \

@@ -32,7 +32,7 @@ ifneq ($(filter test,$(MAKECMDGOALS)),)
   $(foreach tool,bash curl jq,$(if $(shell command -v $(tool)),,$(error make test needs $(tool) for the README's scripts: $(tool) is not on PATH)))
 endif
 
-.PHONY: venv dev run test lint schema bench differential coldstart codegen graphiql-assets clean
+.PHONY: venv dev run web test lint schema bench differential coldstart codegen graphiql-assets clean
 
 venv: $(RUNTIME)
 dev: $(DEV)
@@ -54,8 +54,8 @@ $(DEV): $(RUNTIME) requirements-dev.lock
 	@$(PY) -c "import pytest, hypothesis" || { echo "dev install failed"; exit 1; }
 	@touch $(DEV)
 
-run: venv
-	@echo "==> starting HR Graph on http://127.0.0.1:$${PORT:-8000}/graphql"
+run: venv web
+	@echo "==> starting HR Graph on http://127.0.0.1:$${PORT:-8000}/graphql (web app: http://127.0.0.1:$${PORT:-8000}/app/)"
 	$(PY) -m app serve --dev --host 127.0.0.1 --port $${PORT:-8000}
 
 lint: dev
@@ -107,6 +107,29 @@ codegen: $(NODE_DEPS)
 	@npm --prefix frontend run --silent codegen
 	@echo "==> tsc: frontend/src against the generated types"
 	@npm --prefix frontend run --silent typecheck
+
+# The web app (frontend/dist, served at /app/): built when missing or older than its sources
+# (npm ci first when the lock changed). Without Node.js 20+ and npm, one line says how to get
+# it, and make run starts the API anyway; so it does after a failed build (its output above).
+WEB_BUNDLE  := frontend/dist/index.html
+WEB_SOURCES := $(wildcard frontend/src/*.ts frontend/src/app/*.ts frontend/src/app/*.tsx frontend/src/app/*.css \
+                 frontend/operations/*.graphql) frontend/index.html frontend/vite.config.mts frontend/tsconfig.json \
+                 frontend/package-lock.json schema.graphql graphql.config.yml
+HAS_NODE    := node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MAJOR) ? 0 : 1)' >/dev/null 2>&1 \
+               && command -v npm >/dev/null 2>&1
+
+web:
+	@if $(HAS_NODE); then \
+	  $(MAKE) -s --no-print-directory $(WEB_BUNDLE) || echo "==> the web app did not build (see above): the API starts without it"; \
+	else \
+	  echo "==> the web app (/app/) is not built: it needs Node.js $(NODE_MAJOR) or newer with npm (install them, then make run again); the API starts without it"; \
+	fi
+
+$(WEB_BUNDLE): $(NODE_DEPS) $(WEB_SOURCES)
+	@echo "==> building the web app: codegen, tsc, vite build into frontend/dist"
+	@cd frontend && npm run --silent build
+	@touch $(WEB_BUNDLE)
+	@echo "==> web app built (frontend/dist)"
 
 # Re-copies GraphiQL and React from the pinned packages into app/static/graphiql (committed,
 # so that make run needs no npm); run after changing their versions in frontend/package.json.

@@ -105,6 +105,13 @@ def _banner(settings: Settings, base: str) -> str:
         lines.append(f"  database:  the embedded PostgreSQL in {settings.data_dir / 'pg'} (DATABASE_URL unset)")
     if settings.local_blobs:
         lines.append(f"  documents: upload and download links to {settings.blob_base_url} (PUBLIC_URL)")
+    if not (ROOT / "frontend" / "dist" / "index.html").is_file():
+        web = "not built: make run builds it with Node.js 20+ and npm"
+    elif settings.production:
+        web = "sign-in through OIDC_AUTHORIZE_URL" if settings.oidc_authorize_url else "set OIDC_AUTHORIZE_URL"
+    else:
+        web = "sign in as a demo person"
+    lines.append(f"  web app:   {base}/app/ ({web})")
     if settings.app_env == "development":
         lines.append("  a token:   .venv/bin/python -m app token --email hr@acme.example")
         lines.append("  then send: Authorization: Bearer <token>")

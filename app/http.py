@@ -4,7 +4,8 @@ on the local blob store, its upload and download routes, inside the request scop
 Each part has its module: ``request_scope`` (request id, body cap and deadline, access log),
 ``graphql_view`` (Strawberry's view, GraphiQL), ``negotiation`` (GraphQL over HTTP's media
 types), ``compiled_first`` (compiled reads before Strawberry), ``health``, ``lifespan``,
-``blob_routes``; ``sockets`` and ``socket_rights`` hold the WebSocket protocols."""
+``blob_routes``, ``web_app`` (the bundle at /app/, demo sign-in); ``sockets`` and
+``socket_rights`` hold the WebSocket protocols."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.graphql_view import GraphQLApp, graphiql_assets
 from app.health import health_routes
 from app.lifespan import lifespan
 from app.request_scope import RequestScope
+from app.web_app import web_app_routes
 from app.wiring import Container
 
 
@@ -35,6 +37,7 @@ def create_app(container: Container) -> ASGIApp:
             WebSocketRoute("/graphql", graphql),
             *health_routes(container.engine),
             *blob_routes,
+            *web_app_routes(container),
             *([graphiql_assets()] if container.settings.graphiql_enabled else []),
         ],
         lifespan=lifespan(container),

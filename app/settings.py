@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     download_expiry_seconds: int = 300
     max_concurrent_uploads: int = 8
     """Files the local store receives at once per instance; past it an upload is answered 503."""
+    # The web app's sign-in in production (app/web_app.py): the identity provider's authorization
+    # endpoint, where the page sends a person to sign in (OAuth 2.0 implicit response, the token
+    # back in the URL's fragment), and the client id registered there for the app's /app/ URL.
+    oidc_authorize_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_scope: str = "openid email"
     # GRAPHIQL, INTROSPECTION: unset means on outside production and off in production.
     graphiql: bool | None = None
     introspection: bool | None = None

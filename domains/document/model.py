@@ -180,6 +180,7 @@ class Document(Entity):
     pending_content_type: str | None = None
     pending_size_bytes: int | None = None
     pending_expires_at: datetime | None = None
+    rejection_reason: str | None = None
 
     # ---- who ---------------------------------------------------------------------------
 
@@ -280,6 +281,7 @@ class Document(Entity):
         self.file_version = file.version
         self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
         self.pending_expires_at = None
+        self.rejection_reason = None  # the new file answers it
         return file, self._event(DOCUMENT_UPLOADED, previous, by, at)
 
     def submit(self, by: Principal, at: datetime) -> DomainEvent:
@@ -305,6 +307,7 @@ class Document(Entity):
         if len(reason) > 2000:
             raise Invalid.field("reason", "must be at most 2000 characters")
         previous = self._review(S.REJECTED, by)
+        self.rejection_reason = reason
         return self._event(DOCUMENT_REJECTED, previous, by, at, reason=reason)
 
     def available_commands(self, by: Principal) -> list[DocumentCommand]:

@@ -64,6 +64,13 @@ DOCUMENT = EntitySpec(
         string("pending_content_type", max_length=100, filterable=False, description=PENDING, **BY_COMMAND),
         integer("pending_size_bytes", filterable=False, description=PENDING, **BY_COMMAND),
         timestamp("pending_expires_at", filterable=False, description=PENDING, **BY_COMMAND),
+        string(
+            "rejection_reason",
+            max_length=2000,
+            filterable=False,
+            description="Why HR rejected the latest file; null once a new file is confirmed.",
+            **BY_COMMAND,
+        ),
     ),
     relations=(
         belongs_to("owner", "User", "owner_id"),

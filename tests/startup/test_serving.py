@@ -33,6 +33,7 @@ def test_the_banner_offers_graphiql_and_tokens_only_where_they_are_served(databa
     banner = _banner(server)
     assert f"HR Graph is serving on http://127.0.0.1:{server.port}/graphql" in banner
     assert "links to https://hr.example.com" in banner
+    assert f"web app:   http://127.0.0.1:{server.port}/app/ (" in banner
     if app_env == "production":
         assert "GraphiQL" not in banner
         assert "token" not in banner
