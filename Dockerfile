@@ -39,6 +39,7 @@
 #             SOCKET_INIT_TIMEOUT_SECONDS   a socket not signed in by then is closed (10)
 #             SOCKETS_PER_ADDRESS, SOCKETS_PER_USER   open sockets per client address / user (100, 50)
 #             SOCKET_OPERATIONS_PER_USER   subscriptions running at once per user (200)
+#             FANOUT_CONCURRENCY    subscription deliveries (execution and send) at once per process (4)
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;
