@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -41,6 +42,17 @@ async def _me(http: httpx.AsyncClient, token: str) -> float:
     return elapsed
 
 
+async def _settled(count: Callable[[], int]) -> int:
+    """The count once it has not moved for a while."""
+    last, since = count(), time.monotonic()
+    async with asyncio.timeout(15):
+        while time.monotonic() - since < 0.3:
+            await asyncio.sleep(0.02)
+            if count() != last:
+                last, since = count(), time.monotonic()
+    return last
+
+
 async def _all_delivered(sockets: list[Socket], event_ids: list[str]) -> None:
     async def one_socket(socket: Socket) -> None:
         got: set[str] = set()
@@ -71,13 +83,14 @@ async def test_another_companys_requests_stay_fast_while_an_event_fans_out(live_
         ]
         try:
             feed = live_server.container.events
-            watching = feed.subscribers + len(sockets) * PER_SOCKET
-            for socket in sockets:
+            watching = await _settled(lambda: feed.subscribers)  # earlier tests' subscriptions are gone
+            for socket in sockets:  # a socket's worth at a time: each subscription signs in again
                 for n in range(PER_SOCKET):
                     await socket.start(_watch(n))
-            async with asyncio.timeout(60):
-                while feed.subscribers < watching:  # every subscription waits for the next event
-                    await asyncio.sleep(0.05)
+                watching += PER_SOCKET
+                async with asyncio.timeout(30):
+                    while feed.subscribers < watching:  # every subscription waits for the next event
+                        await asyncio.sleep(0.02)
 
             delivered: list[str] = []
             deliveries = asyncio.create_task(_all_delivered(sockets, delivered))
@@ -104,5 +117,5 @@ async def test_another_companys_requests_stay_fast_while_an_event_fans_out(live_
         f"{len(delivered)} deliveries in {fanned_out * 1000:.0f} ms, at most {gate.most_running} at once"
     )
     # Measured on 2 loaded cores: 2-5 ms alone; during the fan-out 15-80 ms with the gate,
-    # 350-560 ms without it (every execution at once).
-    assert under_attack < max(20 * usual, 0.15), (usual, under_attack)
+    # 350-560 ms without it (every execution at once), when the pool did not time out.
+    assert under_attack < max(25 * usual, 0.2), (usual, under_attack)
