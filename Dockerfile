@@ -42,6 +42,7 @@
 #             OIDC_AUTHORIZE_URL, OIDC_CLIENT_ID   the web app's sign-in at /app/: the identity
 #                                   provider's authorization endpoint and the app's client id there
 #             OIDC_SCOPE            the scopes the web app asks for ("openid email")
+#             FANOUT_CONCURRENCY    subscription deliveries (execution and send) at once per process (4)
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     sockets_per_user: int = 50
     socket_operations_per_user: int = 200
     """Operations (subscriptions, mostly) running at once on one user's sockets, per process."""
+    fanout_concurrency: int = 4
+    """Subscription deliveries (an event's execution and sending) at once in the process; the
+    other subscribers wait their turn, so an event fanned out to many cannot starve HTTP
+    requests of the event loop or of database connections. Keep it below DATABASE_POOL_SIZE."""
     # Blobs: the local store under data_dir/blobs (served by the app at public_url) unless
     # S3_BUCKET is set; then S3 (AWS, or any S3 API at S3_ENDPOINT_URL).
     public_url: str | None = None

@@ -4,7 +4,8 @@ A socket costs a file descriptor and memory for as long as it is open, and a sub
 costs an execution per event: without caps, one client without a token held every file
 descriptor of the process, and one HR token slowed every other company's requests. Each cap
 is a setting; a socket over one is closed with ``TOO_MANY`` (both protocols), an operation
-over one is answered with a typed error.
+over one is answered with a typed error. And however many subscriptions there are, their
+event deliveries take turns (``FanoutGate``, ``schema/shared_events.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Hashable
+
+from schema.shared_events import FanoutGate
 
 TOO_MANY = 4429  # graphql-ws treats it as final: the client does not retry in a loop
 
@@ -37,10 +40,12 @@ class _Counts:
 
 
 class SocketLimits:
-    def __init__(self, *, per_address: int, per_user: int, operations_per_user: int) -> None:
+    def __init__(self, *, per_address: int, per_user: int, operations_per_user: int, fanout_concurrency: int) -> None:
         self.sockets_by_address = _Counts(per_address)
         self.sockets_by_user = _Counts(per_user)
         self.operations_by_user = _Counts(operations_per_user)
+        self.fanout = FanoutGate(fanout_concurrency)
+        """Subscription deliveries (execution and send) at once in the process, whoever's they are."""
 
     def open_socket(self, address: str) -> bool:
         return self.sockets_by_address.take(address)

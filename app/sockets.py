@@ -37,6 +37,7 @@ from app.socket_limits import TOO_MANY, SocketLimits
 from app.socket_rights import SocketSignIn, as_of_now, one, refusal, signed_out
 from domains.kernel.errors import Unavailable
 from schema.context import Context
+from schema.shared_events import FANOUT_GATE
 
 UNAUTHORIZED = 4401  # no token at all
 FORBIDDEN = 4403  # a token, but not a valid one (or no longer: it expired while connected)
@@ -145,6 +146,7 @@ class SignedInSocket:
             cap = self.limits.operations_by_user.cap
             return one(refusal(f"at most {cap} operations may run at once on your sockets", "TOO_MANY_OPERATIONS"))
         context.request_state["counted_operation"] = context.principal.user_id
+        context.request_state[FANOUT_GATE] = self.limits.fanout  # its events take turns with everyone's
         source: AsyncGenerator[Any, None] = await self.schema.stream(  # type: ignore[attr-defined]
             query,
             variable_values=variables,

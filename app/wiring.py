@@ -100,6 +100,7 @@ class Container:
             per_address=self.settings.sockets_per_address,
             per_user=self.settings.sockets_per_user,
             operations_per_user=self.settings.socket_operations_per_user,
+            fanout_concurrency=self.settings.fanout_concurrency,
         )
         wire_workflows(self)
 

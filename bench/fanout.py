@@ -140,6 +140,10 @@ class Server:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "test", "LOG_LEVEL": "WARNING"}
+        # One token holds every subscriber here: the bench measures the fan-out, not the caps
+        # on one user's sockets (FANOUT_CONCURRENCY is left as set, by default 4).
+        for cap in ("SOCKETS_PER_ADDRESS", "SOCKETS_PER_USER", "SOCKET_OPERATIONS_PER_USER"):
+            env.setdefault(cap, "5000")
         profiled = ["-m", "cProfile", "-o", profile] if profile else []
         self.process = subprocess.Popen(
             [sys.executable, *profiled, "-m", "app", "serve", "--port", str(self.port)],
