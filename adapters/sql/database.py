@@ -1,4 +1,7 @@
-"""Engine and the per-request database handle (the unit of work).
+"""Engine and the per-request database handle: its transaction and its statement count.
+
+The unit of work around it, with the events and their handlers, is the kernel's
+(``domains/kernel/unit_of_work.py``).
 
 Sibling resolvers and dataloader batches run concurrently, and one connection must never
 serve two coroutines at once. So a read outside a transaction checks a connection out of the
@@ -22,9 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.sql import outbox
 from domains.kernel.errors import Unavailable
-from domains.kernel.events import DomainEvent, EventHandler
 
 log = logging.getLogger("hrgraph.sql")
 
@@ -88,8 +89,6 @@ class RequestDatabase:
         self._tx: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
-        self._events: list[DomainEvent] = []
-        self._handlers: dict[str, list[EventHandler]] = {}
         self.statements = 0
         self.seconds = 0.0
 
@@ -160,8 +159,7 @@ class RequestDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """Everything inside commits together or not at all, its events included; then
-        after-commit actions run."""
+        """Everything inside commits together or not at all; then after-commit actions run."""
         if self._tx is not None:
             raise RuntimeError("transactions do not nest")
         try:
@@ -173,7 +171,6 @@ class RequestDatabase:
             # (``_execute_in_transaction``): commit and roll back whichever one is current.
             try:
                 yield
-                await self._write_events()
                 try:
                     await self._tx.commit()
                 except DBAPIError as error:
@@ -182,7 +179,6 @@ class RequestDatabase:
                     raise
             except BaseException:
                 self._after_commit.clear()
-                self._events.clear()
                 try:
                     await self._tx.rollback()
                 except Exception:  # a dead connection has nothing to roll back; keep the first error
@@ -203,30 +199,3 @@ class RequestDatabase:
         if self._tx is None:
             raise RuntimeError("after-commit actions need a transaction")
         self._after_commit.append(action)
-
-    # ---- domain events -----------------------------------------------------------------
-
-    def on(self, event_type: str, handler: EventHandler) -> None:
-        """Registers an in-process handler, run in the recording transaction before commit."""
-        self._handlers.setdefault(event_type, []).append(handler)
-
-    def record(self, event: DomainEvent) -> None:
-        if self._tx is None:
-            raise RuntimeError("domain events need a transaction")
-        self._events.append(event)
-
-    async def _write_events(self) -> None:
-        """Writes recorded events to the outbox and runs their handlers, until handlers record
-        no more; then wakes the listeners (NOTIFY is delivered on commit, never on rollback)."""
-        if not self._events:
-            return
-        await self.execute(outbox.LOCK)
-        last_id = 0
-        while self._events:
-            batch, self._events = self._events, []
-            ids = (await self.execute(outbox.insert(batch))).scalars().all()
-            last_id = max(last_id, *ids)
-            for event in batch:
-                for handler in self._handlers.get(event.type, ()):
-                    await handler(event)
-        await self.execute(outbox.notify(last_id))

@@ -3,7 +3,8 @@
 The status moves only through commands: ``REQUESTED → UPLOADED → IN_REVIEW → APPROVED |
 REJECTED``, and ``REJECTED → UPLOADED`` with a new file version. Any other move is an
 ``InvalidTransition``, whoever asks; a move that is allowed but not for this person is
-``Forbidden``. Each command returns the domain event it caused; the service records it.
+``Forbidden``. Each move records its event on the document (``domains/document/events.py``);
+the unit of work takes it once the document is saved.
 
 Separation of duties: a review (approve, reject) is HR's of the document's company, or an
 ADMIN's, and never its owner's: no one reviews a document she owns, whatever her role.
@@ -17,15 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from domains.document.events import (
-    DOCUMENT_APPROVED,
-    DOCUMENT_REJECTED,
-    DOCUMENT_SUBMITTED,
-    DOCUMENT_UPLOADED,
-    EVENT_TYPES,
+    DocumentApproved,
+    DocumentEvent,
+    DocumentRejected,
+    DocumentSubmitted,
+    DocumentUploaded,
 )
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
-from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal, Role
 
 MB = 1024 * 1024
@@ -257,9 +257,7 @@ class Document(Entity):
             raise Forbidden("only the document's owner or HR may confirm its upload")
         return declared
 
-    def confirm_upload(
-        self, stored: StoredFile | None, key: str, by: Principal, at: datetime
-    ) -> tuple[DocumentFile, DomainEvent]:
+    def confirm_upload(self, stored: StoredFile | None, key: str, by: Principal, at: datetime) -> DocumentFile:
         """The object the store sealed at ``key`` (from the ticket's upload) must be what the
         ticket allowed; then it becomes the next version, and only it is ever served."""
         declared = self.check_confirm(by)
@@ -280,11 +278,12 @@ class Document(Entity):
         self.file_version = file.version
         self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
         self.pending_expires_at = None
-        return file, self._event(DOCUMENT_UPLOADED, previous, by, at)
+        self._record(DocumentUploaded, previous, by, at)
+        return file
 
-    def submit(self, by: Principal, at: datetime) -> DomainEvent:
+    def submit(self, by: Principal, at: datetime) -> None:
         previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(by), "the document's owner or HR")
-        return self._event(DOCUMENT_SUBMITTED, previous, by, at)
+        self._record(DocumentSubmitted, previous, by, at)
 
     def _review(self, target: DocumentStatus, by: Principal) -> DocumentStatus:
         """As ``_move`` (an impossible move first), with its own answer for an owner who is HR."""
@@ -294,18 +293,18 @@ class Document(Entity):
             )
         return self._move(target, self.may_review(by), "HR of the document's company")
 
-    def approve(self, by: Principal, at: datetime) -> DomainEvent:
+    def approve(self, by: Principal, at: datetime) -> None:
         previous = self._review(S.APPROVED, by)
-        return self._event(DOCUMENT_APPROVED, previous, by, at)
+        self._record(DocumentApproved, previous, by, at)
 
-    def reject(self, reason: str, by: Principal, at: datetime) -> DomainEvent:
+    def reject(self, reason: str, by: Principal, at: datetime) -> None:
         reason = reason.strip()
         if not reason:
             raise Invalid.field("reason", "must not be blank")
         if len(reason) > 2000:
             raise Invalid.field("reason", "must be at most 2000 characters")
         previous = self._review(S.REJECTED, by)
-        return self._event(DOCUMENT_REJECTED, previous, by, at, reason=reason)
+        self._record(DocumentRejected, previous, by, at, reason=reason)
 
     def available_commands(self, by: Principal) -> list[DocumentCommand]:
         """The commands this person may run next, in the order of the review."""
@@ -321,30 +320,28 @@ class Document(Entity):
             open_.extend((DocumentCommand.APPROVE, DocumentCommand.REJECT))
         return open_
 
-    def _event(
-        self, type: str, previous: DocumentStatus, by: Principal, at: datetime, *, reason: str | None = None
-    ) -> DomainEvent:
-        """The published shape (``domains/document/events.py``): other contexts read only this."""
-        assert type in EVENT_TYPES, type
-        return DomainEvent(
-            type=type,
-            aggregate="Document",
-            aggregate_id=self.id,
-            company_id=self.company_id,
-            actor_id=by.user_id,
-            occurred_at=at,
-            payload={
-                "documentId": str(self.id),
-                "ownerId": str(self.owner_id),
-                "companyId": str(self.company_id),
-                "kind": self.kind.value,
-                "status": self.status.value,
-                "previousStatus": previous.value,
-                "actorId": str(by.user_id),
-                "occurredAt": at.isoformat(),
-                "reason": reason,
-                "fileVersion": self.file_version,
-            },
+    def _record(
+        self,
+        event: type[DocumentEvent],
+        previous: DocumentStatus,
+        by: Principal,
+        at: datetime,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        self.record_event(
+            event(
+                document_id=self.id,
+                owner_id=self.owner_id,
+                company_id=self.company_id,
+                kind=self.kind.value,
+                status=self.status.value,
+                previous_status=previous.value,
+                actor_id=by.user_id,
+                occurred_at=at,
+                reason=reason,
+                file_version=self.file_version,
+            )
         )
 
 

@@ -1,6 +1,7 @@
-"""The document commands, as use cases: load through a port, ask the entity, persist, record.
+"""The document commands, as use cases: load through a port, ask the entity, persist.
 
-None of them commits: the request's unit of work does, with the recorded events, or nothing.
+The entity records what happened; none of them commits: the operation's unit of work does,
+with the saved documents' events, or nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from domains.document.ports import (
     UploadTicket,
 )
 from domains.kernel.errors import Conflict, NotFound
-from domains.kernel.events import EventRecorder
 from domains.kernel.principal import Principal
 
 
@@ -61,14 +61,12 @@ class DocumentCommands:
         files: DocumentFiles,
         blobs: BlobStore,
         clock: Clock,
-        events: EventRecorder,
         expiry: Expiry = Expiry(),
     ) -> None:
         self.documents = documents
         self.files = files
         self.blobs = blobs
         self.clock = clock
-        self.events = events
         self.expiry = expiry
 
     # ---- uploads -----------------------------------------------------------------------
@@ -108,7 +106,7 @@ class DocumentCommands:
         key = document.sealed_key(secrets.token_hex(8))
         stored = await self.blobs.seal(document.upload_key, key)
         try:
-            file, event = document.confirm_upload(stored, key, viewer, self.clock.now())
+            file = document.confirm_upload(stored, key, viewer, self.clock.now())
             await self.documents.save(document, expected)
         except Conflict:
             await self.blobs.discard(key)
@@ -121,30 +119,26 @@ class DocumentCommands:
                 await self.blobs.discard(key)
             raise
         await self.files.add(file)
-        self.events.record(event)
         return document
 
     # ---- review ------------------------------------------------------------------------
 
     async def submit(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
         document = await self._load(viewer, id, expected_version)
-        event = document.submit(viewer, self.clock.now())
+        document.submit(viewer, self.clock.now())
         await self.documents.save(document, expected_version)
-        self.events.record(event)
         return document
 
     async def approve(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
         document = await self._load(viewer, id, expected_version)
-        event = document.approve(viewer, self.clock.now())
+        document.approve(viewer, self.clock.now())
         await self.documents.save(document, expected_version)
-        self.events.record(event)
         return document
 
     async def reject(self, viewer: Principal, id: uuid.UUID, reason: str, expected_version: int) -> Document:
         document = await self._load(viewer, id, expected_version)
-        event = document.reject(reason, viewer, self.clock.now())
+        document.reject(reason, viewer, self.clock.now())
         await self.documents.save(document, expected_version)
-        self.events.record(event)
         return document
 
     # ---- reads -------------------------------------------------------------------------

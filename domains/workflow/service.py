@@ -1,32 +1,40 @@
 """Workflow commands: start, cancel, and the reaction to a document's review.
 
 Each reads like the rule: authorize, load through the ports, ask the entity, persist, record
-what happened. Nothing here commits: the operation's unit of work does, events included.
+what happened on the entity. Nothing here commits: the operation's unit of work does, with
+the saved entities' events.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from domains.kernel.access import covers, read_scope, require_reach
 from domains.kernel.entity import EntitySpec, utcnow
 from domains.kernel.errors import Conflict, Invalid, NotFound
-from domains.kernel.events import DomainEvent, EventRecorder
 from domains.kernel.ports import EntityStore
 from domains.kernel.principal import Principal
 from domains.kernel.query import Condition, Op, PageRequest
 from domains.workflow import events
-from domains.workflow.live import EventFeed
 from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
 from domains.workflow.ports import DocumentRequests, People
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 from domains.workflow.templates import TEMPLATES, WorkflowTemplate
 
 MAX_STEPS = 100
+
+
+class DocumentReview(enum.Enum):
+    """What happened to a document a step may wait for (told by the composition root, from
+    the document context's events: this context never reads them itself)."""
+
+    SUBMITTED = "SUBMITTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
 
 
 def today() -> date:
@@ -39,13 +47,11 @@ class WorkflowService:
         store: EntityStore,
         people: People,
         documents: DocumentRequests,
-        recorder: EventRecorder,
         clock: Callable[[], date] = today,
     ) -> None:
         self.store = store
         self.people = people
         self.documents = documents
-        self.recorder = recorder
         self.clock = clock
 
     # ---- commands ----------------------------------------------------------------------
@@ -89,7 +95,7 @@ class WorkflowService:
                 due_on=step_due,
             )
             await self.store.insert(WORKFLOW_STEP, step)
-        self.recorder.record(events.workflow_changed(workflow, None, principal.user_id))
+        workflow.record_event(events.workflow_changed(workflow, None, principal.user_id))
         return workflow
 
     async def cancel(self, principal: Principal, workflow_id: uuid.UUID, reason: str) -> Workflow:
@@ -102,20 +108,19 @@ class WorkflowService:
             raise NotFound("Workflow", workflow_id)
         previous = workflow.cancel(reason)
         await self._save(WORKFLOW, workflow)
-        self.recorder.record(events.workflow_changed(workflow, previous, principal.user_id, workflow.cancel_reason))
+        workflow.record_event(events.workflow_changed(workflow, previous, principal.user_id, workflow.cancel_reason))
         return workflow
 
     # ---- reactions ---------------------------------------------------------------------
 
-    async def on_document_event(self, event: DomainEvent) -> None:
+    async def on_document_reviewed(
+        self, document_id: uuid.UUID, review: DocumentReview, actor_id: uuid.UUID | None
+    ) -> None:
         """Moves the step waiting for the document; the last approval completes the workflow.
 
         Runs in the transaction of the document's review: if the step cannot move, the review
         does not happen either. Documents no step waits for, and steps of a workflow that is
         no longer in progress (or deleted), are left alone."""
-        document_id = _uuid(event.payload.get("documentId"))
-        if document_id is None:
-            return
         page = await self.store.find(
             WORKFLOW_STEP, Condition("document_id", Op.EQ, document_id), WORKFLOW_STEP.default_order, PageRequest(), 1
         )
@@ -126,14 +131,14 @@ class WorkflowService:
         if not found or found[0].status is not WorkflowStatus.IN_PROGRESS:
             return  # deleted, cancelled or completed: its steps stay as they are
         workflow: Workflow = found[0]
-        move = {
-            events.DOCUMENT_SUBMITTED: (StepStatus.SUBMITTED, step.submit),
-            events.DOCUMENT_APPROVED: (StepStatus.DONE, step.finish),
-            events.DOCUMENT_REJECTED: (StepStatus.PENDING, step.reopen),
-        }.get(event.type)
-        if move is None or step.status is move[0]:
+        target, move = {
+            DocumentReview.SUBMITTED: (StepStatus.SUBMITTED, step.submit),
+            DocumentReview.APPROVED: (StepStatus.DONE, step.finish),
+            DocumentReview.REJECTED: (StepStatus.PENDING, step.reopen),
+        }[review]
+        if step.status is target:
             return
-        previous = move[1]()
+        previous = move()
         await self._save(WORKFLOW_STEP, step)
         steps = [step if s.id == step.id else s for s in await self.steps_of(workflow.id)]
         workflow_previous = None
@@ -142,9 +147,9 @@ class WorkflowService:
         # Saved even when its status stays: two reviews of one workflow's documents then
         # serialise on its version, so the last approval always sees every other step.
         await self._save(WORKFLOW, workflow)
-        self.recorder.record(events.step_changed(workflow, step, previous, event.actor_id))
+        step.record_event(events.step_changed(workflow, step, previous, actor_id))
         if workflow_previous is not None:
-            self.recorder.record(events.workflow_changed(workflow, workflow_previous, event.actor_id))
+            workflow.record_event(events.workflow_changed(workflow, workflow_previous, actor_id))
 
     async def steps_of(self, workflow_id: uuid.UUID) -> list[WorkflowStep]:
         page = await self.store.find(
@@ -162,18 +167,3 @@ class WorkflowService:
         entity.updated_at = utcnow()
         if not await self.store.update(spec, entity, expected):
             raise Conflict(f"{spec.name} was changed meanwhile")
-
-
-def _uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class WorkflowUseCases:
-    """What the workflow GraphQL needs per operation: the commands, and the process's feed."""
-
-    commands: WorkflowService
-    feed: EventFeed

@@ -16,7 +16,7 @@ from schema.document.types import DocumentVersion
 
 
 def commands(info: Info) -> DocumentCommands:
-    return info.context.use_case("document", DocumentCommands)
+    return info.context.commands.document
 
 
 class DocumentVersionsByKeyLoader(DataLoader[uuid.UUID, list[DocumentFile]]):

@@ -13,9 +13,9 @@ import strawberry
 from domains.kernel.errors import Invalid, NotFound
 from domains.workflow.live import WorkflowChangeKind, watch
 from domains.workflow.model import StepStatus, WorkflowStatus
-from domains.workflow.service import WorkflowUseCases, today
+from domains.workflow.service import today
 from domains.workflow.templates import WorkflowTemplate as DomainTemplate
-from schema.context import Context, Info
+from schema.context import Info
 from schema.domain import DomainSchema
 from schema.factory import EntitySchemaFactory, parse_id
 
@@ -42,10 +42,6 @@ def _event_id(value: str | None) -> int | None:
         raise Invalid.field("after_event_id", "is not an event id") from None
 
 
-def _use_cases(context: Context) -> WorkflowUseCases:
-    return context.use_case("workflow", WorkflowUseCases)
-
-
 def _overdue(root: Any) -> bool:
     """Computed from the due dates, never stored."""
     return bool(root.overdue(today()))
@@ -63,7 +59,7 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
         context = info.context
         subject = parse_id(input.subject_user_id, "User", "subjectUserId")
         async with context.transaction():
-            workflow = await _use_cases(context).commands.start(
+            workflow = await context.commands.workflow.start(
                 context.viewer, DomainTemplate(input.template.value), subject, input.due_date
             )
         return payload(workflow=workflow)
@@ -74,7 +70,7 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
         context = info.context
         key = parse_id(id, "Workflow", "id")
         async with context.transaction():
-            workflow = await _use_cases(context).commands.cancel(context.viewer, key, reason)
+            workflow = await context.commands.workflow.cancel(context.viewer, key, reason)
         return payload(workflow=workflow)
 
     cancel_workflow.__annotations__ = {
@@ -157,7 +153,7 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
             key = parse_id(workflow_id, "Workflow", "workflowId")
             if await context.service("Workflow").get(viewer, key) is None:
                 raise NotFound("Workflow", workflow_id)
-        changes = watch(_use_cases(context).feed, viewer, key, _event_id(after_event_id))
+        changes = watch(context.feed, viewer, key, _event_id(after_event_id))
         async for change in changes:
             context.reset()  # fresh loaders: what the event's fields read is as of now
             event = event_type(

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from app.wiring import Container
 from domains.document.model import DocumentStatus
-from domains.document.service import DocumentCommands
 from domains.kernel.ids import from_global_id
 from domains.kernel.principal import Principal
 
@@ -49,7 +48,7 @@ async def review(
         await uploaded(container, document_id)
         current = await documents.get(reviewer, document_id)
         assert current is not None
-    commands = context.use_case("document", DocumentCommands)
+    commands = context.commands.document
     async with context.transaction():
         if event_type == SUBMITTED:
             await commands.submit(reviewer, document_id, current.version)

@@ -13,6 +13,7 @@ from typing import Any
 
 from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import Entity, EntitySpec, Registry
+from domains.kernel.events import DomainEvent
 from domains.kernel.query import (
     AllOf,
     AnyOf,
@@ -64,13 +65,17 @@ class FakeEntityStore:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.tables: dict[str, dict[uuid.UUID, Entity]] = {spec.name: {} for spec in registry}
+        self.saved: list[Entity] = []
+        """The entities written, in order (the objects themselves, as a unit of work sees them)."""
 
     # ---- test helpers --------------------------------------------------------------------
 
     def add(self, spec: EntitySpec[Any], *entities: Entity) -> None:
         """Stores rows as given, bypassing every rule: for seeding a test."""
         for entity in entities:
-            self.tables[spec.name][entity.id] = copy.copy(entity)
+            row = copy.copy(entity)
+            row.__dict__.pop("_events", None)  # a row holds state, not what happened to it
+            self.tables[spec.name][entity.id] = row
 
     def stored(self, spec: EntitySpec[Any], id: uuid.UUID) -> Any:
         """The row as stored, deleted or not (None when absent)."""
@@ -204,13 +209,23 @@ class FakeEntityStore:
     async def insert(self, spec: EntitySpec[Any], entity: Any) -> None:
         assert entity.id not in self.tables[spec.name], f"duplicate id {entity.id}"
         self.add(spec, entity)
+        self._saw(entity)
 
     async def update(self, spec: EntitySpec[Any], entity: Any, expected_version: int) -> bool:
         current = self.tables[spec.name].get(entity.id)
         if current is None or current.version != expected_version:
             return False
         self.add(spec, entity)
+        self._saw(entity)
         return True
+
+    def _saw(self, entity: Entity) -> None:
+        if all(seen is not entity for seen in self.saved):
+            self.saved.append(entity)
+
+    def take_events(self) -> list[DomainEvent]:
+        """What the saved entities recorded since the last call: what a unit of work publishes."""
+        return [event for entity in self.saved for event in entity.take_events()]
 
 
 class FakeAfterCommit:

@@ -77,11 +77,16 @@ class FixedClock:
 
 
 class Recorder:
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
+    """The events of the documents the commands saved, as the unit of work would publish them."""
 
-    def record(self, event: DomainEvent) -> None:
-        self.events.append(event)
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.published: list[DomainEvent] = []
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        self.published.extend(self.world.store.take_events())
+        return self.published
 
 
 class Harness:
@@ -89,13 +94,12 @@ class Harness:
         self.world = world
         self.blobs = FakeBlobStore()
         self.files = FakeFiles()
-        self.recorder = Recorder()
+        self.recorder = Recorder(world)
         self.commands = DocumentCommands(
             KernelDocumentStore(world.documents),
             self.files,
             self.blobs,
             FixedClock(),
-            self.recorder,
             Expiry(upload=timedelta(minutes=3), download=timedelta(seconds=30)),
         )
 

@@ -15,17 +15,10 @@ from domains.kernel.entity import from_snapshot, snapshot
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal
-from domains.workflow.events import (
-    DOCUMENT_APPROVED,
-    DOCUMENT_REJECTED,
-    DOCUMENT_SUBMITTED,
-    WORKFLOW_STARTED,
-    WORKFLOW_STATUS_CHANGED,
-    WORKFLOW_STEP_STATUS_CHANGED,
-)
+from domains.workflow.events import WorkflowStarted, WorkflowStatusChanged, WorkflowStepStatusChanged
 from domains.workflow.live import visible_change
 from domains.workflow.model import StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
-from domains.workflow.service import WorkflowService
+from domains.workflow.service import DocumentReview, WorkflowService
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 from domains.workflow.templates import WorkflowTemplate
 from tests.unit.conftest import World
@@ -33,12 +26,23 @@ from tests.unit.conftest import World
 TODAY = date(2026, 11, 30)
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
+WORKFLOW_STARTED = WorkflowStarted.published_name()
+WORKFLOW_STATUS_CHANGED = WorkflowStatusChanged.published_name()
+WORKFLOW_STEP_STATUS_CHANGED = WorkflowStepStatusChanged.published_name()
+SUBMITTED, APPROVED, REJECTED = DocumentReview.SUBMITTED, DocumentReview.APPROVED, DocumentReview.REJECTED
 
-    def record(self, event: DomainEvent) -> None:
-        self.events.append(event)
+
+class Recorder:
+    """The events of the entities the commands saved, as the unit of work would publish them."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.published: list[DomainEvent] = []
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        self.published.extend(self.world.store.take_events())
+        return self.published
 
     @property
     def types(self) -> list[str]:
@@ -64,24 +68,13 @@ class Documents:
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
+def recorder(world: World) -> Recorder:
+    return Recorder(world)
 
 
 @pytest.fixture
-def service(world: World, recorder: Recorder) -> WorkflowService:
-    return WorkflowService(world.store, People(world), Documents(world), recorder, clock=lambda: TODAY)
-
-
-def _document_event(type: str, document_id: uuid.UUID, company_id: uuid.UUID) -> DomainEvent:
-    return DomainEvent(
-        type=type,
-        aggregate="Document",
-        aggregate_id=document_id,
-        company_id=company_id,
-        actor_id=None,
-        payload={"documentId": str(document_id), "companyId": str(company_id), "status": "X"},
-    )
+def service(world: World) -> WorkflowService:
+    return WorkflowService(world.store, People(world), Documents(world), clock=lambda: TODAY)
 
 
 async def _started(world: World, service: WorkflowService) -> tuple[Workflow, list[WorkflowStep]]:
@@ -217,14 +210,13 @@ async def test_document_events_move_steps_and_the_last_approval_completes_the_wo
     world: World, service: WorkflowService, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
-    company = workflow.company_id
     for step in steps:
-        await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, step.document_id, company))
-    await service.on_document_event(_document_event(DOCUMENT_REJECTED, steps[0].document_id, company))
+        await service.on_document_reviewed(step.document_id, SUBMITTED, None)
+    await service.on_document_reviewed(steps[0].document_id, REJECTED, None)
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, company))
+    await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
     for step in steps:
-        await service.on_document_event(_document_event(DOCUMENT_APPROVED, step.document_id, company))
+        await service.on_document_reviewed(step.document_id, APPROVED, None)
     assert world.store.stored(WORKFLOW, workflow.id).status is WorkflowStatus.COMPLETED
     assert {s.status for s in await service.steps_of(workflow.id)} == {StepStatus.DONE}
     assert recorder.types[-2:] == [WORKFLOW_STEP_STATUS_CHANGED, WORKFLOW_STATUS_CHANGED]
@@ -235,17 +227,17 @@ async def test_document_events_move_steps_and_the_last_approval_completes_the_wo
 async def test_an_approval_of_a_pending_step_is_an_invalid_transition(world: World, service: WorkflowService) -> None:
     _, steps = await _started(world, service)
     with pytest.raises(InvalidTransition):
-        await service.on_document_event(_document_event(DOCUMENT_APPROVED, steps[0].document_id, world.acme.id))
+        await service.on_document_reviewed(steps[0].document_id, APPROVED, None)
 
 
 async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alone(
     world: World, service: WorkflowService, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, world.bob_doc.id, world.acme.id))
+    await service.on_document_reviewed(world.bob_doc.id, SUBMITTED, None)
     await service.cancel(world.as_(world.hr), workflow.id, "stopped")
     recorded = len(recorder.events)
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, world.acme.id))
+    await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
     assert len(recorder.events) == recorded
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
 
@@ -253,7 +245,7 @@ async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alon
 async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service: WorkflowService) -> None:
     workflow, steps = await _started(world, service)
     await world.workflows.delete(world.as_(world.hr), workflow.id, workflow.version)
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, world.acme.id))
+    await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
 
 
