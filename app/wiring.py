@@ -132,10 +132,10 @@ class Container:
         )
         commands = Commands(
             document=DocumentCommands(
-                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), expiry
+                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), uow, expiry
             ),
             workflow=WorkflowService(
-                store, PeopleFromService(services["User"]), DocumentsFromService(services["Document"])
+                store, PeopleFromService(services["User"]), DocumentsFromService(services["Document"]), uow
             ),
         )
         uow.serve(commands)

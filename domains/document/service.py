@@ -1,7 +1,7 @@
 """The document commands, as use cases: load through a port, ask the entity, persist.
 
-The entity records what happened; none of them commits: the operation's unit of work does,
-with the saved documents' events, or nothing.
+Each command runs in a transaction of the operation's unit of work: it commits with the events
+the saved documents recorded (and what their handlers did), or nothing does.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from domains.document.ports import (
 )
 from domains.kernel.errors import Conflict, NotFound
 from domains.kernel.principal import Principal
+from domains.kernel.unit_of_work import Transactional
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,10 @@ class DocumentCommands:
         files: DocumentFiles,
         blobs: BlobStore,
         clock: Clock,
+        uow: Transactional,
         expiry: Expiry = Expiry(),
     ) -> None:
+        self.uow = uow
         self.documents = documents
         self.files = files
         self.blobs = blobs
@@ -73,12 +76,16 @@ class DocumentCommands:
 
     async def request_upload_for_new(self, viewer: Principal, new: NewDocument, file: DeclaredFile) -> UploadGranted:
         """A new document and a ticket for its first file, in one step."""
-        check_declared(new.kind, file)
-        document = await self.documents.create(viewer, {"owner_id": new.owner_id, "kind": new.kind, "title": new.title})
-        return await self._grant(viewer, document, file)
+        async with self.uow.transaction():
+            check_declared(new.kind, file)
+            document = await self.documents.create(
+                viewer, {"owner_id": new.owner_id, "kind": new.kind, "title": new.title}
+            )
+            return await self._grant(viewer, document, file)
 
     async def request_upload(self, viewer: Principal, id: uuid.UUID, file: DeclaredFile) -> UploadGranted:
-        return await self._grant(viewer, await self._load(viewer, id), file)
+        async with self.uow.transaction():
+            return await self._grant(viewer, await self._load(viewer, id), file)
 
     async def _grant(self, viewer: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
         expected = document.version
@@ -97,49 +104,53 @@ class DocumentCommands:
     async def confirm_upload(self, viewer: Principal, id: uuid.UUID) -> Document:
         """Seals the ticket's upload at a key of its own, checks that copy and records it: a
         ticket that posts again (S3 allows it until the ticket expires) changes nothing served."""
-        document = await self._load(viewer, id)
-        if document.is_confirmed():
-            return document
-        expected = document.version
-        document.check_confirm(viewer)
-        assert document.upload_key is not None
-        key = document.sealed_key(secrets.token_hex(8))
-        stored = await self.blobs.seal(document.upload_key, key)
-        try:
-            file = document.confirm_upload(stored, key, viewer, self.clock.now())
-            await self.documents.save(document, expected)
-        except Conflict:
-            await self.blobs.discard(key)
-            current = await self._load(viewer, id)
-            if current.is_confirmed():
-                return current  # a concurrent confirm of the same upload won: the same answer
-            raise
-        except Exception:
-            if stored is not None:
+        async with self.uow.transaction():
+            document = await self._load(viewer, id)
+            if document.is_confirmed():
+                return document
+            expected = document.version
+            document.check_confirm(viewer)
+            assert document.upload_key is not None
+            key = document.sealed_key(secrets.token_hex(8))
+            stored = await self.blobs.seal(document.upload_key, key)
+            try:
+                file = document.confirm_upload(stored, key, viewer, self.clock.now())
+                await self.documents.save(document, expected)
+            except Conflict:
                 await self.blobs.discard(key)
-            raise
-        await self.files.add(file)
-        return document
+                current = await self._load(viewer, id)
+                if current.is_confirmed():
+                    return current  # a concurrent confirm of the same upload won: the same answer
+                raise
+            except Exception:
+                if stored is not None:
+                    await self.blobs.discard(key)
+                raise
+            await self.files.add(file)
+            return document
 
     # ---- review ------------------------------------------------------------------------
 
     async def submit(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
-        document = await self._load(viewer, id, expected_version)
-        document.submit(viewer, self.clock.now())
-        await self.documents.save(document, expected_version)
-        return document
+        async with self.uow.transaction():
+            document = await self._load(viewer, id, expected_version)
+            document.submit(viewer, self.clock.now())
+            await self.documents.save(document, expected_version)
+            return document
 
     async def approve(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
-        document = await self._load(viewer, id, expected_version)
-        document.approve(viewer, self.clock.now())
-        await self.documents.save(document, expected_version)
-        return document
+        async with self.uow.transaction():
+            document = await self._load(viewer, id, expected_version)
+            document.approve(viewer, self.clock.now())
+            await self.documents.save(document, expected_version)
+            return document
 
     async def reject(self, viewer: Principal, id: uuid.UUID, reason: str, expected_version: int) -> Document:
-        document = await self._load(viewer, id, expected_version)
-        document.reject(reason, viewer, self.clock.now())
-        await self.documents.save(document, expected_version)
-        return document
+        async with self.uow.transaction():
+            document = await self._load(viewer, id, expected_version)
+            document.reject(reason, viewer, self.clock.now())
+            await self.documents.save(document, expected_version)
+            return document
 
     # ---- reads -------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Workflow commands: start, cancel, and the reaction to a document's review.
 
 Each reads like the rule: authorize, load through the ports, ask the entity, persist, record
-what happened on the entity. Nothing here commits: the operation's unit of work does, with
-the saved entities' events.
+what happened on the entity. A command runs in a transaction of the operation's unit of work,
+which commits it with the saved entities' events; a reaction runs inside the transaction of
+the change it reacts to.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from domains.kernel.errors import Conflict, Invalid, NotFound
 from domains.kernel.ports import EntityStore
 from domains.kernel.principal import Principal
 from domains.kernel.query import Condition, Op, PageRequest
+from domains.kernel.unit_of_work import Transactional
 from domains.workflow import events
 from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
 from domains.workflow.ports import DocumentRequests, People
@@ -47,8 +49,10 @@ class WorkflowService:
         store: EntityStore,
         people: People,
         documents: DocumentRequests,
+        uow: Transactional,
         clock: Callable[[], date] = today,
     ) -> None:
+        self.uow = uow
         self.store = store
         self.people = people
         self.documents = documents
@@ -59,57 +63,61 @@ class WorkflowService:
     async def start(
         self, principal: Principal, template: WorkflowTemplate, subject_id: uuid.UUID, due_on: date
     ) -> Workflow:
-        reach = require_reach(principal, WORKFLOW.access.create, "start", WORKFLOW)
-        started = self.clock()
-        if due_on < started:
-            raise Invalid.field("due_date", "must not be in the past")
-        company_id = await self.people.company_of(principal, subject_id)
-        if company_id is None:
-            raise Invalid.field("subject_user_id", f"User {subject_id} was not found")
-        plan = TEMPLATES[template]
-        workflow = Workflow(
-            company_id=company_id, subject_id=subject_id, kind=plan.kind, title=plan.title, due_on=due_on
-        )
-        if not covers(WORKFLOW, principal, reach, workflow):
-            raise Invalid.field("subject_user_id", f"User {subject_id} was not found")
-        workflow.start()
-        await self.store.insert(WORKFLOW, workflow)
-        for position, required in enumerate(plan.documents):
-            step_due = required.due_on(started, due_on)
-            document_id = await self.documents.request(
-                principal,
-                company_id=company_id,
-                owner_id=subject_id,
-                kind=required.kind,
-                title=required.title,
-                due_on=step_due,
+        async with self.uow.transaction():
+            reach = require_reach(principal, WORKFLOW.access.create, "start", WORKFLOW)
+            started = self.clock()
+            if due_on < started:
+                raise Invalid.field("due_date", "must not be in the past")
+            company_id = await self.people.company_of(principal, subject_id)
+            if company_id is None:
+                raise Invalid.field("subject_user_id", f"User {subject_id} was not found")
+            plan = TEMPLATES[template]
+            workflow = Workflow(
+                company_id=company_id, subject_id=subject_id, kind=plan.kind, title=plan.title, due_on=due_on
             )
-            step = WorkflowStep(
-                company_id=company_id,
-                workflow_id=workflow.id,
-                subject_id=subject_id,
-                document_id=document_id,
-                document_kind=required.kind,
-                title=required.title,
-                position=position,
-                due_on=step_due,
-            )
-            await self.store.insert(WORKFLOW_STEP, step)
-        workflow.record_event(events.workflow_changed(workflow, None, principal.user_id))
-        return workflow
+            if not covers(WORKFLOW, principal, reach, workflow):
+                raise Invalid.field("subject_user_id", f"User {subject_id} was not found")
+            workflow.start()
+            await self.store.insert(WORKFLOW, workflow)
+            for position, required in enumerate(plan.documents):
+                step_due = required.due_on(started, due_on)
+                document_id = await self.documents.request(
+                    principal,
+                    company_id=company_id,
+                    owner_id=subject_id,
+                    kind=required.kind,
+                    title=required.title,
+                    due_on=step_due,
+                )
+                step = WorkflowStep(
+                    company_id=company_id,
+                    workflow_id=workflow.id,
+                    subject_id=subject_id,
+                    document_id=document_id,
+                    document_kind=required.kind,
+                    title=required.title,
+                    position=position,
+                    due_on=step_due,
+                )
+                await self.store.insert(WORKFLOW_STEP, step)
+            workflow.record_event(events.workflow_changed(workflow, None, principal.user_id))
+            return workflow
 
     async def cancel(self, principal: Principal, workflow_id: uuid.UUID, reason: str) -> Workflow:
-        found = await self.store.get_many(WORKFLOW, [workflow_id], read_scope(WORKFLOW, principal))
-        if not found:
-            raise NotFound("Workflow", workflow_id)
-        workflow: Workflow = found[0]
-        reach = require_reach(principal, WORKFLOW.access.update, "cancel", WORKFLOW)
-        if not covers(WORKFLOW, principal, reach, workflow):
-            raise NotFound("Workflow", workflow_id)
-        previous = workflow.cancel(reason)
-        await self._save(WORKFLOW, workflow)
-        workflow.record_event(events.workflow_changed(workflow, previous, principal.user_id, workflow.cancel_reason))
-        return workflow
+        async with self.uow.transaction():
+            found = await self.store.get_many(WORKFLOW, [workflow_id], read_scope(WORKFLOW, principal))
+            if not found:
+                raise NotFound("Workflow", workflow_id)
+            workflow: Workflow = found[0]
+            reach = require_reach(principal, WORKFLOW.access.update, "cancel", WORKFLOW)
+            if not covers(WORKFLOW, principal, reach, workflow):
+                raise NotFound("Workflow", workflow_id)
+            previous = workflow.cancel(reason)
+            await self._save(WORKFLOW, workflow)
+            workflow.record_event(
+                events.workflow_changed(workflow, previous, principal.user_id, workflow.cancel_reason)
+            )
+            return workflow
 
     # ---- reactions ---------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The document commands as mutations. Each is a controller: GraphQL input to domain values,
-one command in one transaction, the domain object back; a domain error becomes its typed
-member of the result union (``schema/errors.py``)."""
+one command (which runs in its own transaction), the domain object back; a domain error
+becomes its typed member of the result union (``schema/errors.py``)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
 
 async def _run(info: Info, command: Callable[[DocumentCommands, Any], Awaitable[Any]]) -> Any:
-    async with info.context.transaction():
-        return await command(commands(info), info.context.viewer)
+    return await command(commands(info), info.context.viewer)
 
 
 def _new_document(input: RequestDocumentUploadInput) -> NewDocument | None:

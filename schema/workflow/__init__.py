@@ -58,10 +58,9 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
     async def start_workflow(info: Info, input: StartWorkflowInput) -> Any:
         context = info.context
         subject = parse_id(input.subject_user_id, "User", "subjectUserId")
-        async with context.transaction():
-            workflow = await context.commands.workflow.start(
-                context.viewer, DomainTemplate(input.template.value), subject, input.due_date
-            )
+        workflow = await context.commands.workflow.start(
+            context.viewer, DomainTemplate(input.template.value), subject, input.due_date
+        )
         return payload(workflow=workflow)
 
     start_workflow.__annotations__ = {"info": Info, "input": StartWorkflowInput, "return": workflow_types.result}
@@ -69,8 +68,7 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
     async def cancel_workflow(info: Info, id: strawberry.ID, reason: str) -> Any:
         context = info.context
         key = parse_id(id, "Workflow", "id")
-        async with context.transaction():
-            workflow = await context.commands.workflow.cancel(context.viewer, key, reason)
+        workflow = await context.commands.workflow.cancel(context.viewer, key, reason)
         return payload(workflow=workflow)
 
     cancel_workflow.__annotations__ = {

@@ -8,7 +8,8 @@ import functools
 import operator
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from domains.kernel.cursors import read_cursor
@@ -241,3 +242,16 @@ class FakeAfterCommit:
         actions, self.actions = self.actions, []
         for action in actions:
             await action()
+
+
+class FakeTransactions:
+    """Implements ``domains.kernel.unit_of_work.Transactional``: counts the transactions the
+    commands open (the in-memory store has nothing to commit)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        self.opened += 1
+        yield

@@ -18,6 +18,7 @@ from domains.document.store import KernelDocumentStore
 from domains.kernel.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from domains.kernel.events import DomainEvent
 from tests.unit.conftest import World
+from tests.unit.fakes import FakeTransactions
 
 S = DocumentStatus
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -100,6 +101,7 @@ class Harness:
             self.files,
             self.blobs,
             FixedClock(),
+            FakeTransactions(),
             Expiry(upload=timedelta(minutes=3), download=timedelta(seconds=30)),
         )
 

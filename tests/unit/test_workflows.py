@@ -22,6 +22,7 @@ from domains.workflow.service import DocumentReview, WorkflowService
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 from domains.workflow.templates import WorkflowTemplate
 from tests.unit.conftest import World
+from tests.unit.fakes import FakeTransactions
 
 TODAY = date(2026, 11, 30)
 
@@ -74,7 +75,7 @@ def recorder(world: World) -> Recorder:
 
 @pytest.fixture
 def service(world: World) -> WorkflowService:
-    return WorkflowService(world.store, People(world), Documents(world), clock=lambda: TODAY)
+    return WorkflowService(world.store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
 
 
 async def _started(world: World, service: WorkflowService) -> tuple[Workflow, list[WorkflowStep]]:
