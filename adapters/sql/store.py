@@ -15,9 +15,10 @@ from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import EntitySpec, FieldType, Registry, all_fields
 from domains.kernel.errors import Conflict, Invalid
 from domains.kernel.query import Filter, Order, Page, PageRequest, encode_cursor
+from domains.kernel.versions import VersionedSave
 
 
-class SqlEntityStore:
+class SqlEntityStore(VersionedSave):
     def __init__(
         self,
         db: RequestDatabase,

@@ -34,6 +34,7 @@ from domains.document.ports import (
 from domains.kernel.errors import Conflict, NotFound
 from domains.kernel.principal import Principal
 from domains.kernel.unit_of_work import Transactional
+from domains.kernel.versions import check_version
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,6 @@ class DocumentCommands:
         document = await self.documents.visible(viewer, id)
         if document is None:
             raise NotFound("Document", id)
-        if expected_version is not None and document.version != expected_version:
-            raise Conflict(
-                f"Document is at version {document.version}, not {expected_version}",
-                current_version=document.version,
-            )
+        if expected_version is not None:
+            check_version("Document", document, expected_version)
         return document

@@ -40,6 +40,7 @@ from domains.kernel.query import (
     PageRequest,
     all_of,
 )
+from domains.kernel.versions import check_version
 
 
 class EntityService(Generic[E]):
@@ -180,7 +181,7 @@ class EntityService(Generic[E]):
 
     async def update(self, principal: Principal, id: uuid.UUID, data: Mapping[str, Any], expected_version: int) -> E:
         previous, reach = await self._load_for(principal, id, self.spec.access.update, "update")
-        self._check_version(previous, expected_version)
+        check_version(self.spec.name, previous, expected_version)
         changes = self._accepted(data, creating=False)
         self._check_write_rights(principal, previous, changes)
         nulled = [n for n, v in changes.items() if v is None and self.spec.field(n).required]
@@ -191,17 +192,17 @@ class EntityService(Generic[E]):
             raise Forbidden(f"you may not move this {self.spec.name} out of your reach")
         await self._run(Hook.BEFORE_UPDATE, HookEvent(principal, entity, previous))
         await self._validate(principal, entity)
-        await self._save(entity, expected_version)
+        await self.store.save(self.spec, entity, expected_version)
         await self._run(Hook.AFTER_UPDATE, HookEvent(principal, entity, previous))
         self._defer(HookEvent(principal, entity, previous))
         return entity
 
     async def delete(self, principal: Principal, id: uuid.UUID, expected_version: int) -> E:
         previous, _ = await self._load_for(principal, id, self.spec.access.delete, "delete")
-        self._check_version(previous, expected_version)
+        check_version(self.spec.name, previous, expected_version)
         entity = dataclasses.replace(previous, deleted_at=utcnow())
         await self._run(Hook.BEFORE_DELETE, HookEvent(principal, entity, previous))
-        await self._save(entity, expected_version)
+        await self.store.save(self.spec, entity, expected_version)
         await self._run(Hook.AFTER_DELETE, HookEvent(principal, entity, previous))
         self._defer(HookEvent(principal, entity, previous))
         return entity
@@ -217,7 +218,7 @@ class EntityService(Generic[E]):
         if previous.deleted_at is None:
             raise Invalid.field("id", f"this {self.spec.name} is not deleted")
         entity = dataclasses.replace(previous, deleted_at=None)
-        await self._save(entity, previous.version)
+        await self.store.save(self.spec, entity, previous.version)
         return entity
 
     # ---- the steps ---------------------------------------------------------------------
@@ -320,21 +321,6 @@ class EntityService(Generic[E]):
         if not covers(self.spec, principal, reach, found):
             raise Forbidden(f"you may not {action} this {self.spec.name}")
         return found, reach
-
-    def _check_version(self, entity: E, expected: int) -> None:
-        if entity.version != expected:
-            raise Conflict(
-                f"{self.spec.name} is at version {entity.version}, not {expected}",
-                current_version=entity.version,
-            )
-
-    async def _save(self, entity: E, expected_version: int) -> None:
-        entity.version = expected_version + 1
-        entity.updated_at = utcnow()
-        if not await self.store.update(self.spec, entity, expected_version):
-            current = await self.store.get_many(self.spec, [entity.id], None, include_deleted=True)
-            version = current[0].version if current else None
-            raise Conflict(f"{self.spec.name} was changed meanwhile", current_version=version)
 
     async def _run(self, hook: Hook, event: HookEvent[E]) -> None:
         for fn in self.spec.hooks.get(hook, ()):

@@ -12,11 +12,9 @@ import enum
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
 
 from domains.kernel.access import covers, read_scope, require_reach
-from domains.kernel.entity import EntitySpec, utcnow
-from domains.kernel.errors import Conflict, Invalid, NotFound
+from domains.kernel.errors import Invalid, NotFound
 from domains.kernel.ports import EntityStore
 from domains.kernel.principal import Principal
 from domains.kernel.query import Condition, Op, PageRequest
@@ -113,7 +111,7 @@ class WorkflowService:
             if not covers(WORKFLOW, principal, reach, workflow):
                 raise NotFound("Workflow", workflow_id)
             previous = workflow.cancel(reason)
-            await self._save(WORKFLOW, workflow)
+            await self.store.save(WORKFLOW, workflow, workflow.version)
             workflow.record_event(
                 events.workflow_changed(workflow, previous, principal.user_id, workflow.cancel_reason)
             )
@@ -147,14 +145,14 @@ class WorkflowService:
         if step.status is target:
             return
         previous = move()
-        await self._save(WORKFLOW_STEP, step)
+        await self.store.save(WORKFLOW_STEP, step, step.version)
         steps = [step if s.id == step.id else s for s in await self.steps_of(workflow.id)]
         workflow_previous = None
         if all(s.status is StepStatus.DONE for s in steps):
             workflow_previous = workflow.complete(steps)
         # Saved even when its status stays: two reviews of one workflow's documents then
         # serialise on its version, so the last approval always sees every other step.
-        await self._save(WORKFLOW, workflow)
+        await self.store.save(WORKFLOW, workflow, workflow.version)
         step.record_event(events.step_changed(workflow, step, previous, actor_id))
         if workflow_previous is not None:
             workflow.record_event(events.workflow_changed(workflow, workflow_previous, actor_id))
@@ -168,10 +166,3 @@ class WorkflowService:
             MAX_STEPS,
         )
         return list(page.items)
-
-    async def _save(self, spec: EntitySpec[Any], entity: Any) -> None:
-        expected = entity.version
-        entity.version = expected + 1
-        entity.updated_at = utcnow()
-        if not await self.store.update(spec, entity, expected):
-            raise Conflict(f"{spec.name} was changed meanwhile")

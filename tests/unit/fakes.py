@@ -29,6 +29,7 @@ from domains.kernel.query import (
     all_of,
     encode_cursor,
 )
+from domains.kernel.versions import VersionedSave
 
 _OPERATORS = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
 _COMPARISONS = dict(zip((Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE), _OPERATORS, strict=True))
@@ -60,7 +61,7 @@ def _orders(fields: Sequence[str], descending: Sequence[bool]) -> list[Order]:
     return [Order(f, d) for f, d in zip(fields, descending, strict=True)]
 
 
-class FakeEntityStore:
+class FakeEntityStore(VersionedSave):
     """Implements ``domains.kernel.ports.EntityStore``; rows are copied in and out like a database would."""
 
     def __init__(self, registry: Registry) -> None:
