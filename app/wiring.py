@@ -37,6 +37,7 @@ from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
 from domains.user.model import User
 from domains.workflow.service import WorkflowService
+from domains.workflow.store import KernelWorkflowStore
 from schema.context import Context
 from schema.root import build_schema
 
@@ -135,7 +136,10 @@ class Container:
                 KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), uow, expiry
             ),
             workflow=WorkflowService(
-                store, PeopleFromService(services["User"]), DocumentsFromService(services["Document"]), uow
+                KernelWorkflowStore(store),
+                PeopleFromService(services["User"]),
+                DocumentsFromService(services["Document"]),
+                uow,
             ),
         )
         uow.serve(commands)

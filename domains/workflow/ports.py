@@ -7,6 +7,7 @@ from datetime import date
 from typing import Protocol
 
 from domains.kernel.principal import Principal
+from domains.workflow.model import Workflow, WorkflowStep
 
 
 class People(Protocol):
@@ -27,4 +28,28 @@ class DocumentRequests(Protocol):
         due_on: date,
     ) -> uuid.UUID:
         """Creates a ``REQUESTED`` document of ``kind`` for ``owner_id``; returns its id."""
+        ...
+
+
+class WorkflowStore(Protocol):
+    """Workflows and their steps as the commands see them (``domains/workflow/store.py``)."""
+
+    async def visible(self, principal: Principal, id: uuid.UUID) -> Workflow | None:
+        """The workflow if ``principal`` may read it (absent and hidden look alike)."""
+        ...
+
+    async def get(self, id: uuid.UUID) -> Workflow | None:
+        """The workflow as the system sees it (a reaction acts for no one in particular)."""
+        ...
+
+    async def step_waiting_for(self, document_id: uuid.UUID) -> WorkflowStep | None: ...
+
+    async def steps_of(self, workflow_id: uuid.UUID) -> list[WorkflowStep]:
+        """In their order."""
+        ...
+
+    async def add(self, entity: Workflow | WorkflowStep) -> None: ...
+
+    async def save(self, entity: Workflow | WorkflowStep, expected_version: int) -> None:
+        """Writes ``entity`` at ``expected_version + 1``, or raises ``Conflict`` when stale."""
         ...

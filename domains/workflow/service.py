@@ -13,19 +13,16 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from domains.kernel.access import covers, read_scope, require_reach
+from domains.kernel.access import covers, require_reach
 from domains.kernel.errors import Invalid, NotFound
-from domains.kernel.ports import EntityStore
 from domains.kernel.principal import Principal
-from domains.kernel.query import Condition, Op, PageRequest
 from domains.kernel.unit_of_work import Transactional
+from domains.kernel.versions import check_version
 from domains.workflow import events
 from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
-from domains.workflow.ports import DocumentRequests, People
-from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
+from domains.workflow.ports import DocumentRequests, People, WorkflowStore
+from domains.workflow.spec import WORKFLOW
 from domains.workflow.templates import TEMPLATES, WorkflowTemplate
-
-MAX_STEPS = 100
 
 
 class DocumentReview(enum.Enum):
@@ -44,14 +41,14 @@ def today() -> date:
 class WorkflowService:
     def __init__(
         self,
-        store: EntityStore,
+        workflows: WorkflowStore,
         people: People,
         documents: DocumentRequests,
         uow: Transactional,
         clock: Callable[[], date] = today,
     ) -> None:
         self.uow = uow
-        self.store = store
+        self.workflows = workflows
         self.people = people
         self.documents = documents
         self.clock = clock
@@ -76,7 +73,7 @@ class WorkflowService:
             if not covers(WORKFLOW, principal, reach, workflow):
                 raise Invalid.field("subject_user_id", f"User {subject_id} was not found")
             workflow.start()
-            await self.store.insert(WORKFLOW, workflow)
+            await self.workflows.add(workflow)
             for position, required in enumerate(plan.documents):
                 step_due = required.due_on(started, due_on)
                 document_id = await self.documents.request(
@@ -97,21 +94,23 @@ class WorkflowService:
                     position=position,
                     due_on=step_due,
                 )
-                await self.store.insert(WORKFLOW_STEP, step)
+                await self.workflows.add(step)
             workflow.record_event(events.workflow_changed(workflow, None, principal.user_id))
             return workflow
 
-    async def cancel(self, principal: Principal, workflow_id: uuid.UUID, reason: str) -> Workflow:
+    async def cancel(
+        self, principal: Principal, workflow_id: uuid.UUID, reason: str, expected_version: int
+    ) -> Workflow:
         async with self.uow.transaction():
-            found = await self.store.get_many(WORKFLOW, [workflow_id], read_scope(WORKFLOW, principal))
-            if not found:
+            workflow = await self.workflows.visible(principal, workflow_id)
+            if workflow is None:
                 raise NotFound("Workflow", workflow_id)
-            workflow: Workflow = found[0]
             reach = require_reach(principal, WORKFLOW.access.update, "cancel", WORKFLOW)
             if not covers(WORKFLOW, principal, reach, workflow):
                 raise NotFound("Workflow", workflow_id)
+            check_version("Workflow", workflow, expected_version)
             previous = workflow.cancel(reason)
-            await self.store.save(WORKFLOW, workflow, workflow.version)
+            await self.workflows.save(workflow, expected_version)
             workflow.record_event(
                 events.workflow_changed(workflow, previous, principal.user_id, workflow.cancel_reason)
             )
@@ -127,16 +126,12 @@ class WorkflowService:
         Runs in the transaction of the document's review: if the step cannot move, the review
         does not happen either. Documents no step waits for, and steps of a workflow that is
         no longer in progress (or deleted), are left alone."""
-        page = await self.store.find(
-            WORKFLOW_STEP, Condition("document_id", Op.EQ, document_id), WORKFLOW_STEP.default_order, PageRequest(), 1
-        )
-        if not page.items:
+        step = await self.workflows.step_waiting_for(document_id)
+        if step is None:
             return
-        step: WorkflowStep = page.items[0]
-        found = await self.store.get_many(WORKFLOW, [step.workflow_id], None)
-        if not found or found[0].status is not WorkflowStatus.IN_PROGRESS:
+        workflow = await self.workflows.get(step.workflow_id)
+        if workflow is None or workflow.status is not WorkflowStatus.IN_PROGRESS:
             return  # deleted, cancelled or completed: its steps stay as they are
-        workflow: Workflow = found[0]
         target, move = {
             DocumentReview.SUBMITTED: (StepStatus.SUBMITTED, step.submit),
             DocumentReview.APPROVED: (StepStatus.DONE, step.finish),
@@ -145,24 +140,17 @@ class WorkflowService:
         if step.status is target:
             return
         previous = move()
-        await self.store.save(WORKFLOW_STEP, step, step.version)
+        await self.workflows.save(step, step.version)
         steps = [step if s.id == step.id else s for s in await self.steps_of(workflow.id)]
         workflow_previous = None
         if all(s.status is StepStatus.DONE for s in steps):
             workflow_previous = workflow.complete(steps)
         # Saved even when its status stays: two reviews of one workflow's documents then
         # serialise on its version, so the last approval always sees every other step.
-        await self.store.save(WORKFLOW, workflow, workflow.version)
+        await self.workflows.save(workflow, workflow.version)
         step.record_event(events.step_changed(workflow, step, previous, actor_id))
         if workflow_previous is not None:
             workflow.record_event(events.workflow_changed(workflow, workflow_previous, actor_id))
 
     async def steps_of(self, workflow_id: uuid.UUID) -> list[WorkflowStep]:
-        page = await self.store.find(
-            WORKFLOW_STEP,
-            Condition("workflow_id", Op.EQ, workflow_id),
-            WORKFLOW_STEP.default_order,
-            PageRequest(),
-            MAX_STEPS,
-        )
-        return list(page.items)
+        return await self.workflows.steps_of(workflow_id)

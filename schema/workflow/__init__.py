@@ -65,16 +65,17 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
 
     start_workflow.__annotations__ = {"info": Info, "input": StartWorkflowInput, "return": workflow_types.result}
 
-    async def cancel_workflow(info: Info, id: strawberry.ID, reason: str) -> Any:
+    async def cancel_workflow(info: Info, id: strawberry.ID, reason: str, expected_version: int) -> Any:
         context = info.context
         key = parse_id(id, "Workflow", "id")
-        workflow = await context.commands.workflow.cancel(context.viewer, key, reason)
+        workflow = await context.commands.workflow.cancel(context.viewer, key, reason, expected_version)
         return payload(workflow=workflow)
 
     cancel_workflow.__annotations__ = {
         "info": Info,
         "id": strawberry.ID,
         "reason": str,
+        "expected_version": int,
         "return": workflow_types.result,
     }
 

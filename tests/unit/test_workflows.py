@@ -12,7 +12,7 @@ import pytest
 from domains.document.model import Document, DocumentKind
 from domains.document.spec import DOCUMENT
 from domains.kernel.entity import from_snapshot, snapshot
-from domains.kernel.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from domains.kernel.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal
 from domains.workflow.events import WorkflowStarted, WorkflowStatusChanged, WorkflowStepStatusChanged
@@ -20,6 +20,7 @@ from domains.workflow.live import visible_change
 from domains.workflow.model import StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
 from domains.workflow.service import DocumentReview, WorkflowService
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
+from domains.workflow.store import KernelWorkflowStore
 from domains.workflow.templates import WorkflowTemplate
 from tests.unit.conftest import World
 from tests.unit.fakes import FakeTransactions
@@ -75,7 +76,8 @@ def recorder(world: World) -> Recorder:
 
 @pytest.fixture
 def service(world: World) -> WorkflowService:
-    return WorkflowService(world.store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
+    store = KernelWorkflowStore(world.store)
+    return WorkflowService(store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
 
 
 async def _started(world: World, service: WorkflowService) -> tuple[Workflow, list[WorkflowStep]]:
@@ -194,10 +196,15 @@ async def test_cancel_with_a_reason_records_the_change(
 ) -> None:
     workflow, _ = await _started(world, service)
     with pytest.raises(Forbidden):
-        await service.cancel(world.as_(world.alice), workflow.id, "mine")
+        await service.cancel(world.as_(world.alice), workflow.id, "mine", workflow.version)
     with pytest.raises(NotFound):
-        await service.cancel(world.as_(world.globex_hr), workflow.id, "not yours")
-    cancelled = await service.cancel(world.as_(world.hr), workflow.id, "hired elsewhere")
+        await service.cancel(world.as_(world.globex_hr), workflow.id, "not yours", workflow.version)
+    with pytest.raises(Conflict) as stale:
+        await service.cancel(world.as_(world.hr), workflow.id, "seen long ago", workflow.version - 1)
+    assert stale.value.current_version == workflow.version
+    assert world.store.stored(WORKFLOW, workflow.id).status is WorkflowStatus.IN_PROGRESS
+    cancelled = await service.cancel(world.as_(world.hr), workflow.id, "hired elsewhere", workflow.version)
+    assert cancelled.version == workflow.version + 1
     assert cancelled.status is WorkflowStatus.CANCELLED
     assert world.store.stored(WORKFLOW, workflow.id).cancel_reason == "hired elsewhere"
     assert recorder.types[-1] == WORKFLOW_STATUS_CHANGED
@@ -236,7 +243,7 @@ async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alon
 ) -> None:
     workflow, steps = await _started(world, service)
     await service.on_document_reviewed(world.bob_doc.id, SUBMITTED, None)
-    await service.cancel(world.as_(world.hr), workflow.id, "stopped")
+    await service.cancel(world.as_(world.hr), workflow.id, "stopped", workflow.version)
     recorded = len(recorder.events)
     await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
     assert len(recorder.events) == recorded
