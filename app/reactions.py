@@ -46,7 +46,7 @@ class DocumentsFromService:
 
     async def request(
         self,
-        principal: Principal,
+        actor: Principal,
         *,
         company_id: uuid.UUID,
         owner_id: uuid.UUID,
@@ -55,7 +55,7 @@ class DocumentsFromService:
         due_on: date,
     ) -> uuid.UUID:
         data = {"company_id": company_id, "owner_id": owner_id, "kind": DocumentKind(kind), "title": title}
-        document = await self.documents.create(principal, {**data, "due_on": due_on})
+        document = await self.documents.create(actor, {**data, "due_on": due_on})
         return uuid.UUID(str(document.id))
 
 
@@ -65,6 +65,6 @@ class PeopleFromService:
     def __init__(self, users: EntityService[Any]) -> None:
         self.users = users
 
-    async def company_of(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
-        user = await self.users.get(principal, user_id)
+    async def company_of(self, actor: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
+        user = await self.users.get(actor, user_id)
         return None if user is None else uuid.UUID(str(user.company_id))

@@ -36,7 +36,7 @@ from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
 from domains.user.model import User
-from domains.workflow.service import WorkflowService
+from domains.workflow.service import WorkflowCommands
 from domains.workflow.store import KernelWorkflowStore
 from schema.context import Context
 from schema.root import build_schema
@@ -135,7 +135,7 @@ class Container:
             document=DocumentCommands(
                 KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), uow, expiry
             ),
-            workflow=WorkflowService(
+            workflow=WorkflowCommands(
                 KernelWorkflowStore(store),
                 PeopleFromService(services["User"]),
                 DocumentsFromService(services["Document"]),

@@ -13,7 +13,7 @@ from domains.document.service import DocumentCommands
 from domains.document.spec import DOCUMENT
 from domains.kernel.entity import Registry
 from domains.user.spec import USER
-from domains.workflow.service import WorkflowService
+from domains.workflow.service import WorkflowCommands
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 
 
@@ -27,4 +27,4 @@ class Commands:
     GraphQL calls (``Context.commands``) and what the bus's handlers are given."""
 
     document: DocumentCommands
-    workflow: WorkflowService
+    workflow: WorkflowCommands

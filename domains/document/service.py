@@ -75,23 +75,23 @@ class DocumentCommands:
 
     # ---- uploads -----------------------------------------------------------------------
 
-    async def request_upload_for_new(self, viewer: Principal, new: NewDocument, file: DeclaredFile) -> UploadGranted:
+    async def request_upload_for_new(self, actor: Principal, new: NewDocument, file: DeclaredFile) -> UploadGranted:
         """A new document and a ticket for its first file, in one step."""
         async with self.uow.transaction():
             check_declared(new.kind, file)
             document = await self.documents.create(
-                viewer, {"owner_id": new.owner_id, "kind": new.kind, "title": new.title}
+                actor, {"owner_id": new.owner_id, "kind": new.kind, "title": new.title}
             )
-            return await self._grant(viewer, document, file)
+            return await self._grant(actor, document, file)
 
-    async def request_upload(self, viewer: Principal, id: uuid.UUID, file: DeclaredFile) -> UploadGranted:
+    async def request_upload(self, actor: Principal, id: uuid.UUID, file: DeclaredFile) -> UploadGranted:
         async with self.uow.transaction():
-            return await self._grant(viewer, await self._load(viewer, id), file)
+            return await self._grant(actor, await self._load(actor, id), file)
 
-    async def _grant(self, viewer: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
+    async def _grant(self, actor: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
         expected = document.version
         expires_at = self.clock.now() + self.expiry.upload
-        document.request_upload(file, viewer, expires_at)
+        document.request_upload(file, actor, expires_at)
         await self.documents.save(document, expected)
         assert document.upload_key is not None  # request_upload set the ticket's expiry
         policy = UploadPolicy(
@@ -102,24 +102,24 @@ class DocumentCommands:
         )
         return UploadGranted(document, await self.blobs.presign_upload(policy))
 
-    async def confirm_upload(self, viewer: Principal, id: uuid.UUID) -> Document:
+    async def confirm_upload(self, actor: Principal, id: uuid.UUID) -> Document:
         """Seals the ticket's upload at a key of its own, checks that copy and records it: a
         ticket that posts again (S3 allows it until the ticket expires) changes nothing served."""
         async with self.uow.transaction():
-            document = await self._load(viewer, id)
+            document = await self._load(actor, id)
             if document.is_confirmed():
                 return document
             expected = document.version
-            document.check_confirm(viewer)
+            document.check_confirm(actor)
             assert document.upload_key is not None
             key = document.sealed_key(secrets.token_hex(8))
             stored = await self.blobs.seal(document.upload_key, key)
             try:
-                file = document.confirm_upload(stored, key, viewer, self.clock.now())
+                file = document.confirm_upload(stored, key, actor, self.clock.now())
                 await self.documents.save(document, expected)
             except Conflict:
                 await self.blobs.discard(key)
-                current = await self._load(viewer, id)
+                current = await self._load(actor, id)
                 if current.is_confirmed():
                     return current  # a concurrent confirm of the same upload won: the same answer
                 raise
@@ -132,36 +132,36 @@ class DocumentCommands:
 
     # ---- review ------------------------------------------------------------------------
 
-    async def submit(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
+    async def submit(self, actor: Principal, id: uuid.UUID, expected_version: int) -> Document:
         async with self.uow.transaction():
-            document = await self._load(viewer, id, expected_version)
-            document.submit(viewer, self.clock.now())
+            document = await self._load(actor, id, expected_version)
+            document.submit(actor, self.clock.now())
             await self.documents.save(document, expected_version)
             return document
 
-    async def approve(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
+    async def approve(self, actor: Principal, id: uuid.UUID, expected_version: int) -> Document:
         async with self.uow.transaction():
-            document = await self._load(viewer, id, expected_version)
-            document.approve(viewer, self.clock.now())
+            document = await self._load(actor, id, expected_version)
+            document.approve(actor, self.clock.now())
             await self.documents.save(document, expected_version)
             return document
 
-    async def reject(self, viewer: Principal, id: uuid.UUID, reason: str, expected_version: int) -> Document:
+    async def reject(self, actor: Principal, id: uuid.UUID, reason: str, expected_version: int) -> Document:
         async with self.uow.transaction():
-            document = await self._load(viewer, id, expected_version)
-            document.reject(reason, viewer, self.clock.now())
+            document = await self._load(actor, id, expected_version)
+            document.reject(reason, actor, self.clock.now())
             await self.documents.save(document, expected_version)
             return document
 
     # ---- reads -------------------------------------------------------------------------
 
-    def available(self, viewer: Principal, document: Document) -> list[DocumentCommand]:
-        return document.available_commands(viewer)
+    def available(self, actor: Principal, document: Document) -> list[DocumentCommand]:
+        return document.available_commands(actor)
 
-    def download_url(self, viewer: Principal, document: Document, files: Sequence[DocumentFile]) -> str | None:
-        """For the latest file of a document the viewer may read (it was loaded in their scope;
+    def download_url(self, actor: Principal, document: Document, files: Sequence[DocumentFile]) -> str | None:
+        """For the latest file of a document the actor may read (it was loaded in their scope;
         the owner-or-HR rule is asked again here), else None."""
-        if not files or not document.is_owner_or_reviewer(viewer):
+        if not files or not document.is_owner_or_reviewer(actor):
             return None
         latest = max(files, key=lambda f: f.version)
         return self.blobs.presign_download(
@@ -174,8 +174,8 @@ class DocumentCommands:
             )
         )
 
-    async def _load(self, viewer: Principal, id: uuid.UUID, expected_version: int | None = None) -> Document:
-        document = await self.documents.visible(viewer, id)
+    async def _load(self, actor: Principal, id: uuid.UUID, expected_version: int | None = None) -> Document:
+        document = await self.documents.visible(actor, id)
         if document is None:
             raise NotFound("Document", id)
         if expected_version is not None:

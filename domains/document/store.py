@@ -17,11 +17,11 @@ class KernelDocumentStore:
     def __init__(self, documents: EntityService[Document]) -> None:
         self.documents = documents
 
-    async def visible(self, viewer: Principal, id: uuid.UUID) -> Document | None:
-        return await self.documents.get(viewer, id)
+    async def visible(self, actor: Principal, id: uuid.UUID) -> Document | None:
+        return await self.documents.get(actor, id)
 
-    async def create(self, viewer: Principal, data: Mapping[str, Any]) -> Document:
-        return await self.documents.create(viewer, data)
+    async def create(self, actor: Principal, data: Mapping[str, Any]) -> Document:
+        return await self.documents.create(actor, data)
 
     async def save(self, document: Document, expected_version: int) -> None:
         await self.documents.store.save(self.documents.spec, document, expected_version)

@@ -11,15 +11,15 @@ from domains.workflow.model import Workflow, WorkflowStep
 
 
 class People(Protocol):
-    async def company_of(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
-        """The company of a person ``principal`` may see, or None (absent and hidden look alike)."""
+    async def company_of(self, actor: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
+        """The company of a person ``actor`` may see, or None (absent and hidden look alike)."""
         ...
 
 
 class DocumentRequests(Protocol):
     async def request(
         self,
-        principal: Principal,
+        actor: Principal,
         *,
         company_id: uuid.UUID,
         owner_id: uuid.UUID,
@@ -34,8 +34,8 @@ class DocumentRequests(Protocol):
 class WorkflowStore(Protocol):
     """Workflows and their steps as the commands see them (``domains/workflow/store.py``)."""
 
-    async def visible(self, principal: Principal, id: uuid.UUID) -> Workflow | None:
-        """The workflow if ``principal`` may read it (absent and hidden look alike)."""
+    async def visible(self, actor: Principal, id: uuid.UUID) -> Workflow | None:
+        """The workflow if ``actor`` may read it (absent and hidden look alike)."""
         ...
 
     async def get(self, id: uuid.UUID) -> Workflow | None:

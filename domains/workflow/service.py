@@ -38,7 +38,7 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-class WorkflowService:
+class WorkflowCommands:
     def __init__(
         self,
         workflows: WorkflowStore,
@@ -56,28 +56,28 @@ class WorkflowService:
     # ---- commands ----------------------------------------------------------------------
 
     async def start(
-        self, principal: Principal, template: WorkflowTemplate, subject_id: uuid.UUID, due_on: date
+        self, actor: Principal, template: WorkflowTemplate, subject_id: uuid.UUID, due_on: date
     ) -> Workflow:
         async with self.uow.transaction():
-            reach = require_reach(principal, WORKFLOW.access.create, "start", WORKFLOW)
+            reach = require_reach(actor, WORKFLOW.access.create, "start", WORKFLOW)
             started = self.clock()
             if due_on < started:
                 raise Invalid.field("due_date", "must not be in the past")
-            company_id = await self.people.company_of(principal, subject_id)
+            company_id = await self.people.company_of(actor, subject_id)
             if company_id is None:
                 raise Invalid.field("subject_user_id", f"User {subject_id} was not found")
             plan = TEMPLATES[template]
             workflow = Workflow(
                 company_id=company_id, subject_id=subject_id, kind=plan.kind, title=plan.title, due_on=due_on
             )
-            if not covers(WORKFLOW, principal, reach, workflow):
+            if not covers(WORKFLOW, actor, reach, workflow):
                 raise Invalid.field("subject_user_id", f"User {subject_id} was not found")
             workflow.start()
             await self.workflows.add(workflow)
             for position, required in enumerate(plan.documents):
                 step_due = required.due_on(started, due_on)
                 document_id = await self.documents.request(
-                    principal,
+                    actor,
                     company_id=company_id,
                     owner_id=subject_id,
                     kind=required.kind,
@@ -95,24 +95,24 @@ class WorkflowService:
                     due_on=step_due,
                 )
                 await self.workflows.add(step)
-            workflow.record_event(events.workflow_changed(workflow, None, principal.user_id))
+            workflow.record_event(events.workflow_changed(workflow, None, actor.user_id))
             return workflow
 
     async def cancel(
-        self, principal: Principal, workflow_id: uuid.UUID, reason: str, expected_version: int
+        self, actor: Principal, workflow_id: uuid.UUID, reason: str, expected_version: int
     ) -> Workflow:
         async with self.uow.transaction():
-            workflow = await self.workflows.visible(principal, workflow_id)
+            workflow = await self.workflows.visible(actor, workflow_id)
             if workflow is None:
                 raise NotFound("Workflow", workflow_id)
-            reach = require_reach(principal, WORKFLOW.access.update, "cancel", WORKFLOW)
-            if not covers(WORKFLOW, principal, reach, workflow):
+            reach = require_reach(actor, WORKFLOW.access.update, "cancel", WORKFLOW)
+            if not covers(WORKFLOW, actor, reach, workflow):
                 raise NotFound("Workflow", workflow_id)
             check_version("Workflow", workflow, expected_version)
             previous = workflow.cancel(reason)
             await self.workflows.save(workflow, expected_version)
             workflow.record_event(
-                events.workflow_changed(workflow, previous, principal.user_id, workflow.cancel_reason)
+                events.workflow_changed(workflow, previous, actor.user_id, workflow.cancel_reason)
             )
             return workflow
 

@@ -19,8 +19,8 @@ class KernelWorkflowStore:
     def __init__(self, store: EntityStore) -> None:
         self.store = store
 
-    async def visible(self, principal: Principal, id: uuid.UUID) -> Workflow | None:
-        found = await self.store.get_many(WORKFLOW, [id], read_scope(WORKFLOW, principal))
+    async def visible(self, actor: Principal, id: uuid.UUID) -> Workflow | None:
+        found = await self.store.get_many(WORKFLOW, [id], read_scope(WORKFLOW, actor))
         return found[0] if found else None
 
     async def get(self, id: uuid.UUID) -> Workflow | None:

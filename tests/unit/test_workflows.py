@@ -18,7 +18,7 @@ from domains.kernel.principal import Principal
 from domains.workflow.events import WorkflowStarted, WorkflowStatusChanged, WorkflowStepStatusChanged
 from domains.workflow.live import visible_change
 from domains.workflow.model import StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
-from domains.workflow.service import DocumentReview, WorkflowService
+from domains.workflow.service import DocumentReview, WorkflowCommands
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 from domains.workflow.store import KernelWorkflowStore
 from domains.workflow.templates import WorkflowTemplate
@@ -75,12 +75,12 @@ def recorder(world: World) -> Recorder:
 
 
 @pytest.fixture
-def service(world: World) -> WorkflowService:
+def service(world: World) -> WorkflowCommands:
     store = KernelWorkflowStore(world.store)
-    return WorkflowService(store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
+    return WorkflowCommands(store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
 
 
-async def _started(world: World, service: WorkflowService) -> tuple[Workflow, list[WorkflowStep]]:
+async def _started(world: World, service: WorkflowCommands) -> tuple[Workflow, list[WorkflowStep]]:
     workflow = await service.start(
         world.as_(world.hr), WorkflowTemplate.EMPLOYEE_ONBOARDING, world.alice.id, TODAY + timedelta(days=30)
     )
@@ -149,7 +149,7 @@ def test_snapshots_round_trip() -> None:
 
 
 async def test_start_creates_one_step_and_one_requested_document_per_required_document(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
     assert workflow.status is WorkflowStatus.IN_PROGRESS
@@ -172,7 +172,7 @@ async def test_start_creates_one_step_and_one_requested_document_per_required_do
     ],
 )
 async def test_start_refuses_and_changes_nothing(
-    world: World, service: WorkflowService, recorder: Recorder, who: str, subject: str, error: type[Exception]
+    world: World, service: WorkflowCommands, recorder: Recorder, who: str, subject: str, error: type[Exception]
 ) -> None:
     subject_id = uuid.uuid4() if subject == "nobody" else getattr(world, subject).id
     before = len(world.store.rows(DOCUMENT))
@@ -185,14 +185,14 @@ async def test_start_refuses_and_changes_nothing(
     assert recorder.events == []
 
 
-async def test_start_refuses_a_due_date_in_the_past(world: World, service: WorkflowService) -> None:
+async def test_start_refuses_a_due_date_in_the_past(world: World, service: WorkflowCommands) -> None:
     with pytest.raises(Invalid) as error:
         await service.start(world.as_(world.hr), WorkflowTemplate.OFFBOARDING, world.bob.id, TODAY - timedelta(1))
     assert ("due_date",) in error.value.problems
 
 
 async def test_cancel_with_a_reason_records_the_change(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, _ = await _started(world, service)
     with pytest.raises(Forbidden):
@@ -215,7 +215,7 @@ async def test_cancel_with_a_reason_records_the_change(
 
 
 async def test_document_events_move_steps_and_the_last_approval_completes_the_workflow(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
     for step in steps:
@@ -232,14 +232,14 @@ async def test_document_events_move_steps_and_the_last_approval_completes_the_wo
     assert recorder.types.count(WORKFLOW_STEP_STATUS_CHANGED) == 3 + 1 + 1 + 3
 
 
-async def test_an_approval_of_a_pending_step_is_an_invalid_transition(world: World, service: WorkflowService) -> None:
+async def test_an_approval_of_a_pending_step_is_an_invalid_transition(world: World, service: WorkflowCommands) -> None:
     _, steps = await _started(world, service)
     with pytest.raises(InvalidTransition):
         await service.on_document_reviewed(steps[0].document_id, APPROVED, None)
 
 
 async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alone(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
     await service.on_document_reviewed(world.bob_doc.id, SUBMITTED, None)
@@ -250,7 +250,7 @@ async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alon
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
 
 
-async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service: WorkflowService) -> None:
+async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service: WorkflowCommands) -> None:
     workflow, steps = await _started(world, service)
     await world.workflows.delete(world.as_(world.hr), workflow.id, workflow.version)
     await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
@@ -261,7 +261,7 @@ async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service:
 
 
 async def test_an_employee_sees_only_events_about_themselves(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     await _started(world, service)
     (started,) = recorder.events
