@@ -14,6 +14,7 @@ from adapters.sql.filters import FilterCompiler, keyset, order_columns, plain, w
 from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import EntitySpec, FieldType, Registry, all_fields
 from domains.kernel.errors import Conflict, Invalid
+from domains.kernel.events import camel
 from domains.kernel.query import Filter, Order, Page, PageRequest, encode_cursor
 from domains.kernel.versions import VersionedSave
 
@@ -157,7 +158,7 @@ class SqlEntityStore(VersionedSave):
             constraint = getattr(driver_error, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
             for f in spec.fields:
                 if f.is_unique and f"{constraint}".endswith(f"_{f.name}_key"):
-                    raise Conflict(f"{f.name} is already taken", field=f.name) from None
+                    raise Conflict(f"{camel(f.name)} is already taken", field=f.name) from None
             raise Invalid("the change breaks a database constraint") from None
 
     # ---- mapping -----------------------------------------------------------------------

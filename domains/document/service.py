@@ -6,11 +6,13 @@ the saved documents recorded (and what their handlers did), or nothing does.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from domains.document.model import (
     KIND_RULES,
@@ -31,7 +33,7 @@ from domains.document.ports import (
     UploadPolicy,
     UploadTicket,
 )
-from domains.kernel.errors import Conflict, NotFound
+from domains.kernel.errors import Conflict, Invalid, NotFound
 from domains.kernel.principal import Principal
 from domains.kernel.unit_of_work import Transactional
 from domains.kernel.versions import check_version
@@ -45,9 +47,23 @@ class Expiry:
 
 @dataclass(frozen=True)
 class NewDocument:
+    """What a document created with its first upload needs: every one of these fields."""
+
     owner_id: uuid.UUID
     kind: DocumentKind
     title: str
+
+    @classmethod
+    def fields(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def of(cls, given: Mapping[str, Any]) -> NewDocument:
+        """The new document ``given`` describes; a field it lacks (or gives as None) is ``Invalid``."""
+        missing = [name for name in cls.fields() if given.get(name) is None]
+        if missing:
+            raise Invalid({(name,): ["is required for a new document"] for name in missing})
+        return cls(**{name: given[name] for name in cls.fields()})
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from domains.kernel.entity import (
     utcnow,
 )
 from domains.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from domains.kernel.events import camel
 from domains.kernel.ports import AfterCommit, EntityStore
 from domains.kernel.principal import Principal
 from domains.kernel.query import (
@@ -154,7 +155,7 @@ class EntityService(Generic[E]):
         chosen = tuple(order) or self.spec.default_order
         for o in chosen:
             if o.field not in self.spec.sortable:
-                raise Invalid.field("orderBy", f"cannot order {self.spec.plural} by {o.field}")
+                raise Invalid.field("orderBy", f"cannot order {self.spec.plural} by {camel(o.field)}")
         return chosen
 
     # ---- writes ------------------------------------------------------------------------
@@ -250,7 +251,7 @@ class EntityService(Generic[E]):
             raise Forbidden(frozen)
         refused = [name for name in changed if not self.spec.field(name).updatable_for(actor)]
         if refused:
-            raise Forbidden(f"you may not change {', '.join(refused)} of this {self.spec.name}")
+            raise Forbidden(f"you may not change {', '.join(map(camel, refused))} of this {self.spec.name}")
 
     async def _validate(self, actor: Principal, entity: E) -> None:
         problems: dict[tuple[str, ...], list[str]] = {}
@@ -278,7 +279,7 @@ class EntityService(Generic[E]):
                 setattr(entity, f.name, await self._free_value(f, entity, value))
             elif await self._taken(f, entity, value):
                 where = f" in this {f.unique_within.removesuffix('_id')}" if f.unique_within else ""
-                raise Conflict(f"{f.name} {value!r} is already taken{where}", field=f.name)
+                raise Conflict(f"{camel(f.name)} {value!r} is already taken{where}", field=f.name)
 
     async def _taken(self, f: Field, entity: E, value: Any) -> bool:
         same = Condition(f.unique_within, Op.EQ, getattr(entity, f.unique_within)) if f.unique_within else None
