@@ -56,3 +56,36 @@ def is_allowed(module: str, allowed: list[str]) -> bool:
     if top in sys.stdlib_module_names or top == "__future__":
         return True
     return any(module == a or module.startswith(f"{a}.") for a in allowed)
+
+
+class IndependentChildrenContract(Contract):
+    """Every sub-package of ``parent`` but the ``shared`` ones is independent of the others:
+    no chain of imports from one to another. The list is found, not written: a context added
+    tomorrow is checked from its first commit."""
+
+    type_name = "independent_children"
+
+    parent = fields.ModuleField()
+    shared = fields.ListField(subfield=fields.ModuleField())
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        parent = self.parent.name  # type: ignore[attr-defined]
+        shared = {m.name for m in self.shared}  # type: ignore[attr-defined]
+        children = sorted(
+            child for child in graph.find_children(parent) if child not in shared and graph.find_children(child)
+        )
+        chains: list[list[str]] = []
+        for importer in children:
+            for imported in children:
+                if importer != imported:
+                    chain = graph.find_shortest_chain(importer=importer, imported=imported, as_packages=True)
+                    if chain:
+                        chains.append(list(chain))
+        return ContractCheck(kept=not chains, metadata={"children": children, "chains": chains})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for chain in check.metadata["chains"]:
+            output.print_error(" -> ".join(chain), bold=False)
+        output.new_line()
+        output.print(f"These packages must not import each other: {', '.join(check.metadata['children'])}.")
+        output.new_line()

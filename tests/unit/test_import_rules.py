@@ -9,10 +9,11 @@ from typing import Any
 import grimp
 import pytest
 
-from tests.import_contracts import AllowListContract
+from tests.import_contracts import AllowListContract, IndependentChildrenContract
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL = ("entity", "crud", "query", "access", "errors", "ids", "ports", "principal")
+KERNEL += ("events", "bus", "unit_of_work", "versions")
 
 
 @pytest.fixture
@@ -69,3 +70,41 @@ def test_mypy_is_strict_on_every_package() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
     assert config["strict"] is True
     assert set(config["files"]) == packages == {"domains", "schema", "adapters", "app"}
+
+
+def _independence(graph: grimp.ImportGraph) -> Any:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (options,) = [c for c in config["contracts"] if c["id"] == "domains-independent"]
+    assert options["type"] == "independent_children"
+    contract = IndependentChildrenContract(
+        name=options["name"],
+        session_options={},
+        contract_options={k: v for k, v in options.items() if k in ("parent", "shared")},
+    )
+    return contract.check(graph, verbose=False)
+
+
+def test_every_context_is_independent_and_found_without_a_list(graph: grimp.ImportGraph) -> None:
+    check = _independence(graph)
+    assert check.kept, check.metadata
+    assert check.metadata["children"] == ["domains.company", "domains.document", "domains.user", "domains.workflow"]
+
+
+def test_a_context_added_tomorrow_is_checked_from_its_first_import(graph: grimp.ImportGraph) -> None:
+    graph.add_module("domains.payroll")
+    graph.add_module("domains.payroll.service")
+    graph.add_import(
+        importer="domains.payroll.service", imported="domains.document.events", line_number=1, line_contents="import"
+    )
+    check = _independence(graph)
+    assert not check.kept
+    assert check.metadata["chains"] == [["domains.payroll.service", "domains.document.events"]]
+
+
+def test_a_context_reaching_another_through_the_catalog_breaks_the_contract(graph: grimp.ImportGraph) -> None:
+    graph.add_import(
+        importer="domains.workflow.service", imported="domains.catalog", line_number=1, line_contents="import"
+    )
+    check = _independence(graph)
+    assert not check.kept
+    assert all(chain[0].startswith("domains.workflow") for chain in check.metadata["chains"])
