@@ -118,15 +118,16 @@ class Container:
             blobs=build_blob_store(settings),
         )
 
-    def services(self, db: RequestDatabase, store: SqlEntityStore | None = None) -> dict[str, EntityService[Any]]:
-        store = store or SqlEntityStore(db, self.registry, self.tables)
-        return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
+    def services(self, db: RequestDatabase) -> dict[str, EntityService[Any]]:
+        """The entity services of an operation on ``db`` (to write, use ``operation(db)`` and
+        its unit of work's transaction)."""
+        return self.operation(db).services
 
     def operation(self, db: RequestDatabase) -> Operation:
         """One operation's unit of work on ``db``, and its services and commands on it."""
         uow: UnitOfWork[Commands] = UnitOfWork(db, SqlOutbox(db), self.bus)
         store = SqlEntityStore(db, self.registry, self.tables, saved=uow.saved)
-        services = self.services(db, store)
+        services = {spec.name: EntityService(spec, store, self.registry, uow, self.limits) for spec in self.registry}
         expiry = Expiry(
             upload=timedelta(seconds=self.settings.upload_expiry_seconds),
             download=timedelta(seconds=self.settings.download_expiry_seconds),

@@ -1,13 +1,13 @@
 """Engine and the per-request database handle: its transaction and its statement count.
 
-The unit of work around it, with the events and their handlers, is the kernel's
-(``domains/kernel/unit_of_work.py``).
+The unit of work around it, with the events, their handlers and the after-commit actions, is
+the kernel's (``domains/kernel/unit_of_work.py``).
 
 Sibling resolvers and dataloader batches run concurrently, and one connection must never
 serve two coroutines at once. So a read outside a transaction checks a connection out of the
 pool for that one statement (autocommit, no BEGIN/ROLLBACK round trips); a write runs in
-``transaction()``, which holds one connection, serialises its statements with a lock, commits
-at the end and only then runs the after-commit actions.
+``transaction()``, which holds one connection, serialises its statements with a lock and
+commits at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -88,7 +88,6 @@ class RequestDatabase:
         self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._tx: AsyncConnection | None = None
         self._lock = asyncio.Lock()
-        self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self.statements = 0
         self.seconds = 0.0
 
@@ -159,7 +158,7 @@ class RequestDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """Everything inside commits together or not at all; then after-commit actions run."""
+        """Everything inside commits together or not at all."""
         if self._tx is not None:
             raise RuntimeError("transactions do not nest")
         try:
@@ -178,7 +177,6 @@ class RequestDatabase:
                         raise _unavailable(error) from error
                     raise
             except BaseException:
-                self._after_commit.clear()
                 try:
                     await self._tx.rollback()
                 except Exception:  # a dead connection has nothing to roll back; keep the first error
@@ -187,15 +185,3 @@ class RequestDatabase:
         finally:
             tx, self._tx = self._tx, None
             await tx.close()
-        actions, self._after_commit = self._after_commit, []
-        for action in actions:
-            try:
-                await action()
-            except Exception:
-                # The change is committed; a failing side effect must not undo the answer.
-                log.exception("after-commit action failed")
-
-    def defer(self, action: Callable[[], Awaitable[None]]) -> None:
-        if self._tx is None:
-            raise RuntimeError("after-commit actions need a transaction")
-        self._after_commit.append(action)
