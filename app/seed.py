@@ -40,12 +40,12 @@ WORKFLOWS = (
 
 async def seed_demo(container: Container) -> bool:
     """Loads the demo data if there are no companies yet; says whether it did."""
-    db = RequestDatabase(container.engine)
-    services = container.services(db)
+    operation = container.operation(RequestDatabase(container.engine))
+    services = operation.services
     if await services["Company"].count(SYSTEM):
         return False
     today = dt.date.today()
-    async with db.transaction():
+    async with operation.uow.transaction():
         companies: dict[str, Any] = {}
         for name in COMPANIES:
             companies[name] = await services["Company"].create(SYSTEM, {"name": name})

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,31 +16,30 @@ from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
+from adapters.sql.outbox import SqlOutbox
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
+from app.reactions import DocumentsFromService, PeopleFromService, build_bus
 from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
-from domains.catalog import build_registry
-from domains.document.model import DocumentKind
+from domains.catalog import Commands, build_registry
 from domains.document.ports import BlobStore
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
+from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated, Unavailable
-from domains.kernel.events import EventHandler
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
+from domains.kernel.unit_of_work import UnitOfWork
 from domains.user.model import User
-from domains.workflow.events import DOCUMENT_EVENT_TYPES
-from domains.workflow.service import WorkflowService, WorkflowUseCases
+from domains.workflow.service import WorkflowCommands
+from domains.workflow.store import KernelWorkflowStore
 from schema.context import Context
 from schema.root import build_schema
-
-HandlerBuilder = Callable[[dict[str, EntityService[Any]], dict[str, Any]], EventHandler]
-"""Makes an event handler for one request from its entity services and use cases."""
 
 # Seeding and the CLI act as the system, not as a person.
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
@@ -85,15 +83,15 @@ class Container:
     schema: strawberry.Schema
     limits: PageLimits
     blobs: BlobStore
-    # In-process domain event handlers, run in the recording transaction before commit; another
-    # context reacts to an event's published payload here without importing the recording one.
-    handlers: dict[str, list[HandlerBuilder]] = field(default_factory=dict)
+    bus: MessageBus[Commands] = field(init=False)
+    """Which handlers each event goes to (``app/reactions.py``), the same for every operation."""
     events: OutboxFeed = field(init=False)
     principals: StoredPrincipals = field(init=False)
     """Who each subscriber is now: what a socket's events are checked against."""
     socket_limits: SocketLimits = field(init=False)
 
     def __post_init__(self) -> None:
+        self.bus = build_bus()
         self.events = build_event_feed(self.settings, self.engine)
         self.principals = StoredPrincipals(self.stored_principal, self.settings.socket_recheck_seconds)
         self.socket_limits = SocketLimits(
@@ -102,7 +100,6 @@ class Container:
             operations_per_user=self.settings.socket_operations_per_user,
             fanout_concurrency=self.settings.fanout_concurrency,
         )
-        wire_workflows(self)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
@@ -123,26 +120,32 @@ class Container:
         )
 
     def services(self, db: RequestDatabase) -> dict[str, EntityService[Any]]:
-        store = SqlEntityStore(db, self.registry, self.tables)
-        return {spec.name: EntityService(spec, store, self.registry, db, self.limits) for spec in self.registry}
+        """The entity services of an operation on ``db`` (to write, use ``operation(db)`` and
+        its unit of work's transaction)."""
+        return self.operation(db).services
 
-    def on(self, event_type: str, build: HandlerBuilder) -> None:
-        """``build`` makes the handler for one request from its services and use cases (by
-        domain name), so that the handler works on that request's unit of work, e.g.
-        ``container.on("DocumentApproved", lambda services, use_cases: use_cases["workflow"].on_document_decided)``."""
-        self.handlers.setdefault(event_type, []).append(build)
-
-    def use_cases(self, db: RequestDatabase, services: dict[str, EntityService[Any]]) -> dict[str, Any]:
-        """Each domain's command services for one request, on its unit of work."""
+    def operation(self, db: RequestDatabase) -> Operation:
+        """One operation's unit of work on ``db``, and its services and commands on it."""
+        uow: UnitOfWork[Commands] = UnitOfWork(db, SqlOutbox(db), self.bus)
+        store = SqlEntityStore(db, self.registry, self.tables, saved=uow.saved)
+        services = {spec.name: EntityService(spec, store, self.registry, uow, self.limits) for spec in self.registry}
         expiry = Expiry(
             upload=timedelta(seconds=self.settings.upload_expiry_seconds),
             download=timedelta(seconds=self.settings.download_expiry_seconds),
         )
-        return {
-            "document": DocumentCommands(
-                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), db, expiry
+        commands = Commands(
+            document=DocumentCommands(
+                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), uow, expiry
             ),
-        }
+            workflow=WorkflowCommands(
+                KernelWorkflowStore(store),
+                PeopleFromService(services["User"]),
+                DocumentsFromService(services["Document"]),
+                uow,
+            ),
+        )
+        uow.serve(commands)
+        return Operation(uow, services, commands)
 
     async def authenticate(
         self, authorization: str | None, services: dict[str, EntityService[Any]] | None = None
@@ -194,37 +197,32 @@ class Container:
     async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         """A request's context: its unit of work, and the stored user its token speaks for."""
         db = RequestDatabase(self.engine)
-        services = self.services(db)
+        operation = self.operation(db)
         auth_failure: Unavailable | None = None
         try:
-            user, auth_error = await self.signed_in_user(authorization, services)
+            user, auth_error = await self.signed_in_user(authorization, operation.services)
         except Unavailable as error:  # answered as SERVICE_UNAVAILABLE, not as a fault
             user, auth_error, auth_failure = None, None, error
         # The row just read is the one `me` asks for: the request's first operation starts
         # with it in its loader instead of reading it again (see OperationScope).
         state["viewer_record"] = user
-        context = self.context_for(db, services, request_id, _principal(user) if user is not None else None, state)
+        context = self.context_for(db, operation, request_id, _principal(user) if user is not None else None, state)
         context.auth_error, context.auth_failure = auth_error, auth_failure
         return context
 
     def context_for(
         self,
         db: RequestDatabase,
-        services: dict[str, EntityService[Any]],
+        operation: Operation,
         request_id: str,
         principal: Principal | None,
         state: dict[str, Any],
     ) -> Context:
-        """A context on ``db`` for a principal already known: use cases and event handlers on
-        that unit of work."""
-        use_cases = {**self.use_cases(db, services), **workflow_use_cases(self, db, services)}
-        for event_type, builders in self.handlers.items():
-            for build in builders:
-                db.on(event_type, build(services, use_cases))
         return Context(
-            services=services,
-            use_cases=use_cases,
-            transaction=db.transaction,
+            services=operation.services,
+            commands=operation.commands,
+            feed=self.events,
+            transaction=operation.uow.transaction,
             sql=db,
             request_id=request_id,
             principal=principal,
@@ -235,7 +233,14 @@ class Container:
     def operation_context(self, request_id: str, principal: Principal | None) -> Context:
         """A context of its own for a principal already known (the system, tests)."""
         db = RequestDatabase(self.engine)
-        return self.context_for(db, self.services(db), request_id, principal, {})
+        return self.context_for(db, self.operation(db), request_id, principal, {})
+
+
+@dataclass(frozen=True)
+class Operation:
+    uow: UnitOfWork[Commands]
+    services: dict[str, EntityService[Any]]
+    commands: Commands
 
 
 def _principal(user: User) -> Principal:
@@ -243,63 +248,7 @@ def _principal(user: User) -> Principal:
     return Principal(user_id=user.id, company_id=user.company_id, roles=frozenset({user.role}), email=user.email)
 
 
-# ---- workflows: commands, the reaction to document reviews, the live feed --------------
-
-
 def build_event_feed(settings: Settings, engine: AsyncEngine) -> OutboxFeed:
     """The process's one listening connection (started and stopped with the app)."""
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     return OutboxFeed(dsn, retention=timedelta(hours=settings.event_retention_hours))
-
-
-class DocumentsFromService:
-    """``domains.workflow.ports.DocumentRequests`` through the generic Document service."""
-
-    def __init__(self, documents: EntityService[Any]) -> None:
-        self.documents = documents
-
-    async def request(
-        self,
-        principal: Principal,
-        *,
-        company_id: uuid.UUID,
-        owner_id: uuid.UUID,
-        kind: str,
-        title: str,
-        due_on: date,
-    ) -> uuid.UUID:
-        data = {"company_id": company_id, "owner_id": owner_id, "kind": DocumentKind(kind), "title": title}
-        document = await self.documents.create(principal, {**data, "due_on": due_on})
-        return uuid.UUID(str(document.id))
-
-
-class PeopleFromService:
-    """``domains.workflow.ports.People`` through the generic User service."""
-
-    def __init__(self, users: EntityService[Any]) -> None:
-        self.users = users
-
-    async def company_of(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
-        user = await self.users.get(principal, user_id)
-        return None if user is None else uuid.UUID(str(user.company_id))
-
-
-def workflow_service(
-    container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
-) -> WorkflowService:
-    store = SqlEntityStore(db, container.registry, container.tables)
-    return WorkflowService(store, PeopleFromService(services["User"]), DocumentsFromService(services["Document"]), db)
-
-
-def workflow_use_cases(
-    container: Container, db: RequestDatabase, services: dict[str, EntityService[Any]]
-) -> dict[str, Any]:
-    """The operation's workflow commands, and the process's event feed for its subscriptions."""
-    return {"workflow": WorkflowUseCases(workflow_service(container, db, services), container.events)}
-
-
-def wire_workflows(container: Container) -> None:
-    """Document reviews move workflow steps, in the review's transaction (by the events'
-    published shape: the workflow context never imports the document context)."""
-    for event_type in DOCUMENT_EVENT_TYPES:
-        container.on(event_type, lambda _services, use_cases: use_cases["workflow"].commands.on_document_event)

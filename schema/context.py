@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from strawberry.types import Info as StrawberryInfo
 
+from domains.catalog import Commands
 from domains.kernel.crud import EntityService
 from domains.kernel.errors import DomainError, Unauthenticated
 from domains.kernel.principal import Principal
+from domains.workflow.live import EventFeed
 from schema.loaders import Loaders
-
-T = TypeVar("T")
 
 
 class StatementCounter(Protocol):
@@ -27,6 +27,10 @@ class StatementCounter(Protocol):
 @dataclass
 class Context:
     services: dict[str, EntityService[Any]]
+    commands: Commands
+    """Each context's commands for this operation, on its unit of work."""
+    feed: EventFeed
+    """The process's view of the outbox, which subscriptions read."""
     transaction: Callable[[], AbstractAsyncContextManager[None]]
     sql: StatementCounter
     request_id: str
@@ -37,9 +41,6 @@ class Context:
     request_state: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None
     """A WebSocket's ``connection_init`` payload; None for an HTTP request."""
-    # A domain's command services (use cases) for this request, by domain name; a
-    # ``schema/<d>/`` package reads its own entry, typed (see ``use_case``).
-    use_cases: dict[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -64,12 +65,6 @@ class Context:
 
     def service(self, entity: str) -> EntityService[Any]:
         return self.services[entity]
-
-    def use_case(self, domain: str, kind: type[T]) -> T:
-        found = self.use_cases[domain]
-        if not isinstance(found, kind):
-            raise TypeError(f"the {domain} use cases are a {type(found).__name__}, not a {kind.__name__}")
-        return found
 
 
 Info = StrawberryInfo[Context, None]

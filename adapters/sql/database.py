@@ -1,10 +1,13 @@
-"""Engine and the per-request database handle (the unit of work).
+"""Engine and the per-request database handle: its transaction and its statement count.
+
+The unit of work around it, with the events, their handlers and the after-commit actions, is
+the kernel's (``domains/kernel/unit_of_work.py``).
 
 Sibling resolvers and dataloader batches run concurrently, and one connection must never
 serve two coroutines at once. So a read outside a transaction checks a connection out of the
 pool for that one statement (autocommit, no BEGIN/ROLLBACK round trips); a write runs in
-``transaction()``, which holds one connection, serialises its statements with a lock, commits
-at the end and only then runs the after-commit actions.
+``transaction()``, which holds one connection, serialises its statements with a lock and
+commits at the end.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,9 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.sql import outbox
 from domains.kernel.errors import Unavailable
-from domains.kernel.events import DomainEvent, EventHandler
 
 log = logging.getLogger("hrgraph.sql")
 
@@ -87,9 +88,6 @@ class RequestDatabase:
         self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._tx: AsyncConnection | None = None
         self._lock = asyncio.Lock()
-        self._after_commit: list[Callable[[], Awaitable[None]]] = []
-        self._events: list[DomainEvent] = []
-        self._handlers: dict[str, list[EventHandler]] = {}
         self.statements = 0
         self.seconds = 0.0
 
@@ -160,8 +158,7 @@ class RequestDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """Everything inside commits together or not at all, its events included; then
-        after-commit actions run."""
+        """Everything inside commits together or not at all."""
         if self._tx is not None:
             raise RuntimeError("transactions do not nest")
         try:
@@ -173,7 +170,6 @@ class RequestDatabase:
             # (``_execute_in_transaction``): commit and roll back whichever one is current.
             try:
                 yield
-                await self._write_events()
                 try:
                     await self._tx.commit()
                 except DBAPIError as error:
@@ -181,8 +177,6 @@ class RequestDatabase:
                         raise _unavailable(error) from error
                     raise
             except BaseException:
-                self._after_commit.clear()
-                self._events.clear()
                 try:
                     await self._tx.rollback()
                 except Exception:  # a dead connection has nothing to roll back; keep the first error
@@ -191,42 +185,3 @@ class RequestDatabase:
         finally:
             tx, self._tx = self._tx, None
             await tx.close()
-        actions, self._after_commit = self._after_commit, []
-        for action in actions:
-            try:
-                await action()
-            except Exception:
-                # The change is committed; a failing side effect must not undo the answer.
-                log.exception("after-commit action failed")
-
-    def defer(self, action: Callable[[], Awaitable[None]]) -> None:
-        if self._tx is None:
-            raise RuntimeError("after-commit actions need a transaction")
-        self._after_commit.append(action)
-
-    # ---- domain events -----------------------------------------------------------------
-
-    def on(self, event_type: str, handler: EventHandler) -> None:
-        """Registers an in-process handler, run in the recording transaction before commit."""
-        self._handlers.setdefault(event_type, []).append(handler)
-
-    def record(self, event: DomainEvent) -> None:
-        if self._tx is None:
-            raise RuntimeError("domain events need a transaction")
-        self._events.append(event)
-
-    async def _write_events(self) -> None:
-        """Writes recorded events to the outbox and runs their handlers, until handlers record
-        no more; then wakes the listeners (NOTIFY is delivered on commit, never on rollback)."""
-        if not self._events:
-            return
-        await self.execute(outbox.LOCK)
-        last_id = 0
-        while self._events:
-            batch, self._events = self._events, []
-            ids = (await self.execute(outbox.insert(batch))).scalars().all()
-            last_id = max(last_id, *ids)
-            for event in batch:
-                for handler in self._handlers.get(event.type, ()):
-                    await handler(event)
-        await self.execute(outbox.notify(last_id))

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -73,3 +73,24 @@ def insert(events: Sequence[DomainEvent]) -> sa.Executable:
 
 def notify(last_id: int) -> sa.Executable:
     return sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(last_id)))
+
+
+class Executor(Protocol):
+    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]: ...
+
+
+class SqlOutbox:
+    """The kernel's ``Outbox`` port on one database handle."""
+
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def lock(self) -> None:
+        await self.db.execute(LOCK)
+
+    async def append(self, events: Sequence[DomainEvent]) -> int:
+        ids: Sequence[int] = (await self.db.execute(insert(events))).scalars().all()
+        return max(ids)
+
+    async def wake(self, last_id: int) -> None:
+        await self.db.execute(notify(last_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,12 +14,22 @@ from adapters.sql.filters import FilterCompiler, keyset, order_columns, plain, w
 from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import EntitySpec, FieldType, Registry, all_fields
 from domains.kernel.errors import Conflict, Invalid
+from domains.kernel.events import camel
 from domains.kernel.query import Filter, Order, Page, PageRequest, encode_cursor
+from domains.kernel.versions import VersionedSave
 
 
-class SqlEntityStore:
-    def __init__(self, db: RequestDatabase, registry: Registry, tables: dict[str, sa.Table]) -> None:
+class SqlEntityStore(VersionedSave):
+    def __init__(
+        self,
+        db: RequestDatabase,
+        registry: Registry,
+        tables: dict[str, sa.Table],
+        saved: Callable[[Any], None] | None = None,
+    ) -> None:
+        """``saved`` hears of each entity written (the unit of work, which takes its events)."""
         self.db = db
+        self.saved = saved
         self.registry = registry
         self.tables = tables
         self.filters = FilterCompiler(registry, tables)
@@ -126,13 +136,18 @@ class SqlEntityStore:
     async def insert(self, spec: EntitySpec[Any], entity: Any) -> None:
         table = self.tables[spec.name]
         await self._write(spec, sa.insert(table).values(self._values(spec, entity)))
+        if self.saved is not None:
+            self.saved(entity)
 
     async def update(self, spec: EntitySpec[Any], entity: Any, expected_version: int) -> bool:
         table = self.tables[spec.name]
         values = self._values(spec, entity)
         del values["id"], values["created_at"]
         statement = sa.update(table).where(table.c.id == entity.id, table.c.version == expected_version).values(values)
-        return bool((await self._write(spec, statement)).rowcount == 1)
+        written = (await self._write(spec, statement)).rowcount == 1
+        if written and self.saved is not None:
+            self.saved(entity)
+        return bool(written)
 
     async def _write(self, spec: EntitySpec[Any], statement: sa.Executable) -> sa.CursorResult[Any]:
         try:
@@ -143,7 +158,7 @@ class SqlEntityStore:
             constraint = getattr(driver_error, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
             for f in spec.fields:
                 if f.is_unique and f"{constraint}".endswith(f"_{f.name}_key"):
-                    raise Conflict(f"{f.name} is already taken", field=f.name) from None
+                    raise Conflict(f"{camel(f.name)} is already taken", field=f.name) from None
             raise Invalid("the change breaks a database constraint") from None
 
     # ---- mapping -----------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""The document context's published events: their names and payload keys are a contract.
+"""The document context's events. Their class names and fields are its published contract:
+the outbox stores ``type`` (the class name) and ``payload`` (the fields, camelCase, JSON).
 
-Other contexts (the workflow engine) register handlers for these types in the composition
-root and read only the payload, never ``domains.document``. Keep names and keys stable; add
-keys rather than change them.
+Other contexts never import this module: the composition root (``app/reactions.py``)
+subscribes their reactions to these classes and passes them plain values. Keep names and
+fields stable; add fields rather than change them.
 
-Types: ``DocumentUploaded``, ``DocumentSubmitted``, ``DocumentApproved``, ``DocumentRejected``.
 Every payload has these keys, all JSON values:
 
 - ``documentId``, ``ownerId``, ``companyId``: ids as strings
@@ -13,28 +13,58 @@ Every payload has these keys, all JSON values:
 - ``actorId``: who did it (id string); ``occurredAt``: when (ISO 8601, UTC)
 - ``reason``: the rejection reason for ``DocumentRejected``, else null
 - ``fileVersion``: the document's latest uploaded file version (0 when none)
-
-``Document`` records them (``domains/document/model.py``). The event itself carries
-``aggregate="Document"``, ``aggregate_id`` (the document id),
-``company_id`` and ``actor_id`` as well.
 """
 
 from __future__ import annotations
 
-DOCUMENT_UPLOADED = "DocumentUploaded"
-DOCUMENT_SUBMITTED = "DocumentSubmitted"
-DOCUMENT_APPROVED = "DocumentApproved"
-DOCUMENT_REJECTED = "DocumentRejected"
-EVENT_TYPES = (DOCUMENT_UPLOADED, DOCUMENT_SUBMITTED, DOCUMENT_APPROVED, DOCUMENT_REJECTED)
-PAYLOAD_KEYS = (
-    "documentId",
-    "ownerId",
-    "companyId",
-    "kind",
-    "status",
-    "previousStatus",
-    "actorId",
-    "occurredAt",
-    "reason",
-    "fileVersion",
-)
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from domains.kernel.events import DomainEvent, camel
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentEvent(DomainEvent):
+    """A move of one document, recorded by ``Document`` (``domains/document/model.py``)."""
+
+    aggregate: ClassVar[str] = "Document"
+    aggregate_key: ClassVar[str] = "document_id"
+
+    document_id: uuid.UUID
+    owner_id: uuid.UUID
+    company_id: uuid.UUID
+    kind: str
+    status: str
+    previous_status: str
+    actor_id: uuid.UUID
+    occurred_at: datetime
+    reason: str | None = None
+    file_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentUploaded(DocumentEvent):
+    """Its next file was confirmed: REQUESTED or REJECTED to UPLOADED."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentSubmitted(DocumentEvent):
+    """UPLOADED to IN_REVIEW."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentApproved(DocumentEvent):
+    """IN_REVIEW to APPROVED."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentRejected(DocumentEvent):
+    """IN_REVIEW to REJECTED, with a ``reason``."""
+
+
+EVENTS = (DocumentUploaded, DocumentSubmitted, DocumentApproved, DocumentRejected)
+EVENT_TYPES = tuple(e.published_name() for e in EVENTS)
+PAYLOAD_KEYS = tuple(camel(f.name) for f in dataclasses.fields(DocumentEvent))

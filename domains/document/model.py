@@ -3,7 +3,8 @@
 The status moves only through commands: ``REQUESTED → UPLOADED → IN_REVIEW → APPROVED |
 REJECTED``, and ``REJECTED → UPLOADED`` with a new file version. Any other move is an
 ``InvalidTransition``, whoever asks; a move that is allowed but not for this person is
-``Forbidden``. Each command returns the domain event it caused; the service records it.
+``Forbidden``. Each move records its event on the document (``domains/document/events.py``);
+the unit of work takes it once the document is saved.
 
 Separation of duties: a review (approve, reject) is HR's of the document's company, or an
 ADMIN's, and never its owner's: no one reviews a document she owns, whatever her role.
@@ -17,15 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from domains.document.events import (
-    DOCUMENT_APPROVED,
-    DOCUMENT_REJECTED,
-    DOCUMENT_SUBMITTED,
-    DOCUMENT_UPLOADED,
-    EVENT_TYPES,
+    DocumentApproved,
+    DocumentEvent,
+    DocumentRejected,
+    DocumentSubmitted,
+    DocumentUploaded,
 )
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
-from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal, Role
 
 MB = 1024 * 1024
@@ -49,7 +49,7 @@ class DocumentStatus(enum.Enum):
 
 
 class DocumentCommand(enum.Enum):
-    """What one may do with a document; ``availableTransitions`` lists those open to a viewer."""
+    """What one may do with a document; ``availableTransitions`` lists those open to an actor."""
 
     REQUEST_UPLOAD = "REQUEST_UPLOAD"
     CONFIRM_UPLOAD = "CONFIRM_UPLOAD"
@@ -184,19 +184,19 @@ class Document(Entity):
 
     # ---- who ---------------------------------------------------------------------------
 
-    def is_reviewer(self, by: Principal) -> bool:
+    def is_reviewer(self, actor: Principal) -> bool:
         """HR of the document's company, or ADMIN: who may act on it as HR (upload, submit)."""
-        return by.is_admin or (Role.HR in by.roles and by.company_id == self.company_id)
+        return actor.is_admin or (Role.HR in actor.roles and actor.company_id == self.company_id)
 
-    def is_owner(self, by: Principal) -> bool:
-        return by.user_id == self.owner_id
+    def is_owner(self, actor: Principal) -> bool:
+        return actor.user_id == self.owner_id
 
-    def may_review(self, by: Principal) -> bool:
+    def may_review(self, actor: Principal) -> bool:
         """Approve or reject: a reviewer who is not the owner (separation of duties)."""
-        return self.is_reviewer(by) and not self.is_owner(by)
+        return self.is_reviewer(actor) and not self.is_owner(actor)
 
-    def is_owner_or_reviewer(self, by: Principal) -> bool:
-        return (by.user_id == self.owner_id and by.company_id == self.company_id) or self.is_reviewer(by)
+    def is_owner_or_reviewer(self, actor: Principal) -> bool:
+        return (actor.user_id == self.owner_id and actor.company_id == self.company_id) or self.is_reviewer(actor)
 
     def frozen_because(self) -> str | None:
         return "an approved document cannot be edited" if self.status is S.APPROVED else None
@@ -233,11 +233,11 @@ class Document(Entity):
         the confirm's own, so that two confirms at once never write the same object."""
         return f"{object_key(self.company_id, self.owner_id, self.id, self.file_version + 1)}-{suffix}"
 
-    def request_upload(self, declared: DeclaredFile, by: Principal, expires_at: datetime) -> None:
+    def request_upload(self, declared: DeclaredFile, actor: Principal, expires_at: datetime) -> None:
         """A ticket for the next file version; the status moves only when the upload is confirmed."""
         if self.status not in ACCEPTS_UPLOAD:
             raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
-        if not self.is_owner_or_reviewer(by):
+        if not self.is_owner_or_reviewer(actor):
             raise Forbidden("only the document's owner or HR may upload its file")
         check_declared(self.kind, declared)
         self.pending_file_name = declared.file_name
@@ -249,21 +249,19 @@ class Document(Entity):
         """Confirming again after a confirm changes nothing and answers the same."""
         return self.pending is None and self.file_version > 0 and self.status not in ACCEPTS_UPLOAD
 
-    def check_confirm(self, by: Principal) -> DeclaredFile:
+    def check_confirm(self, actor: Principal) -> DeclaredFile:
         """May ``by`` confirm now? Asked before the store copies anything; returns what was declared."""
         declared = self.pending
         if declared is None or self.status not in ACCEPTS_UPLOAD:
             raise InvalidTransition("Document", self.status.value, S.UPLOADED.value)
-        if not self.is_owner_or_reviewer(by):
+        if not self.is_owner_or_reviewer(actor):
             raise Forbidden("only the document's owner or HR may confirm its upload")
         return declared
 
-    def confirm_upload(
-        self, stored: StoredFile | None, key: str, by: Principal, at: datetime
-    ) -> tuple[DocumentFile, DomainEvent]:
+    def confirm_upload(self, stored: StoredFile | None, key: str, actor: Principal, at: datetime) -> DocumentFile:
         """The object the store sealed at ``key`` (from the ticket's upload) must be what the
         ticket allowed; then it becomes the next version, and only it is ever served."""
-        declared = self.check_confirm(by)
+        declared = self.check_confirm(actor)
         check_stored(self.kind, declared, stored, self.pending_expires_at)
         assert stored is not None
         file = DocumentFile(
@@ -275,44 +273,45 @@ class Document(Entity):
             size_bytes=stored.size_bytes,
             sha256=stored.sha256,
             uploaded_at=at,
-            uploaded_by=by.user_id,
+            uploaded_by=actor.user_id,
         )
         previous = self._move(S.UPLOADED)
         self.file_version = file.version
         self.pending_file_name = self.pending_content_type = self.pending_size_bytes = None
         self.pending_expires_at = None
         self.rejection_reason = None  # the new file answers it
-        return file, self._event(DOCUMENT_UPLOADED, previous, by, at)
+        self._record(DocumentUploaded, previous, actor, at)
+        return file
 
-    def submit(self, by: Principal, at: datetime) -> DomainEvent:
-        previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(by), "the document's owner or HR")
-        return self._event(DOCUMENT_SUBMITTED, previous, by, at)
+    def submit(self, actor: Principal, at: datetime) -> None:
+        previous = self._move(S.IN_REVIEW, self.is_owner_or_reviewer(actor), "the document's owner or HR")
+        self._record(DocumentSubmitted, previous, actor, at)
 
-    def _review(self, target: DocumentStatus, by: Principal) -> DocumentStatus:
+    def _review(self, target: DocumentStatus, actor: Principal) -> DocumentStatus:
         """As ``_move`` (an impossible move first), with its own answer for an owner who is HR."""
-        if self.can_become(target) and self.is_reviewer(by) and self.is_owner(by):
+        if self.can_become(target) and self.is_reviewer(actor) and self.is_owner(actor):
             raise Forbidden(
                 "no one reviews a document she owns: another HR of the company (or an ADMIN) must approve or reject it"
             )
-        return self._move(target, self.may_review(by), "HR of the document's company")
+        return self._move(target, self.may_review(actor), "HR of the document's company")
 
-    def approve(self, by: Principal, at: datetime) -> DomainEvent:
-        previous = self._review(S.APPROVED, by)
-        return self._event(DOCUMENT_APPROVED, previous, by, at)
+    def approve(self, actor: Principal, at: datetime) -> None:
+        previous = self._review(S.APPROVED, actor)
+        self._record(DocumentApproved, previous, actor, at)
 
-    def reject(self, reason: str, by: Principal, at: datetime) -> DomainEvent:
+    def reject(self, reason: str, actor: Principal, at: datetime) -> None:
         reason = reason.strip()
         if not reason:
             raise Invalid.field("reason", "must not be blank")
         if len(reason) > 2000:
             raise Invalid.field("reason", "must be at most 2000 characters")
-        previous = self._review(S.REJECTED, by)
+        previous = self._review(S.REJECTED, actor)
         self.rejection_reason = reason
-        return self._event(DOCUMENT_REJECTED, previous, by, at, reason=reason)
+        self._record(DocumentRejected, previous, actor, at, reason=reason)
 
-    def available_commands(self, by: Principal) -> list[DocumentCommand]:
+    def available_commands(self, actor: Principal) -> list[DocumentCommand]:
         """The commands this person may run next, in the order of the review."""
-        owner_or_hr, reviewer = self.is_owner_or_reviewer(by), self.may_review(by)
+        owner_or_hr, reviewer = self.is_owner_or_reviewer(actor), self.may_review(actor)
         open_: list[DocumentCommand] = []
         if self.status in ACCEPTS_UPLOAD and owner_or_hr:
             open_.append(DocumentCommand.REQUEST_UPLOAD)
@@ -324,30 +323,28 @@ class Document(Entity):
             open_.extend((DocumentCommand.APPROVE, DocumentCommand.REJECT))
         return open_
 
-    def _event(
-        self, type: str, previous: DocumentStatus, by: Principal, at: datetime, *, reason: str | None = None
-    ) -> DomainEvent:
-        """The published shape (``domains/document/events.py``): other contexts read only this."""
-        assert type in EVENT_TYPES, type
-        return DomainEvent(
-            type=type,
-            aggregate="Document",
-            aggregate_id=self.id,
-            company_id=self.company_id,
-            actor_id=by.user_id,
-            occurred_at=at,
-            payload={
-                "documentId": str(self.id),
-                "ownerId": str(self.owner_id),
-                "companyId": str(self.company_id),
-                "kind": self.kind.value,
-                "status": self.status.value,
-                "previousStatus": previous.value,
-                "actorId": str(by.user_id),
-                "occurredAt": at.isoformat(),
-                "reason": reason,
-                "fileVersion": self.file_version,
-            },
+    def _record(
+        self,
+        event: type[DocumentEvent],
+        previous: DocumentStatus,
+        actor: Principal,
+        at: datetime,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        self.record_event(
+            event(
+                document_id=self.id,
+                owner_id=self.owner_id,
+                company_id=self.company_id,
+                kind=self.kind.value,
+                status=self.status.value,
+                previous_status=previous.value,
+                actor_id=actor.user_id,
+                occurred_at=at,
+                reason=reason,
+                file_version=self.file_version,
+            )
         )
 
 

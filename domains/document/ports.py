@@ -87,12 +87,12 @@ class DocumentFiles(Protocol):
 
 
 class DocumentStore(Protocol):
-    """Documents as the commands see them: what a viewer may see, created with the generic
+    """Documents as the commands see them: what an actor may see, created with the generic
     rules, saved with optimistic concurrency."""
 
-    async def visible(self, viewer: Principal, id: uuid.UUID) -> Document | None: ...
+    async def visible(self, actor: Principal, id: uuid.UUID) -> Document | None: ...
 
-    async def create(self, viewer: Principal, data: Mapping[str, Any]) -> Document: ...
+    async def create(self, actor: Principal, data: Mapping[str, Any]) -> Document: ...
 
     async def save(self, document: Document, expected_version: int) -> None:
         """Writes ``document`` at ``expected_version + 1``, or raises ``Conflict`` when stale."""

@@ -1,15 +1,18 @@
-"""The document commands, as use cases: load through a port, ask the entity, persist, record.
+"""The document commands, as use cases: load through a port, ask the entity, persist.
 
-None of them commits: the request's unit of work does, with the recorded events, or nothing.
+Each command runs in a transaction of the operation's unit of work: it commits with the events
+the saved documents recorded (and what their handlers did), or nothing does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from domains.document.model import (
     KIND_RULES,
@@ -30,9 +33,10 @@ from domains.document.ports import (
     UploadPolicy,
     UploadTicket,
 )
-from domains.kernel.errors import Conflict, NotFound
-from domains.kernel.events import EventRecorder
+from domains.kernel.errors import Conflict, Invalid, NotFound
 from domains.kernel.principal import Principal
+from domains.kernel.unit_of_work import Transactional
+from domains.kernel.versions import check_version
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,23 @@ class Expiry:
 
 @dataclass(frozen=True)
 class NewDocument:
+    """What a document created with its first upload needs: every one of these fields."""
+
     owner_id: uuid.UUID
     kind: DocumentKind
     title: str
+
+    @classmethod
+    def fields(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def of(cls, given: Mapping[str, Any]) -> NewDocument:
+        """The new document ``given`` describes; a field it lacks (or gives as None) is ``Invalid``."""
+        missing = [name for name in cls.fields() if given.get(name) is None]
+        if missing:
+            raise Invalid({(name,): ["is required for a new document"] for name in missing})
+        return cls(**{name: given[name] for name in cls.fields()})
 
 
 @dataclass(frozen=True)
@@ -61,31 +79,35 @@ class DocumentCommands:
         files: DocumentFiles,
         blobs: BlobStore,
         clock: Clock,
-        events: EventRecorder,
+        uow: Transactional,
         expiry: Expiry = Expiry(),
     ) -> None:
+        self.uow = uow
         self.documents = documents
         self.files = files
         self.blobs = blobs
         self.clock = clock
-        self.events = events
         self.expiry = expiry
 
     # ---- uploads -----------------------------------------------------------------------
 
-    async def request_upload_for_new(self, viewer: Principal, new: NewDocument, file: DeclaredFile) -> UploadGranted:
+    async def request_upload_for_new(self, actor: Principal, new: NewDocument, file: DeclaredFile) -> UploadGranted:
         """A new document and a ticket for its first file, in one step."""
-        check_declared(new.kind, file)
-        document = await self.documents.create(viewer, {"owner_id": new.owner_id, "kind": new.kind, "title": new.title})
-        return await self._grant(viewer, document, file)
+        async with self.uow.transaction():
+            check_declared(new.kind, file)
+            document = await self.documents.create(
+                actor, {"owner_id": new.owner_id, "kind": new.kind, "title": new.title}
+            )
+            return await self._grant(actor, document, file)
 
-    async def request_upload(self, viewer: Principal, id: uuid.UUID, file: DeclaredFile) -> UploadGranted:
-        return await self._grant(viewer, await self._load(viewer, id), file)
+    async def request_upload(self, actor: Principal, id: uuid.UUID, file: DeclaredFile) -> UploadGranted:
+        async with self.uow.transaction():
+            return await self._grant(actor, await self._load(actor, id), file)
 
-    async def _grant(self, viewer: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
+    async def _grant(self, actor: Principal, document: Document, file: DeclaredFile) -> UploadGranted:
         expected = document.version
         expires_at = self.clock.now() + self.expiry.upload
-        document.request_upload(file, viewer, expires_at)
+        document.request_upload(file, actor, expires_at)
         await self.documents.save(document, expected)
         assert document.upload_key is not None  # request_upload set the ticket's expiry
         policy = UploadPolicy(
@@ -96,66 +118,66 @@ class DocumentCommands:
         )
         return UploadGranted(document, await self.blobs.presign_upload(policy))
 
-    async def confirm_upload(self, viewer: Principal, id: uuid.UUID) -> Document:
+    async def confirm_upload(self, actor: Principal, id: uuid.UUID) -> Document:
         """Seals the ticket's upload at a key of its own, checks that copy and records it: a
         ticket that posts again (S3 allows it until the ticket expires) changes nothing served."""
-        document = await self._load(viewer, id)
-        if document.is_confirmed():
-            return document
-        expected = document.version
-        document.check_confirm(viewer)
-        assert document.upload_key is not None
-        key = document.sealed_key(secrets.token_hex(8))
-        stored = await self.blobs.seal(document.upload_key, key)
-        try:
-            file, event = document.confirm_upload(stored, key, viewer, self.clock.now())
-            await self.documents.save(document, expected)
-        except Conflict:
-            await self.blobs.discard(key)
-            current = await self._load(viewer, id)
-            if current.is_confirmed():
-                return current  # a concurrent confirm of the same upload won: the same answer
-            raise
-        except Exception:
-            if stored is not None:
+        async with self.uow.transaction():
+            document = await self._load(actor, id)
+            if document.is_confirmed():
+                return document
+            expected = document.version
+            document.check_confirm(actor)
+            assert document.upload_key is not None
+            key = document.sealed_key(secrets.token_hex(8))
+            stored = await self.blobs.seal(document.upload_key, key)
+            try:
+                file = document.confirm_upload(stored, key, actor, self.clock.now())
+                await self.documents.save(document, expected)
+            except Conflict:
                 await self.blobs.discard(key)
-            raise
-        await self.files.add(file)
-        self.events.record(event)
-        return document
+                current = await self._load(actor, id)
+                if current.is_confirmed():
+                    return current  # a concurrent confirm of the same upload won: the same answer
+                raise
+            except Exception:
+                if stored is not None:
+                    await self.blobs.discard(key)
+                raise
+            await self.files.add(file)
+            return document
 
     # ---- review ------------------------------------------------------------------------
 
-    async def submit(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
-        document = await self._load(viewer, id, expected_version)
-        event = document.submit(viewer, self.clock.now())
-        await self.documents.save(document, expected_version)
-        self.events.record(event)
-        return document
+    async def submit(self, actor: Principal, id: uuid.UUID, expected_version: int) -> Document:
+        async with self.uow.transaction():
+            document = await self._load(actor, id, expected_version)
+            document.submit(actor, self.clock.now())
+            await self.documents.save(document, expected_version)
+            return document
 
-    async def approve(self, viewer: Principal, id: uuid.UUID, expected_version: int) -> Document:
-        document = await self._load(viewer, id, expected_version)
-        event = document.approve(viewer, self.clock.now())
-        await self.documents.save(document, expected_version)
-        self.events.record(event)
-        return document
+    async def approve(self, actor: Principal, id: uuid.UUID, expected_version: int) -> Document:
+        async with self.uow.transaction():
+            document = await self._load(actor, id, expected_version)
+            document.approve(actor, self.clock.now())
+            await self.documents.save(document, expected_version)
+            return document
 
-    async def reject(self, viewer: Principal, id: uuid.UUID, reason: str, expected_version: int) -> Document:
-        document = await self._load(viewer, id, expected_version)
-        event = document.reject(reason, viewer, self.clock.now())
-        await self.documents.save(document, expected_version)
-        self.events.record(event)
-        return document
+    async def reject(self, actor: Principal, id: uuid.UUID, reason: str, expected_version: int) -> Document:
+        async with self.uow.transaction():
+            document = await self._load(actor, id, expected_version)
+            document.reject(reason, actor, self.clock.now())
+            await self.documents.save(document, expected_version)
+            return document
 
     # ---- reads -------------------------------------------------------------------------
 
-    def available(self, viewer: Principal, document: Document) -> list[DocumentCommand]:
-        return document.available_commands(viewer)
+    def available(self, actor: Principal, document: Document) -> list[DocumentCommand]:
+        return document.available_commands(actor)
 
-    def download_url(self, viewer: Principal, document: Document, files: Sequence[DocumentFile]) -> str | None:
-        """For the latest file of a document the viewer may read (it was loaded in their scope;
+    def download_url(self, actor: Principal, document: Document, files: Sequence[DocumentFile]) -> str | None:
+        """For the latest file of a document the actor may read (it was loaded in their scope;
         the owner-or-HR rule is asked again here), else None."""
-        if not files or not document.is_owner_or_reviewer(viewer):
+        if not files or not document.is_owner_or_reviewer(actor):
             return None
         latest = max(files, key=lambda f: f.version)
         return self.blobs.presign_download(
@@ -168,13 +190,10 @@ class DocumentCommands:
             )
         )
 
-    async def _load(self, viewer: Principal, id: uuid.UUID, expected_version: int | None = None) -> Document:
-        document = await self.documents.visible(viewer, id)
+    async def _load(self, actor: Principal, id: uuid.UUID, expected_version: int | None = None) -> Document:
+        document = await self.documents.visible(actor, id)
         if document is None:
             raise NotFound("Document", id)
-        if expected_version is not None and document.version != expected_version:
-            raise Conflict(
-                f"Document is at version {document.version}, not {expected_version}",
-                current_version=document.version,
-            )
+        if expected_version is not None:
+            check_version("Document", document, expected_version)
         return document

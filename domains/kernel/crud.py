@@ -27,6 +27,7 @@ from domains.kernel.entity import (
     utcnow,
 )
 from domains.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from domains.kernel.events import camel
 from domains.kernel.ports import AfterCommit, EntityStore
 from domains.kernel.principal import Principal
 from domains.kernel.query import (
@@ -40,6 +41,7 @@ from domains.kernel.query import (
     PageRequest,
     all_of,
 )
+from domains.kernel.versions import check_version
 
 
 class EntityService(Generic[E]):
@@ -59,51 +61,51 @@ class EntityService(Generic[E]):
 
     # ---- reads -------------------------------------------------------------------------
 
-    async def get(self, principal: Principal, id: uuid.UUID) -> E | None:
-        (found,) = await self.get_many(principal, [id])
+    async def get(self, actor: Principal, id: uuid.UUID) -> E | None:
+        (found,) = await self.get_many(actor, [id])
         return found
 
-    async def get_many(self, principal: Principal, ids: Sequence[uuid.UUID]) -> list[E | None]:
+    async def get_many(self, actor: Principal, ids: Sequence[uuid.UUID]) -> list[E | None]:
         """In the order asked, None where absent or not visible (the two look alike)."""
-        rows = await self.store.get_many(self.spec, ids, read_scope(self.spec, principal))
+        rows = await self.store.get_many(self.spec, ids, read_scope(self.spec, actor))
         by_id = {row.id: row for row in rows}
         return [by_id.get(i) for i in ids]
 
     async def list(
         self,
-        principal: Principal,
+        actor: Principal,
         filter: Filter | None = None,
         order: Sequence[Order] = (),
         page: PageRequest = PageRequest(),
     ) -> Page[E]:
         limit = self.page_size(page)
         order = self.ordering(order)
-        return await self.store.find(self.spec, self._scoped(principal, filter), order, page, limit)
+        return await self.store.find(self.spec, self._scoped(actor, filter), order, page, limit)
 
-    async def count(self, principal: Principal, filter: Filter | None = None) -> int:
-        return await self.store.count(self.spec, self._scoped(principal, filter))
+    async def count(self, actor: Principal, filter: Filter | None = None) -> int:
+        return await self.store.count(self.spec, self._scoped(actor, filter))
 
-    def _scoped(self, principal: Principal, filter: Filter | None) -> Filter | None:
-        related = scope_relations(self.spec, filter, principal, self.registry)
-        return all_of(read_scope(self.spec, principal), related)
+    def _scoped(self, actor: Principal, filter: Filter | None) -> Filter | None:
+        related = scope_relations(self.spec, filter, actor, self.registry)
+        return all_of(read_scope(self.spec, actor), related)
 
     async def list_named(
         self,
-        principal: Principal,
+        actor: Principal,
         name: str,
         filter: Filter | None = None,
         order: Sequence[Order] = (),
         page: PageRequest = PageRequest(),
     ) -> Page[E]:
         query = self.named(name)
-        return await self.list(principal, all_of(query.filter(principal), filter), order or query.order, page)
+        return await self.list(actor, all_of(query.filter(actor), filter), order or query.order, page)
 
-    async def count_named(self, principal: Principal, name: str, filter: Filter | None = None) -> int:
-        return await self.count(principal, all_of(self.named(name).filter(principal), filter))
+    async def count_named(self, actor: Principal, name: str, filter: Filter | None = None) -> int:
+        return await self.count(actor, all_of(self.named(name).filter(actor), filter))
 
     async def list_by(
         self,
-        principal: Principal,
+        actor: Principal,
         key: str,
         keys: Sequence[Any],
         filter: Filter | None,
@@ -114,13 +116,13 @@ class EntityService(Generic[E]):
         """One page per key of rows whose ``key`` field equals it: a one-to-many relation."""
         limit = self.page_size(PageRequest(first=first, after=after))
         return await self.store.find_grouped(
-            self.spec, key, keys, self._scoped(principal, filter), self.ordering(order), limit, after
+            self.spec, key, keys, self._scoped(actor, filter), self.ordering(order), limit, after
         )
 
     async def count_by(
-        self, principal: Principal, key: str, keys: Sequence[Any], filter: Filter | None
+        self, actor: Principal, key: str, keys: Sequence[Any], filter: Filter | None
     ) -> dict[Any, int]:
-        return await self.store.count_grouped(self.spec, key, keys, self._scoped(principal, filter))
+        return await self.store.count_grouped(self.spec, key, keys, self._scoped(actor, filter))
 
     def named(self, name: str) -> NamedQuery:
         for query in self.spec.queries:
@@ -153,63 +155,63 @@ class EntityService(Generic[E]):
         chosen = tuple(order) or self.spec.default_order
         for o in chosen:
             if o.field not in self.spec.sortable:
-                raise Invalid.field("orderBy", f"cannot order {self.spec.plural} by {o.field}")
+                raise Invalid.field("orderBy", f"cannot order {self.spec.plural} by {camel(o.field)}")
         return chosen
 
     # ---- writes ------------------------------------------------------------------------
 
-    async def create(self, principal: Principal, data: Mapping[str, Any]) -> E:
-        reach = require_reach(principal, self.spec.access.create, "create", self.spec)
+    async def create(self, actor: Principal, data: Mapping[str, Any]) -> E:
+        reach = require_reach(actor, self.spec.access.create, "create", self.spec)
         values = self._accepted(data, creating=True)
         if self.spec.tenant_field != "id":
-            values.setdefault(self.spec.tenant_field, principal.company_id)
+            values.setdefault(self.spec.tenant_field, actor.company_id)
         if reach is Reach.OWN and self.spec.owner_field and self.spec.owner_field != "id":
-            values.setdefault(self.spec.owner_field, principal.user_id)
+            values.setdefault(self.spec.owner_field, actor.user_id)
         missing = [f.name for f in self.spec.fields if f.required and f.on_create and values.get(f.name) is None]
         if missing:
             raise Invalid({(name,): ["is required"] for name in missing})
         entity = self.spec.model(**values)
-        if not covers(self.spec, principal, reach, entity):
+        if not covers(self.spec, actor, reach, entity):
             raise Forbidden(f"you may not create this {self.spec.name}")
-        await self._run(Hook.BEFORE_CREATE, HookEvent(principal, entity))
-        await self._validate(principal, entity)
+        await self._run(Hook.BEFORE_CREATE, HookEvent(actor, entity))
+        await self._validate(actor, entity)
         await self.store.insert(self.spec, entity)
-        await self._run(Hook.AFTER_CREATE, HookEvent(principal, entity))
-        self._defer(HookEvent(principal, entity))
+        await self._run(Hook.AFTER_CREATE, HookEvent(actor, entity))
+        self._defer(HookEvent(actor, entity))
         return entity
 
-    async def update(self, principal: Principal, id: uuid.UUID, data: Mapping[str, Any], expected_version: int) -> E:
-        previous, reach = await self._load_for(principal, id, self.spec.access.update, "update")
-        self._check_version(previous, expected_version)
+    async def update(self, actor: Principal, id: uuid.UUID, data: Mapping[str, Any], expected_version: int) -> E:
+        previous, reach = await self._load_for(actor, id, self.spec.access.update, "update")
+        check_version(self.spec.name, previous, expected_version)
         changes = self._accepted(data, creating=False)
-        self._check_write_rights(principal, previous, changes)
+        self._check_write_rights(actor, previous, changes)
         nulled = [n for n, v in changes.items() if v is None and self.spec.field(n).required]
         if nulled:
             raise Invalid({(name,): ["is required"] for name in nulled})
         entity = dataclasses.replace(previous, **changes)
-        if not covers(self.spec, principal, reach, entity):
+        if not covers(self.spec, actor, reach, entity):
             raise Forbidden(f"you may not move this {self.spec.name} out of your reach")
-        await self._run(Hook.BEFORE_UPDATE, HookEvent(principal, entity, previous))
-        await self._validate(principal, entity)
-        await self._save(entity, expected_version)
-        await self._run(Hook.AFTER_UPDATE, HookEvent(principal, entity, previous))
-        self._defer(HookEvent(principal, entity, previous))
+        await self._run(Hook.BEFORE_UPDATE, HookEvent(actor, entity, previous))
+        await self._validate(actor, entity)
+        await self.store.save(self.spec, entity, expected_version)
+        await self._run(Hook.AFTER_UPDATE, HookEvent(actor, entity, previous))
+        self._defer(HookEvent(actor, entity, previous))
         return entity
 
-    async def delete(self, principal: Principal, id: uuid.UUID, expected_version: int) -> E:
-        previous, _ = await self._load_for(principal, id, self.spec.access.delete, "delete")
-        self._check_version(previous, expected_version)
+    async def delete(self, actor: Principal, id: uuid.UUID, expected_version: int) -> E:
+        previous, _ = await self._load_for(actor, id, self.spec.access.delete, "delete")
+        check_version(self.spec.name, previous, expected_version)
         entity = dataclasses.replace(previous, deleted_at=utcnow())
-        await self._run(Hook.BEFORE_DELETE, HookEvent(principal, entity, previous))
-        await self._save(entity, expected_version)
-        await self._run(Hook.AFTER_DELETE, HookEvent(principal, entity, previous))
-        self._defer(HookEvent(principal, entity, previous))
+        await self._run(Hook.BEFORE_DELETE, HookEvent(actor, entity, previous))
+        await self.store.save(self.spec, entity, expected_version)
+        await self._run(Hook.AFTER_DELETE, HookEvent(actor, entity, previous))
+        self._defer(HookEvent(actor, entity, previous))
         return entity
 
-    async def restore(self, principal: Principal, id: uuid.UUID) -> E:
-        reach = require_reach(principal, self.spec.access.restore, "restore", self.spec)
+    async def restore(self, actor: Principal, id: uuid.UUID) -> E:
+        reach = require_reach(actor, self.spec.access.restore, "restore", self.spec)
         rows = await self.store.get_many(
-            self.spec, [id], scope_filter(self.spec, principal, reach), include_deleted=True
+            self.spec, [id], scope_filter(self.spec, actor, reach), include_deleted=True
         )
         if not rows:
             raise NotFound(self.spec.name, id)
@@ -217,7 +219,7 @@ class EntityService(Generic[E]):
         if previous.deleted_at is None:
             raise Invalid.field("id", f"this {self.spec.name} is not deleted")
         entity = dataclasses.replace(previous, deleted_at=None)
-        await self._save(entity, previous.version)
+        await self.store.save(self.spec, entity, previous.version)
         return entity
 
     # ---- the steps ---------------------------------------------------------------------
@@ -238,7 +240,7 @@ class EntityService(Generic[E]):
             raise Invalid(problems)
         return accepted
 
-    def _check_write_rights(self, principal: Principal, previous: E, changes: Mapping[str, Any]) -> None:
+    def _check_write_rights(self, actor: Principal, previous: E, changes: Mapping[str, Any]) -> None:
         """A frozen entity takes no edit at all; a field whose declaration names who may change
         it refuses everyone else. Sending a field's current value is not a change."""
         changed = [name for name, value in changes.items() if getattr(previous, name) != value]
@@ -247,11 +249,11 @@ class EntityService(Generic[E]):
         frozen = previous.frozen_because()
         if frozen:
             raise Forbidden(frozen)
-        refused = [name for name in changed if not self.spec.field(name).updatable_for(principal)]
+        refused = [name for name in changed if not self.spec.field(name).updatable_for(actor)]
         if refused:
-            raise Forbidden(f"you may not change {', '.join(refused)} of this {self.spec.name}")
+            raise Forbidden(f"you may not change {', '.join(map(camel, refused))} of this {self.spec.name}")
 
-    async def _validate(self, principal: Principal, entity: E) -> None:
+    async def _validate(self, actor: Principal, entity: E) -> None:
         problems: dict[tuple[str, ...], list[str]] = {}
         for f in all_fields(self.spec):
             value = getattr(entity, f.name)
@@ -264,7 +266,7 @@ class EntityService(Generic[E]):
         for f in self.spec.fields:
             target = getattr(entity, f.name)
             if f.references and target is not None and (f.name,) not in problems:
-                visible = await self._visible(principal, f, entity)
+                visible = await self._visible(actor, f, entity)
                 if not visible:
                     problems[(f.name,)] = [f"{f.references} {target} was not found"]
         if problems:
@@ -277,7 +279,7 @@ class EntityService(Generic[E]):
                 setattr(entity, f.name, await self._free_value(f, entity, value))
             elif await self._taken(f, entity, value):
                 where = f" in this {f.unique_within.removesuffix('_id')}" if f.unique_within else ""
-                raise Conflict(f"{f.name} {value!r} is already taken{where}", field=f.name)
+                raise Conflict(f"{camel(f.name)} {value!r} is already taken{where}", field=f.name)
 
     async def _taken(self, f: Field, entity: E, value: Any) -> bool:
         same = Condition(f.unique_within, Op.EQ, getattr(entity, f.unique_within)) if f.unique_within else None
@@ -297,12 +299,12 @@ class EntityService(Generic[E]):
             if not await self._taken(f, entity, candidate):
                 return candidate
 
-    async def _visible(self, principal: Principal, f: Field, entity: E) -> bool:
-        """The referenced row exists, the principal may see it, and it is of the same company."""
+    async def _visible(self, actor: Principal, f: Field, entity: E) -> bool:
+        """The referenced row exists, the actor may see it, and it is of the same company."""
         assert f.references is not None
         target = self.registry[f.references]
         try:
-            scope = read_scope(target, principal)
+            scope = read_scope(target, actor)
         except Forbidden:
             return False
         found = await self.store.get_many(target, [getattr(entity, f.name)], scope)
@@ -311,30 +313,15 @@ class EntityService(Generic[E]):
         return bool(getattr(found[0], target.tenant_field) == getattr(entity, self.spec.tenant_field))
 
     async def _load_for(
-        self, principal: Principal, id: uuid.UUID, rule: Mapping[Any, Reach], action: str
+        self, actor: Principal, id: uuid.UUID, rule: Mapping[Any, Reach], action: str
     ) -> tuple[E, Reach]:
-        found = await self.get(principal, id)
+        found = await self.get(actor, id)
         if found is None:
             raise NotFound(self.spec.name, id)
-        reach = require_reach(principal, rule, action, self.spec)
-        if not covers(self.spec, principal, reach, found):
+        reach = require_reach(actor, rule, action, self.spec)
+        if not covers(self.spec, actor, reach, found):
             raise Forbidden(f"you may not {action} this {self.spec.name}")
         return found, reach
-
-    def _check_version(self, entity: E, expected: int) -> None:
-        if entity.version != expected:
-            raise Conflict(
-                f"{self.spec.name} is at version {entity.version}, not {expected}",
-                current_version=entity.version,
-            )
-
-    async def _save(self, entity: E, expected_version: int) -> None:
-        entity.version = expected_version + 1
-        entity.updated_at = utcnow()
-        if not await self.store.update(self.spec, entity, expected_version):
-            current = await self.store.get_many(self.spec, [entity.id], None, include_deleted=True)
-            version = current[0].version if current else None
-            raise Conflict(f"{self.spec.name} was changed meanwhile", current_version=version)
 
     async def _run(self, hook: Hook, event: HookEvent[E]) -> None:
         for fn in self.spec.hooks.get(hook, ()):

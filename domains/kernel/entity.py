@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
+from domains.kernel.events import DomainEvent, camel, json_value
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import Filter, Order
 
@@ -46,28 +47,23 @@ class Entity:
         Its commands still decide for themselves what they may do."""
         return None
 
+    # Kept outside the dataclass fields: events are not state (no column, no snapshot, no
+    # equality), only what the unit of work takes from the entity once it saved it.
+    def record_event(self, event: DomainEvent) -> None:
+        self.__dict__.setdefault("_events", []).append(event)
+
+    def take_events(self) -> list[DomainEvent]:
+        """The events recorded since the last call, oldest first; the entity keeps none."""
+        taken: list[DomainEvent] = self.__dict__.pop("_events", [])
+        return taken
+
 
 E = TypeVar("E", bound=Entity)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
 def snapshot(entity: Entity) -> dict[str, Any]:
     """The entity's fields as JSON values, keyed in camelCase: how an event carries a record."""
-    return {_camel(f.name): _json_value(getattr(entity, f.name)) for f in dataclasses.fields(entity)}
+    return {camel(f.name): json_value(getattr(entity, f.name)) for f in dataclasses.fields(entity)}
 
 
 def _from_json(kind: Any, value: Any) -> Any:
@@ -90,11 +86,12 @@ def from_snapshot(model: type[E], data: Mapping[str, Any]) -> E:
     """The entity ``snapshot`` described (keys it lacks take the field's default)."""
     hints = typing.get_type_hints(model)
     values = {
-        f.name: _from_json(hints[f.name], data[_camel(f.name)])
+        f.name: _from_json(hints[f.name], data[camel(f.name)])
         for f in dataclasses.fields(model)
-        if _camel(f.name) in data
+        if camel(f.name) in data
     }
     return model(**values)
+
 
 SYSTEM_FIELDS = ("id", "version", "created_at", "updated_at", "deleted_at")
 

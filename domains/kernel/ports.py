@@ -56,6 +56,10 @@ class EntityStore(Protocol):
         """Writes ``entity`` if the stored version is still ``expected_version``."""
         ...
 
+    async def save(self, spec: EntitySpec[Any], entity: Any, expected_version: int) -> None:
+        """``update`` at the next version, or ``Conflict``: ``domains.kernel.versions.VersionedSave``."""
+        ...
+
 
 class AfterCommit(Protocol):
     """Side effects that must only happen once the request's transaction has committed."""

@@ -26,10 +26,10 @@ class User(Entity):
         if self.manager_id is not None and self.manager_id == self.id:
             yield "manager_id", "a person cannot be their own manager"
 
-    def ensure_role_change_allowed(self, previous: User, by: Principal) -> None:
-        if previous.role is Role.ADMIN and not by.is_admin:
+    def ensure_role_change_allowed(self, previous: User, actor: Principal) -> None:
+        if previous.role is Role.ADMIN and not actor.is_admin:
             raise Forbidden("only an administrator may change an administrator")
-        if self.role != previous.role and not ({Role.HR, Role.ADMIN} & by.roles):
+        if self.role != previous.role and not ({Role.HR, Role.ADMIN} & actor.roles):
             raise Forbidden("only HR or an administrator may change a role")
-        if self.role is Role.ADMIN and previous.role is not Role.ADMIN and not by.is_admin:
+        if self.role is Role.ADMIN and previous.role is not Role.ADMIN and not actor.is_admin:
             raise Forbidden("only an administrator may make an administrator")

@@ -1,73 +1,86 @@
-"""The events the workflow context publishes, and the document events it reacts to.
+"""The events the workflow context publishes (class names and fields are the contract).
 
 Published shape (``payload``): ``workflowId``, ``subjectId``, ``companyId``, ``stepId`` (null
 for the workflow's own status), ``previousStatus`` (null when the workflow starts),
-``status``, and snapshots ``workflow`` and ``step`` of the records as they now are.
+``status``, snapshots ``workflow`` and ``step`` of the records as they now are, and
+``reason`` for a cancellation only. The actor and the time are on the event's row.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
 
 from domains.kernel.entity import snapshot
-from domains.kernel.events import DomainEvent
+from domains.kernel.events import ENVELOPE, OMITTED_WHEN_NONE, DomainEvent, now
 from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
 
 AGGREGATE = "Workflow"
-WORKFLOW_STARTED = "WorkflowStarted"
-WORKFLOW_STATUS_CHANGED = "WorkflowStatusChanged"
-WORKFLOW_STEP_STATUS_CHANGED = "WorkflowStepStatusChanged"
-WORKFLOW_EVENT_TYPES = (WORKFLOW_STARTED, WORKFLOW_STATUS_CHANGED, WORKFLOW_STEP_STATUS_CHANGED)
 
-# The document context's published events this context reacts to (by name and shape only).
-DOCUMENT_SUBMITTED = "DocumentSubmitted"
-DOCUMENT_APPROVED = "DocumentApproved"
-DOCUMENT_REJECTED = "DocumentRejected"
-DOCUMENT_EVENT_TYPES = (DOCUMENT_SUBMITTED, DOCUMENT_APPROVED, DOCUMENT_REJECTED)
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowEvent(DomainEvent):
+    aggregate: ClassVar[str] = AGGREGATE
+    aggregate_key: ClassVar[str] = "workflow_id"
+
+    workflow_id: uuid.UUID
+    subject_id: uuid.UUID
+    company_id: uuid.UUID
+    step_id: uuid.UUID | None = None
+    previous_status: str | None
+    status: str
+    workflow: Mapping[str, Any]
+    step: Mapping[str, Any] | None = None
+    reason: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    actor_id: uuid.UUID | None = field(metadata=ENVELOPE)
+    occurred_at: datetime = field(default_factory=now, metadata=ENVELOPE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowStarted(WorkflowEvent):
+    """A workflow began, IN_PROGRESS (``previousStatus`` null)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowStatusChanged(WorkflowEvent):
+    """The workflow's own status moved (completed, cancelled with a ``reason``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowStepStatusChanged(WorkflowEvent):
+    """One of its steps moved, as the document it waits for did."""
 
 
 def workflow_changed(
     workflow: Workflow, previous: WorkflowStatus | None, actor_id: uuid.UUID | None, reason: str | None = None
-) -> DomainEvent:
-    payload = {
-        "workflowId": str(workflow.id),
-        "subjectId": str(workflow.subject_id),
-        "companyId": str(workflow.company_id),
-        "stepId": None,
-        "previousStatus": previous.value if previous else None,
-        "status": workflow.status.value,
-        "workflow": snapshot(workflow),
-        "step": None,
-    }
-    if reason is not None:
-        payload["reason"] = reason
-    return DomainEvent(
-        type=WORKFLOW_STARTED if previous is None else WORKFLOW_STATUS_CHANGED,
-        aggregate=AGGREGATE,
-        aggregate_id=workflow.id,
+) -> WorkflowEvent:
+    kind = WorkflowStarted if previous is None else WorkflowStatusChanged
+    return kind(
+        workflow_id=workflow.id,
+        subject_id=workflow.subject_id,
         company_id=workflow.company_id,
+        previous_status=previous.value if previous else None,
+        status=workflow.status.value,
+        workflow=snapshot(workflow),
+        reason=reason,
         actor_id=actor_id,
-        payload=payload,
     )
 
 
 def step_changed(
     workflow: Workflow, step: WorkflowStep, previous: StepStatus, actor_id: uuid.UUID | None
-) -> DomainEvent:
-    return DomainEvent(
-        type=WORKFLOW_STEP_STATUS_CHANGED,
-        aggregate=AGGREGATE,
-        aggregate_id=workflow.id,
+) -> WorkflowEvent:
+    return WorkflowStepStatusChanged(
+        workflow_id=workflow.id,
+        subject_id=workflow.subject_id,
         company_id=workflow.company_id,
+        step_id=step.id,
+        previous_status=previous.value,
+        status=step.status.value,
+        workflow=snapshot(workflow),
+        step=snapshot(step),
         actor_id=actor_id,
-        payload={
-            "workflowId": str(workflow.id),
-            "subjectId": str(workflow.subject_id),
-            "companyId": str(workflow.company_id),
-            "stepId": str(step.id),
-            "previousStatus": previous.value,
-            "status": step.status.value,
-            "workflow": snapshot(workflow),
-            "step": snapshot(step),
-        },
     )

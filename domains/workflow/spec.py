@@ -18,7 +18,15 @@ from domains.kernel.entity import (
 )
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import Condition, Op, Order
-from domains.workflow.model import ACTIVE, StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
+from domains.workflow.model import (
+    ACTIVE,
+    MAX_REASON_LENGTH,
+    StepStatus,
+    Workflow,
+    WorkflowKind,
+    WorkflowStatus,
+    WorkflowStep,
+)
 
 
 def active(_: Principal) -> Condition:
@@ -41,7 +49,7 @@ WORKFLOW = EntitySpec(
         string("title", required=True, min_length=1, max_length=200, sortable=True),
         choice("status", WorkflowStatus, required=True, on_create=False, on_update=False, sortable=True),
         day("due_on", sortable=True),
-        string("cancel_reason", max_length=500, on_create=False, on_update=False, filterable=False),
+        string("cancel_reason", max_length=MAX_REASON_LENGTH, on_create=False, on_update=False, filterable=False),
     ),
     relations=(
         belongs_to("subject", "User", "subject_id"),

@@ -16,15 +16,15 @@ from schema.document.types import DocumentVersion
 
 
 def commands(info: Info) -> DocumentCommands:
-    return info.context.use_case("document", DocumentCommands)
+    return info.context.commands.document
 
 
 class DocumentVersionsByKeyLoader(DataLoader[uuid.UUID, list[DocumentFile]]):
     """The files of every document on a page in one statement, newest first."""
 
-    def __init__(self, use_cases: DocumentCommands) -> None:
+    def __init__(self, commands: DocumentCommands) -> None:
         async def load(ids: Sequence[uuid.UUID]) -> list[list[DocumentFile]]:
-            found = await use_cases.files.for_documents(ids)
+            found = await commands.files.for_documents(ids)
             return [found[i] for i in ids]
 
         super().__init__(load_fn=load)

@@ -1,6 +1,6 @@
 """The document commands as mutations. Each is a controller: GraphQL input to domain values,
-one command in one transaction, the domain object back; a domain error becomes its typed
-member of the result union (``schema/errors.py``)."""
+one command (which runs in its own transaction), the domain object back; a domain error
+becomes its typed member of the result union (``schema/errors.py``)."""
 
 from __future__ import annotations
 
@@ -23,21 +23,21 @@ if TYPE_CHECKING:
 
 
 async def _run(info: Info, command: Callable[[DocumentCommands, Any], Awaitable[Any]]) -> Any:
-    async with info.context.transaction():
-        return await command(commands(info), info.context.viewer)
+    return await command(commands(info), info.context.viewer)
 
 
 def _new_document(input: RequestDocumentUploadInput) -> NewDocument | None:
+    """None for the next file of an existing document (``documentId``); the fields of a new
+    document are the domain's (``NewDocument``)."""
+    given = {name: getattr(input, name) for name in NewDocument.fields()}
     if input.document_id is not None:
-        given = [name for name in ("owner_id", "kind", "title") if getattr(input, name) is not None]
-        if given:
-            raise Invalid({(name,): ["is only for a new document, not with documentId"] for name in given})
+        extra = [name for name, value in given.items() if value is not None]
+        if extra:
+            raise Invalid({(name,): ["is only for a new document, not with documentId"] for name in extra})
         return None
-    missing = [name for name in ("owner_id", "kind", "title") if getattr(input, name) is None]
-    if missing:
-        raise Invalid({(name,): ["is required for a new document"] for name in missing})
-    assert input.owner_id is not None and input.kind is not None and input.title is not None
-    return NewDocument(owner_id=parse_id(input.owner_id, "User", "ownerId"), kind=input.kind, title=input.title)
+    if given["owner_id"] is not None:
+        given["owner_id"] = parse_id(given["owner_id"], "User", "ownerId")
+    return NewDocument.of(given)
 
 
 def document_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:

@@ -13,9 +13,9 @@ import strawberry
 from domains.kernel.errors import Invalid, NotFound
 from domains.workflow.live import WorkflowChangeKind, watch
 from domains.workflow.model import StepStatus, WorkflowStatus
-from domains.workflow.service import WorkflowUseCases, today
+from domains.workflow.service import today
 from domains.workflow.templates import WorkflowTemplate as DomainTemplate
-from schema.context import Context, Info
+from schema.context import Info
 from schema.domain import DomainSchema
 from schema.factory import EntitySchemaFactory, parse_id
 
@@ -42,10 +42,6 @@ def _event_id(value: str | None) -> int | None:
         raise Invalid.field("after_event_id", "is not an event id") from None
 
 
-def _use_cases(context: Context) -> WorkflowUseCases:
-    return context.use_case("workflow", WorkflowUseCases)
-
-
 def _overdue(root: Any) -> bool:
     """Computed from the due dates, never stored."""
     return bool(root.overdue(today()))
@@ -62,25 +58,24 @@ def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
     async def start_workflow(info: Info, input: StartWorkflowInput) -> Any:
         context = info.context
         subject = parse_id(input.subject_user_id, "User", "subjectUserId")
-        async with context.transaction():
-            workflow = await _use_cases(context).commands.start(
-                context.viewer, DomainTemplate(input.template.value), subject, input.due_date
-            )
+        workflow = await context.commands.workflow.start(
+            context.viewer, DomainTemplate(input.template.value), subject, input.due_date
+        )
         return payload(workflow=workflow)
 
     start_workflow.__annotations__ = {"info": Info, "input": StartWorkflowInput, "return": workflow_types.result}
 
-    async def cancel_workflow(info: Info, id: strawberry.ID, reason: str) -> Any:
+    async def cancel_workflow(info: Info, id: strawberry.ID, reason: str, expected_version: int) -> Any:
         context = info.context
         key = parse_id(id, "Workflow", "id")
-        async with context.transaction():
-            workflow = await _use_cases(context).commands.cancel(context.viewer, key, reason)
+        workflow = await context.commands.workflow.cancel(context.viewer, key, reason, expected_version)
         return payload(workflow=workflow)
 
     cancel_workflow.__annotations__ = {
         "info": Info,
         "id": strawberry.ID,
         "reason": str,
+        "expected_version": int,
         "return": workflow_types.result,
     }
 
@@ -157,7 +152,7 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
             key = parse_id(workflow_id, "Workflow", "workflowId")
             if await context.service("Workflow").get(viewer, key) is None:
                 raise NotFound("Workflow", workflow_id)
-        changes = watch(_use_cases(context).feed, viewer, key, _event_id(after_event_id))
+        changes = watch(context.feed, viewer, key, _event_id(after_event_id))
         async for change in changes:
             context.reset()  # fresh loaders: what the event's fields read is as of now
             event = event_type(

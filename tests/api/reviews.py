@@ -1,10 +1,11 @@
 """Document reviews through the real document commands, for driving workflows in tests.
 
 Each review runs in one operation's context as the composition root builds it
-(``Container.context``): the document commands record ``DocumentSubmitted`` /
-``DocumentApproved`` / ``DocumentRejected``, and the workflow handler wired there moves the
-step in the same transaction. Getting a file in (request ticket, upload, confirm) is the
-document issue's path and tested there; here ``uploaded`` arranges that state in the table.
+(``Container.context``): the document's moves record ``DocumentSubmitted`` /
+``DocumentApproved`` / ``DocumentRejected``, and the workflow's reaction on the bus
+(``app/reactions.py``) moves the step in the same transaction. Getting a file in (request
+ticket, upload, confirm) is the document issue's path and tested there; here ``uploaded``
+arranges that state in the table.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import uuid
 import sqlalchemy as sa
 
 from app.wiring import Container
+from domains.catalog import Commands
+from domains.document.events import DocumentEvent
 from domains.document.model import DocumentStatus
-from domains.document.service import DocumentCommands
 from domains.kernel.ids import from_global_id
 from domains.kernel.principal import Principal
 
@@ -49,16 +51,27 @@ async def review(
         await uploaded(container, document_id)
         current = await documents.get(reviewer, document_id)
         assert current is not None
-    commands = context.use_case("document", DocumentCommands)
-    async with context.transaction():
+    commands = context.commands.document
+    # The workflow's reaction is subscribed to the review's own event class; a handler of
+    # every document event runs after it, in the same transaction, so failing there rolls
+    # back the review and the step's move together.
+    bus = container.bus
+    if roll_back:
+        bus.subscribe(DocumentEvent, _roll_back)
+    try:
         if event_type == SUBMITTED:
             await commands.submit(reviewer, document_id, current.version)
         elif event_type == APPROVED:
             await commands.approve(reviewer, document_id, current.version)
         else:
             await commands.reject(reviewer, document_id, "not readable", current.version)
+    finally:
         if roll_back:
-            raise RolledBack()
+            bus.handlers[DocumentEvent].remove(_roll_back)
+
+
+async def _roll_back(event: DocumentEvent, commands: Commands) -> None:
+    raise RolledBack()
 
 
 async def step_documents(container: Container, workflow_id: str | uuid.UUID) -> list[uuid.UUID]:

@@ -18,8 +18,10 @@ START = """mutation($input: StartWorkflowInput!) { startWorkflow(input: $input) 
       steps { edges { node { title status overdue documentKind dueOn document { status kind owner { email } } } } } } }
   ... on Error { code message } } }"""
 
-CANCEL = """mutation($id: ID!, $reason: String!) { cancelWorkflow(id: $id, reason: $reason) {
-  __typename ... on WorkflowPayload { workflow { status cancelReason } } ... on Error { code message } } }"""
+CANCEL = """mutation($id: ID!, $reason: String!, $v: Int!) {
+  cancelWorkflow(id: $id, reason: $reason, expectedVersion: $v) {
+  __typename ... on WorkflowPayload { workflow { status cancelReason } }
+  ... on ConflictError { currentVersion } ... on Error { code message } } }"""
 
 WATCH = """subscription($w: ID, $a: ID) { workflowStatusChanged(workflowId: $w, afterEventId: $a) {
   eventId kind workflowStatus previousWorkflowStatus previousStepStatus occurredAt
@@ -31,6 +33,12 @@ IN_30_DAYS = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 
 def _start_input(demo, subject: str, template: str = "EMPLOYEE_ONBOARDING", due: str = IN_30_DAYS) -> dict:
     return {"input": {"template": template, "subjectUserId": to_global_id("User", demo.id(subject)), "dueDate": due}}
+
+
+async def _version(gql, workflow_id: str) -> int:
+    query = "query($id: ID!) { workflow(id: $id) { version } }"
+    found = await gql.data(query, {"id": workflow_id}, as_user="hr@acme.example")
+    return int(found["workflow"]["version"])
 
 
 async def _start(gql, subject: str = "alice@acme.example", as_user: str = "hr@acme.example") -> dict:
@@ -126,15 +134,21 @@ async def test_steps_are_read_without_n_plus_one(gql) -> None:
 
 async def test_cancel_with_a_reason_and_never_twice(gql) -> None:
     workflow = await _start(gql)
-    refused = await gql.data(CANCEL, {"id": workflow["id"], "reason": "x"}, as_user="alice@acme.example")
+    v = await _version(gql, workflow["id"])
+    refused = await gql.data(CANCEL, {"id": workflow["id"], "reason": "x", "v": v}, as_user="alice@acme.example")
     assert refused["cancelWorkflow"]["code"] == "FORBIDDEN"
-    hidden = await gql.data(CANCEL, {"id": workflow["id"], "reason": "x"}, as_user="hr@globex.example")
+    hidden = await gql.data(CANCEL, {"id": workflow["id"], "reason": "x", "v": v}, as_user="hr@globex.example")
     assert hidden["cancelWorkflow"]["code"] == "NOT_FOUND"
-    blank = await gql.data(CANCEL, {"id": workflow["id"], "reason": "  "}, as_user="hr@acme.example")
+    blank = await gql.data(CANCEL, {"id": workflow["id"], "reason": "  ", "v": v}, as_user="hr@acme.example")
     assert blank["cancelWorkflow"]["code"] == "INVALID"
-    done = await gql.data(CANCEL, {"id": workflow["id"], "reason": "hired elsewhere"}, as_user="hr@acme.example")
+    stale = await gql.data(CANCEL, {"id": workflow["id"], "reason": "late", "v": v - 1}, as_user="hr@acme.example")
+    assert stale["cancelWorkflow"] == {"__typename": "ConflictError", "currentVersion": v, "code": "CONFLICT",
+                                       "message": f"Workflow is at version {v}, not {v - 1}"}  # fmt: skip
+    assert await _version(gql, workflow["id"]) == v
+    cancel = {"id": workflow["id"], "reason": "hired elsewhere", "v": v}
+    done = await gql.data(CANCEL, cancel, as_user="hr@acme.example")
     assert done["cancelWorkflow"]["workflow"] == {"status": "CANCELLED", "cancelReason": "hired elsewhere"}
-    again = await gql.data(CANCEL, {"id": workflow["id"], "reason": "again"}, as_user="hr@acme.example")
+    again = await gql.data(CANCEL, {"id": workflow["id"], "reason": "again", "v": v + 1}, as_user="hr@acme.example")
     assert again["cancelWorkflow"]["code"] == "INVALID_TRANSITION"
 
 
@@ -295,7 +309,8 @@ async def test_the_untyped_status_fields_still_answer_for_one_release_and_say_so
         workflow = await _start(gql)
         documents = await step_documents(demo.container, workflow["id"])
         await review(demo.container, hr, documents[0], SUBMITTED)
-        await gql.data(CANCEL, {"id": workflow["id"], "reason": "hired elsewhere"}, as_user="hr@acme.example")
+        cancel = {"id": workflow["id"], "reason": "hired elsewhere", "v": await _version(gql, workflow["id"])}
+        await gql.data(CANCEL, cancel, as_user="hr@acme.example")
         changes = await _changes(socket, 3)
     untyped = [(c["kind"], c["previousStatus"], c["status"]) for c in changes]
     assert untyped == [

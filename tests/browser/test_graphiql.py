@@ -188,8 +188,8 @@ async def test_a_subscription_in_graphiql_receives_a_workflows_events(live_serve
         "{ eventId kind workflowStatus workflow { id subject { email } } } }"
     )
     start = """mutation($input: StartWorkflowInput!) { startWorkflow(input: $input) {
-      ... on WorkflowPayload { workflow { id } } ... on Error { code message } } }"""
-    cancel = """mutation($id: ID!) { cancelWorkflow(id: $id, reason: "GraphiQL") {
+      ... on WorkflowPayload { workflow { id version } } ... on Error { code message } } }"""
+    cancel = """mutation($id: ID!, $v: Int!) { cancelWorkflow(id: $id, reason: "GraphiQL", expectedVersion: $v) {
       ... on WorkflowPayload { workflow { status } } ... on Error { code message } } }"""
     due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     subject = to_global_id("User", demo.id("alice@acme.example"))
@@ -206,7 +206,8 @@ async def test_a_subscription_in_graphiql_receives_a_workflows_events(live_serve
         shown = await session.response_shows(workflow_id)
         assert '"kind": "WORKFLOW_STARTED"' in shown and '"email": "alice@acme.example"' in shown
 
-        cancelled = await gql.data(cancel, {"id": workflow_id}, as_user=HR)
+        version = started["startWorkflow"]["workflow"]["version"]
+        cancelled = await gql.data(cancel, {"id": workflow_id, "v": version}, as_user=HR)
         assert cancelled["cancelWorkflow"]["workflow"]["status"] == "CANCELLED"
         shown = await session.response_shows('"workflowStatus": "CANCELLED"')
         assert '"kind": "WORKFLOW_STATUS_CHANGED"' in shown

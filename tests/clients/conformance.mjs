@@ -40,7 +40,7 @@ const SOCKET = { lazy: false, retryAttempts: 0 };
 
 const WORKFLOW = `query Workflow($id: ID!) {
   me { email }
-  workflow(id: $id) { id status steps { edges { node { title status } } } }
+  workflow(id: $id) { id version status steps { edges { node { title status } } } }
 }`;
 const SUBMIT = `mutation Submit($id: ID!, $expectedVersion: Int!) {
   submitDocumentForReview(id: $id, expectedVersion: $expectedVersion) {
@@ -49,8 +49,8 @@ const SUBMIT = `mutation Submit($id: ID!, $expectedVersion: Int!) {
     ... on Error { code message }
   }
 }`;
-const CANCEL = `mutation Cancel($id: ID!, $reason: String!) {
-  cancelWorkflow(id: $id, reason: $reason) {
+const CANCEL = `mutation Cancel($id: ID!, $reason: String!, $expectedVersion: Int!) {
+  cancelWorkflow(id: $id, reason: $reason, expectedVersion: $expectedVersion) {
     __typename
     ... on WorkflowPayload { workflow { id status } }
     ... on Error { code message }
@@ -59,7 +59,7 @@ const CANCEL = `mutation Cancel($id: ID!, $reason: String!) {
 const WATCH = `subscription Watch($workflowId: ID, $afterEventId: ID) {
   workflowStatusChanged(workflowId: $workflowId, afterEventId: $afterEventId) {
     eventId kind workflowStatus previousWorkflowStatus previousStepStatus
-    workflow { id status }
+    workflow { id version status }
     step { title status }
   }
 }`;
@@ -305,7 +305,12 @@ async function run(name) {
       expectedVersion: Number(env("DOCUMENT_VERSION")),
     });
     const stepped = await events(watcher, (got) => got.length === 1);
-    const cancel = await client.execute(CANCEL, { id: workflowId, reason: `conformance: ${name}` });
+    // The step's move saved the workflow too: its event carries the version to cancel at.
+    const cancel = await client.execute(CANCEL, {
+      id: workflowId,
+      reason: `conformance: ${name}`,
+      expectedVersion: stepped[0].workflow.version,
+    });
     const cancelled = await events(watcher, (got) => got.length === 1);
     watcher.stop();
 

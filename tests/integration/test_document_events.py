@@ -1,6 +1,6 @@
-"""Document events through the composition root: a handler registered on the container runs in
-the command's transaction, reads only the published payload, and a rolled-back approval leaves
-neither its change nor its event."""
+"""Document events through the composition root's bus: a handler subscribed to the typed event
+runs in the command's transaction, and a rolled-back approval leaves neither its change nor
+its event."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ import sqlalchemy as sa
 
 from adapters.sql.database import RequestDatabase
 from adapters.sql.store import SqlEntityStore
-from domains.document.events import PAYLOAD_KEYS
+from domains.catalog import Commands
+from domains.document.events import PAYLOAD_KEYS, DocumentApproved
 from domains.document.model import Document, DocumentKind, DocumentStatus
-from domains.document.service import DocumentCommands
-from domains.kernel.events import DomainEvent
 
 ALICE, HR = "alice@acme.example", "hr@acme.example"
 
@@ -47,27 +46,25 @@ async def _state(container, id: uuid.UUID) -> tuple[str, list[str]]:
 
 @pytest.fixture
 def handlers(container):
-    """Handlers registered for one test only: the container is shared by the session."""
-    before = {t: list(h) for t, h in container.handlers.items()}
+    """Handlers subscribed for one test only: the container (and its bus) is shared by the session."""
+    before = {t: list(h) for t, h in container.bus.handlers.items()}
     yield container
-    container.handlers.clear()
-    container.handlers.update(before)
+    container.bus.handlers.clear()
+    container.bus.handlers.update(before)
 
 
 async def _approve(container, demo, id: uuid.UUID) -> Document:
     context = await container.context("test", None, {})
-    commands = context.use_case("document", DocumentCommands)
-    async with context.transaction():
-        return await commands.approve(demo.principal(HR), id, 1)
+    return await context.commands.document.approve(demo.principal(HR), id, 1)
 
 
 async def test_an_approval_that_rolls_back_leaves_no_event(handlers, demo) -> None:
     document = await _in_review(handlers, demo)
 
-    async def refuse(event: DomainEvent) -> None:
+    async def refuse(event: DocumentApproved, commands: Commands) -> None:
         raise RuntimeError("the workflow step could not be completed")
 
-    handlers.on("DocumentApproved", lambda services, use_cases: refuse)
+    handlers.bus.subscribe(DocumentApproved, refuse)
     with pytest.raises(RuntimeError):
         await _approve(handlers, demo, document.id)
     assert await _state(handlers, document.id) == ("IN_REVIEW", [])
@@ -77,19 +74,16 @@ async def test_a_handler_sees_the_published_payload_inside_the_transaction(handl
     document = await _in_review(handlers, demo)
     seen: list[dict[str, Any]] = []
 
-    def workflow_step(services: dict[str, Any], use_cases: dict[str, Any]) -> Any:
-        """Built per request: it may change rows through this request's services, in its transaction."""
+    async def workflow_step(event: DocumentApproved, commands: Commands) -> None:
+        """Subscribed once; given the operation's commands, on the approval's unit of work."""
+        seen.append(event.payload)
+        # read through the operation's commands: the approval is visible, not yet committed
+        found = await commands.document.documents.visible(demo.principal(HR), event.document_id)
+        assert found is not None
+        outside, _ = await _state(handlers, found.id)  # another connection: not committed yet
+        seen.append({"status seen by the handler": found.status.value, "outside": outside})
 
-        async def handle(event: DomainEvent) -> None:
-            seen.append(dict(event.payload))
-            # read through this request's services: the approval is visible, not yet committed
-            found = await services["Document"].get(demo.principal(HR), uuid.UUID(event.payload["documentId"]))
-            outside, _ = await _state(handlers, found.id)  # another connection: not committed yet
-            seen.append({"status seen by the handler": found.status.value, "outside": outside})
-
-        return handle
-
-    handlers.on("DocumentApproved", workflow_step)
+    handlers.bus.subscribe(DocumentApproved, workflow_step)
     await _approve(handlers, demo, document.id)
     payload, inside = seen
     assert inside == {"status seen by the handler": "APPROVED", "outside": "IN_REVIEW"}

@@ -1,29 +1,74 @@
-"""The unit of work writes domain events to the outbox in the change's own transaction."""
+"""The unit of work writes the events of the entities it saved to the outbox, in the change's
+own transaction, and runs their handlers there."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
 
 import asyncpg
 import pytest
 import sqlalchemy as sa
 
 from adapters.sql.database import RequestDatabase
-from adapters.sql.outbox import NOTIFY_CHANNEL
-from domains.kernel.events import DomainEvent
+from adapters.sql.outbox import NOTIFY_CHANNEL, SqlOutbox
+from domains.kernel.bus import MessageBus
+from domains.kernel.entity import Entity
+from domains.kernel.events import ENVELOPE, OMITTED_WHEN_NONE, DomainEvent, now
+from domains.kernel.unit_of_work import UnitOfWork
 
 
-def _event(type: str, company: uuid.UUID, **payload: object) -> DomainEvent:
-    return DomainEvent(
-        type=type, aggregate="Thing", aggregate_id=uuid.uuid4(), company_id=company, actor_id=None, payload=payload
-    )
+@dataclass(frozen=True, kw_only=True)
+class Happened(DomainEvent):
+    aggregate: ClassVar[str] = "Thing"
+    aggregate_key: ClassVar[str] = "thing_id"
+    thing_id: uuid.UUID
+    company_id: uuid.UUID
+    note: Any = field(default=None, metadata=OMITTED_WHEN_NONE)
+    actor_id: uuid.UUID | None = field(default=None, metadata=ENVELOPE)
+    occurred_at: datetime = field(default_factory=now, metadata=ENVELOPE)
+
+
+class First(Happened): ...
+
+
+class Second(Happened): ...
+
+
+class Approved(Happened): ...
+
+
+class StepCompleted(Happened): ...
+
+
+class Lost(Happened): ...
+
+
+class Kept(Happened): ...
+
+
+def _unit_of_work(container, bus: MessageBus[RequestDatabase] | None = None) -> UnitOfWork[RequestDatabase]:
+    """Handlers here are given the database handle itself as the operation's 'commands'."""
+    db = RequestDatabase(container.engine)
+    uow = UnitOfWork(db, SqlOutbox(db), bus or MessageBus())
+    uow.serve(db)
+    return uow
+
+
+def _saved(uow: UnitOfWork[Any], kind: type[Happened], company: uuid.UUID, note: Any = None) -> None:
+    """An entity that recorded an event, as the store tells the unit of work it saved it."""
+    thing = Entity()
+    thing.record_event(kind(thing_id=thing.id, company_id=company, note=note))
+    uow.saved(thing)
 
 
 async def _stored(container) -> list[tuple[str, dict[str, object]]]:
     async with container.engine.connect() as conn:
         rows = await conn.execute(sa.text("SELECT type, payload FROM events ORDER BY id"))
-        return [(r.type, r.payload) for r in rows]
+        return [(r.type, r.payload.get("note")) for r in rows]
 
 
 async def _clear(container) -> None:
@@ -33,60 +78,76 @@ async def _clear(container) -> None:
 
 async def test_events_commit_with_the_change_in_order(container) -> None:
     await _clear(container)
-    db = RequestDatabase(container.engine)
+    uow = _unit_of_work(container)
     company = uuid.uuid4()
-    async with db.transaction():
-        db.record(_event("First", company, n=1, who=uuid.UUID(int=7)))
-        db.record(_event("Second", company, n=2))
-    assert await _stored(container) == [
-        ("First", {"n": 1, "who": str(uuid.UUID(int=7))}),
-        ("Second", {"n": 2}),
-    ]
+    async with uow.transaction():
+        _saved(uow, First, company, {"n": 1, "who": str(uuid.UUID(int=7))})
+        _saved(uow, Second, company, 2)
+    assert await _stored(container) == [("First", {"n": 1, "who": str(uuid.UUID(int=7))}), ("Second", 2)]
 
 
 async def test_a_rolled_back_change_leaves_no_event(container) -> None:
     await _clear(container)
-    db = RequestDatabase(container.engine)
+    uow = _unit_of_work(container)
     with pytest.raises(RuntimeError, match="boom"):
-        async with db.transaction():
-            db.record(_event("Lost", uuid.uuid4()))
+        async with uow.transaction():
+            _saved(uow, Lost, uuid.uuid4())
             raise RuntimeError("boom")
     assert await _stored(container) == []
-    async with db.transaction():  # and nothing recorded before leaks into the next one
+    async with uow.transaction():  # and nothing recorded before leaks into the next one
         pass
     assert await _stored(container) == []
 
 
 async def test_handlers_run_before_commit_and_may_record_more(container) -> None:
     await _clear(container)
-    db = RequestDatabase(container.engine)
     company = uuid.uuid4()
     seen_in_transaction: list[int] = []
+    bus: MessageBus[RequestDatabase] = MessageBus()
+    uow = _unit_of_work(container, bus)
 
-    async def on_approved(event: DomainEvent) -> None:
+    async def on_approved(event: Approved, db: RequestDatabase) -> None:
         # the handler shares the transaction: it sees the event row not yet committed
         count = (await db.execute(sa.text("SELECT count(*) FROM events"))).scalar_one()
         seen_in_transaction.append(count)
-        db.record(_event("StepCompleted", event.company_id, cause=event.type))
+        _saved(uow, StepCompleted, event.company_id, event.type)
 
-    db.on("Approved", on_approved)
-    async with db.transaction():
-        db.record(_event("Approved", company))
+    bus.subscribe(Approved, on_approved)
+    async with uow.transaction():
+        _saved(uow, Approved, company)
     assert seen_in_transaction == [1]
-    assert await _stored(container) == [("Approved", {}), ("StepCompleted", {"cause": "Approved"})]
+    assert await _stored(container) == [("Approved", None), ("StepCompleted", "Approved")]
+
+
+async def test_a_handler_hears_the_subclasses_of_its_event_type(container) -> None:
+    await _clear(container)
+    bus: MessageBus[RequestDatabase] = MessageBus()
+    heard: list[str] = []
+
+    async def on_any(event: Happened, _: RequestDatabase) -> None:
+        heard.append(event.type)
+
+    bus.subscribe(Happened, on_any)
+    bus.subscribe(Second, on_any)
+    uow = _unit_of_work(container, bus)
+    async with uow.transaction():
+        _saved(uow, First, uuid.uuid4())
+        _saved(uow, Second, uuid.uuid4())
+    assert heard == ["First", "Second", "Second"]
 
 
 async def test_a_failing_handler_rolls_everything_back(container) -> None:
     await _clear(container)
-    db = RequestDatabase(container.engine)
+    bus: MessageBus[RequestDatabase] = MessageBus()
 
-    async def refuse(_: DomainEvent) -> None:
+    async def refuse(_: Approved, __: RequestDatabase) -> None:
         raise ValueError("the step cannot complete")
 
-    db.on("Approved", refuse)
+    bus.subscribe(Approved, refuse)
+    uow = _unit_of_work(container, bus)
     with pytest.raises(ValueError):
-        async with db.transaction():
-            db.record(_event("Approved", uuid.uuid4()))
+        async with uow.transaction():
+            _saved(uow, Approved, uuid.uuid4())
     assert await _stored(container) == []
 
 
@@ -97,13 +158,13 @@ async def test_listeners_are_woken_on_commit_only(container, database_url: str) 
     woken: asyncio.Queue[str] = asyncio.Queue()
     await listener.add_listener(NOTIFY_CHANNEL, lambda *args: woken.put_nowait(args[3]))
     try:
-        db = RequestDatabase(container.engine)
+        uow = _unit_of_work(container)
         with pytest.raises(RuntimeError):
-            async with db.transaction():
-                db.record(_event("Lost", uuid.uuid4()))
+            async with uow.transaction():
+                _saved(uow, Lost, uuid.uuid4())
                 raise RuntimeError("rolled back")
-        async with db.transaction():
-            db.record(_event("Kept", uuid.uuid4()))
+        async with uow.transaction():
+            _saved(uow, Kept, uuid.uuid4())
         payload = await asyncio.wait_for(woken.get(), timeout=5)
         async with container.engine.connect() as conn:
             kept_id = (await conn.execute(sa.text("SELECT id FROM events WHERE type = 'Kept'"))).scalar_one()
@@ -115,8 +176,8 @@ async def test_listeners_are_woken_on_commit_only(container, database_url: str) 
 
 async def test_a_payload_that_is_not_json_fails_in_the_transaction(container) -> None:
     await _clear(container)
-    db = RequestDatabase(container.engine)
+    uow = _unit_of_work(container)
     with pytest.raises(TypeError):
-        async with db.transaction():
-            db.record(_event("Odd", uuid.uuid4(), value=object()))
+        async with uow.transaction():
+            _saved(uow, Lost, uuid.uuid4(), object())
     assert await _stored(container) == []

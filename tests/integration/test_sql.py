@@ -13,12 +13,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from adapters.sql.database import RequestDatabase
+from adapters.sql.outbox import SqlOutbox
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from domains.catalog import build_registry
 from domains.document.model import Document, DocumentKind, DocumentStatus
+from domains.kernel.bus import MessageBus
 from domains.kernel.errors import Conflict, Invalid
 from domains.kernel.query import AllOf, AnyOf, Condition, Not, Op, Order, PageRequest, Related
+from domains.kernel.unit_of_work import UnitOfWork
 
 REGISTRY = build_registry()
 DOCUMENT = REGISTRY["Document"]
@@ -193,25 +196,28 @@ async def test_optimistic_update_and_unique_race(store, demo) -> None:
 
 async def test_a_transaction_commits_together_or_not_at_all(container, demo) -> None:
     db = RequestDatabase(container.engine)
-    store = SqlEntityStore(db, container.registry, container.tables)
+    uow = UnitOfWork(db, SqlOutbox(db), MessageBus())
+    store = SqlEntityStore(db, container.registry, container.tables, saved=uow.saved)
     ran: list[str] = []
 
     async def side_effect() -> None:
         ran.append("after commit")
 
     with pytest.raises(RuntimeError):
-        async with db.transaction():
+        async with uow.transaction():
             await _add(store, demo, "Rolled back")
-            db.defer(side_effect)
+            uow.defer(side_effect)
             raise RuntimeError("boom")
     assert ran == []
     assert await _titles(store, Condition("title", Op.EQ, "Rolled back")) == []
 
-    async with db.transaction():
+    async with uow.transaction():
         await _add(store, demo, "Committed")
-        db.defer(side_effect)
+        uow.defer(side_effect)
         assert ran == []
     assert ran == ["after commit"]
+    with pytest.raises(RuntimeError, match="need a transaction"):
+        uow.defer(side_effect)
     assert await _titles(store, Condition("title", Op.EQ, "Committed")) == ["Committed"]
 
 

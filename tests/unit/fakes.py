@@ -8,11 +8,13 @@ import functools
 import operator
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from domains.kernel.cursors import read_cursor
 from domains.kernel.entity import Entity, EntitySpec, Registry
+from domains.kernel.events import DomainEvent
 from domains.kernel.query import (
     AllOf,
     AnyOf,
@@ -27,6 +29,7 @@ from domains.kernel.query import (
     all_of,
     encode_cursor,
 )
+from domains.kernel.versions import VersionedSave
 
 _OPERATORS = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
 _COMPARISONS = dict(zip((Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE), _OPERATORS, strict=True))
@@ -58,19 +61,23 @@ def _orders(fields: Sequence[str], descending: Sequence[bool]) -> list[Order]:
     return [Order(f, d) for f, d in zip(fields, descending, strict=True)]
 
 
-class FakeEntityStore:
+class FakeEntityStore(VersionedSave):
     """Implements ``domains.kernel.ports.EntityStore``; rows are copied in and out like a database would."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.tables: dict[str, dict[uuid.UUID, Entity]] = {spec.name: {} for spec in registry}
+        self.saved: list[Entity] = []
+        """The entities written, in order (the objects themselves, as a unit of work sees them)."""
 
     # ---- test helpers --------------------------------------------------------------------
 
     def add(self, spec: EntitySpec[Any], *entities: Entity) -> None:
         """Stores rows as given, bypassing every rule: for seeding a test."""
         for entity in entities:
-            self.tables[spec.name][entity.id] = copy.copy(entity)
+            row = copy.copy(entity)
+            row.__dict__.pop("_events", None)  # a row holds state, not what happened to it
+            self.tables[spec.name][entity.id] = row
 
     def stored(self, spec: EntitySpec[Any], id: uuid.UUID) -> Any:
         """The row as stored, deleted or not (None when absent)."""
@@ -204,13 +211,23 @@ class FakeEntityStore:
     async def insert(self, spec: EntitySpec[Any], entity: Any) -> None:
         assert entity.id not in self.tables[spec.name], f"duplicate id {entity.id}"
         self.add(spec, entity)
+        self._saw(entity)
 
     async def update(self, spec: EntitySpec[Any], entity: Any, expected_version: int) -> bool:
         current = self.tables[spec.name].get(entity.id)
         if current is None or current.version != expected_version:
             return False
         self.add(spec, entity)
+        self._saw(entity)
         return True
+
+    def _saw(self, entity: Entity) -> None:
+        if all(seen is not entity for seen in self.saved):
+            self.saved.append(entity)
+
+    def take_events(self) -> list[DomainEvent]:
+        """What the saved entities recorded since the last call: what a unit of work publishes."""
+        return [event for entity in self.saved for event in entity.take_events()]
 
 
 class FakeAfterCommit:
@@ -226,3 +243,16 @@ class FakeAfterCommit:
         actions, self.actions = self.actions, []
         for action in actions:
             await action()
+
+
+class FakeTransactions:
+    """Implements ``domains.kernel.unit_of_work.Transactional``: counts the transactions the
+    commands open (the in-memory store has nothing to commit)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        self.opened += 1
+        yield

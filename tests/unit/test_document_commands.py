@@ -18,6 +18,7 @@ from domains.document.store import KernelDocumentStore
 from domains.kernel.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from domains.kernel.events import DomainEvent
 from tests.unit.conftest import World
+from tests.unit.fakes import FakeTransactions
 
 S = DocumentStatus
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -77,11 +78,16 @@ class FixedClock:
 
 
 class Recorder:
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
+    """The events of the documents the commands saved, as the unit of work would publish them."""
 
-    def record(self, event: DomainEvent) -> None:
-        self.events.append(event)
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.published: list[DomainEvent] = []
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        self.published.extend(self.world.store.take_events())
+        return self.published
 
 
 class Harness:
@@ -89,13 +95,13 @@ class Harness:
         self.world = world
         self.blobs = FakeBlobStore()
         self.files = FakeFiles()
-        self.recorder = Recorder()
+        self.recorder = Recorder(world)
         self.commands = DocumentCommands(
             KernelDocumentStore(world.documents),
             self.files,
             self.blobs,
             FixedClock(),
-            self.recorder,
+            FakeTransactions(),
             Expiry(upload=timedelta(minutes=3), download=timedelta(seconds=30)),
         )
 

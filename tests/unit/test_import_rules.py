@@ -13,6 +13,7 @@ from tests.import_contracts import AllowListContract, SiblingsIndependentContrac
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL = ("entity", "crud", "query", "access", "errors", "ids", "ports", "principal")
+KERNEL += ("events", "bus", "unit_of_work", "versions")
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ async def test_unknown_or_unsortable_order_field_is_invalid(world: World) -> Non
     for field in ("nope", "note", "owner_id"):
         with pytest.raises(Invalid) as caught:
             await world.documents.list(world.as_(world.admin), order=[Order(field)])
-        assert caught.value.problems == {("orderBy",): [f"cannot order documents by {field}"]}
+        spelled = {"owner_id": "ownerId"}.get(field, field)  # as GraphQL spells it
+        assert caught.value.problems == {("orderBy",): [f"cannot order documents by {spelled}"]}
 
 
 async def test_default_and_maximum_page_sizes(world: World) -> None:
@@ -113,3 +114,4 @@ async def test_restoring_a_live_or_missing_row(world: World) -> None:
     assert world.store.stored(DOCUMENT, world.bob_doc.id).version == 1
     with pytest.raises(NotFound):
         await world.documents.restore(world.as_(world.admin), uuid.uuid4())
+

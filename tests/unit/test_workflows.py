@@ -12,33 +12,39 @@ import pytest
 from domains.document.model import Document, DocumentKind
 from domains.document.spec import DOCUMENT
 from domains.kernel.entity import from_snapshot, snapshot
-from domains.kernel.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from domains.kernel.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from domains.kernel.events import DomainEvent
 from domains.kernel.principal import Principal
-from domains.workflow.events import (
-    DOCUMENT_APPROVED,
-    DOCUMENT_REJECTED,
-    DOCUMENT_SUBMITTED,
-    WORKFLOW_STARTED,
-    WORKFLOW_STATUS_CHANGED,
-    WORKFLOW_STEP_STATUS_CHANGED,
-)
+from domains.workflow.events import WorkflowStarted, WorkflowStatusChanged, WorkflowStepStatusChanged
 from domains.workflow.live import visible_change
 from domains.workflow.model import StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
-from domains.workflow.service import WorkflowService
+from domains.workflow.service import DocumentReview, WorkflowCommands
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
+from domains.workflow.store import KernelWorkflowStore
 from domains.workflow.templates import WorkflowTemplate
 from tests.unit.conftest import World
+from tests.unit.fakes import FakeTransactions
 
 TODAY = date(2026, 11, 30)
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
+WORKFLOW_STARTED = WorkflowStarted.published_name()
+WORKFLOW_STATUS_CHANGED = WorkflowStatusChanged.published_name()
+WORKFLOW_STEP_STATUS_CHANGED = WorkflowStepStatusChanged.published_name()
+SUBMITTED, APPROVED, REJECTED = DocumentReview.SUBMITTED, DocumentReview.APPROVED, DocumentReview.REJECTED
 
-    def record(self, event: DomainEvent) -> None:
-        self.events.append(event)
+
+class Recorder:
+    """The events of the entities the commands saved, as the unit of work would publish them."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.published: list[DomainEvent] = []
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        self.published.extend(self.world.store.take_events())
+        return self.published
 
     @property
     def types(self) -> list[str]:
@@ -64,27 +70,17 @@ class Documents:
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
+def recorder(world: World) -> Recorder:
+    return Recorder(world)
 
 
 @pytest.fixture
-def service(world: World, recorder: Recorder) -> WorkflowService:
-    return WorkflowService(world.store, People(world), Documents(world), recorder, clock=lambda: TODAY)
+def service(world: World) -> WorkflowCommands:
+    store = KernelWorkflowStore(world.store)
+    return WorkflowCommands(store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
 
 
-def _document_event(type: str, document_id: uuid.UUID, company_id: uuid.UUID) -> DomainEvent:
-    return DomainEvent(
-        type=type,
-        aggregate="Document",
-        aggregate_id=document_id,
-        company_id=company_id,
-        actor_id=None,
-        payload={"documentId": str(document_id), "companyId": str(company_id), "status": "X"},
-    )
-
-
-async def _started(world: World, service: WorkflowService) -> tuple[Workflow, list[WorkflowStep]]:
+async def _started(world: World, service: WorkflowCommands) -> tuple[Workflow, list[WorkflowStep]]:
     workflow = await service.start(
         world.as_(world.hr), WorkflowTemplate.EMPLOYEE_ONBOARDING, world.alice.id, TODAY + timedelta(days=30)
     )
@@ -153,7 +149,7 @@ def test_snapshots_round_trip() -> None:
 
 
 async def test_start_creates_one_step_and_one_requested_document_per_required_document(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
     assert workflow.status is WorkflowStatus.IN_PROGRESS
@@ -176,7 +172,7 @@ async def test_start_creates_one_step_and_one_requested_document_per_required_do
     ],
 )
 async def test_start_refuses_and_changes_nothing(
-    world: World, service: WorkflowService, recorder: Recorder, who: str, subject: str, error: type[Exception]
+    world: World, service: WorkflowCommands, recorder: Recorder, who: str, subject: str, error: type[Exception]
 ) -> None:
     subject_id = uuid.uuid4() if subject == "nobody" else getattr(world, subject).id
     before = len(world.store.rows(DOCUMENT))
@@ -189,21 +185,26 @@ async def test_start_refuses_and_changes_nothing(
     assert recorder.events == []
 
 
-async def test_start_refuses_a_due_date_in_the_past(world: World, service: WorkflowService) -> None:
+async def test_start_refuses_a_due_date_in_the_past(world: World, service: WorkflowCommands) -> None:
     with pytest.raises(Invalid) as error:
         await service.start(world.as_(world.hr), WorkflowTemplate.OFFBOARDING, world.bob.id, TODAY - timedelta(1))
     assert ("due_date",) in error.value.problems
 
 
 async def test_cancel_with_a_reason_records_the_change(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, _ = await _started(world, service)
     with pytest.raises(Forbidden):
-        await service.cancel(world.as_(world.alice), workflow.id, "mine")
+        await service.cancel(world.as_(world.alice), workflow.id, "mine", workflow.version)
     with pytest.raises(NotFound):
-        await service.cancel(world.as_(world.globex_hr), workflow.id, "not yours")
-    cancelled = await service.cancel(world.as_(world.hr), workflow.id, "hired elsewhere")
+        await service.cancel(world.as_(world.globex_hr), workflow.id, "not yours", workflow.version)
+    with pytest.raises(Conflict) as stale:
+        await service.cancel(world.as_(world.hr), workflow.id, "seen long ago", workflow.version - 1)
+    assert stale.value.current_version == workflow.version
+    assert world.store.stored(WORKFLOW, workflow.id).status is WorkflowStatus.IN_PROGRESS
+    cancelled = await service.cancel(world.as_(world.hr), workflow.id, "hired elsewhere", workflow.version)
+    assert cancelled.version == workflow.version + 1
     assert cancelled.status is WorkflowStatus.CANCELLED
     assert world.store.stored(WORKFLOW, workflow.id).cancel_reason == "hired elsewhere"
     assert recorder.types[-1] == WORKFLOW_STATUS_CHANGED
@@ -214,17 +215,16 @@ async def test_cancel_with_a_reason_records_the_change(
 
 
 async def test_document_events_move_steps_and_the_last_approval_completes_the_workflow(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
-    company = workflow.company_id
     for step in steps:
-        await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, step.document_id, company))
-    await service.on_document_event(_document_event(DOCUMENT_REJECTED, steps[0].document_id, company))
+        await service.on_document_reviewed(step.document_id, SUBMITTED, None)
+    await service.on_document_reviewed(steps[0].document_id, REJECTED, None)
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, company))
+    await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
     for step in steps:
-        await service.on_document_event(_document_event(DOCUMENT_APPROVED, step.document_id, company))
+        await service.on_document_reviewed(step.document_id, APPROVED, None)
     assert world.store.stored(WORKFLOW, workflow.id).status is WorkflowStatus.COMPLETED
     assert {s.status for s in await service.steps_of(workflow.id)} == {StepStatus.DONE}
     assert recorder.types[-2:] == [WORKFLOW_STEP_STATUS_CHANGED, WORKFLOW_STATUS_CHANGED]
@@ -232,28 +232,28 @@ async def test_document_events_move_steps_and_the_last_approval_completes_the_wo
     assert recorder.types.count(WORKFLOW_STEP_STATUS_CHANGED) == 3 + 1 + 1 + 3
 
 
-async def test_an_approval_of_a_pending_step_is_an_invalid_transition(world: World, service: WorkflowService) -> None:
+async def test_an_approval_of_a_pending_step_is_an_invalid_transition(world: World, service: WorkflowCommands) -> None:
     _, steps = await _started(world, service)
     with pytest.raises(InvalidTransition):
-        await service.on_document_event(_document_event(DOCUMENT_APPROVED, steps[0].document_id, world.acme.id))
+        await service.on_document_reviewed(steps[0].document_id, APPROVED, None)
 
 
 async def test_documents_no_step_waits_for_and_cancelled_workflows_are_left_alone(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     workflow, steps = await _started(world, service)
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, world.bob_doc.id, world.acme.id))
-    await service.cancel(world.as_(world.hr), workflow.id, "stopped")
+    await service.on_document_reviewed(world.bob_doc.id, SUBMITTED, None)
+    await service.cancel(world.as_(world.hr), workflow.id, "stopped", workflow.version)
     recorded = len(recorder.events)
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, world.acme.id))
+    await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
     assert len(recorder.events) == recorded
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
 
 
-async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service: WorkflowService) -> None:
+async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service: WorkflowCommands) -> None:
     workflow, steps = await _started(world, service)
     await world.workflows.delete(world.as_(world.hr), workflow.id, workflow.version)
-    await service.on_document_event(_document_event(DOCUMENT_SUBMITTED, steps[0].document_id, world.acme.id))
+    await service.on_document_reviewed(steps[0].document_id, SUBMITTED, None)
     assert world.store.stored(WORKFLOW_STEP, steps[0].id).status is StepStatus.PENDING
 
 
@@ -261,7 +261,7 @@ async def test_steps_of_a_deleted_workflow_are_left_alone(world: World, service:
 
 
 async def test_an_employee_sees_only_events_about_themselves(
-    world: World, service: WorkflowService, recorder: Recorder
+    world: World, service: WorkflowCommands, recorder: Recorder
 ) -> None:
     await _started(world, service)
     (started,) = recorder.events

@@ -1,0 +1,70 @@
+"""Where one context meets another: the bus's table (which context reacts to which event)
+and the ports one context fills with another's services. Built once per process.
+
+The workflow context never imports the document context: the handlers here read the
+document's typed events and tell the workflow plain values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from domains.catalog import Commands
+from domains.document.events import DocumentApproved, DocumentEvent, DocumentRejected, DocumentSubmitted
+from domains.document.model import DocumentKind
+from domains.kernel.bus import MessageBus
+from domains.kernel.crud import EntityService
+from domains.kernel.principal import Principal
+from domains.workflow.service import DocumentReview
+
+REVIEWS: dict[type[DocumentEvent], DocumentReview] = {
+    DocumentSubmitted: DocumentReview.SUBMITTED,
+    DocumentApproved: DocumentReview.APPROVED,
+    DocumentRejected: DocumentReview.REJECTED,
+}
+
+
+async def step_follows_document(event: DocumentEvent, commands: Commands) -> None:
+    """A review moves the workflow step waiting for the document, in the review's transaction."""
+    await commands.workflow.on_document_reviewed(event.document_id, REVIEWS[type(event)], event.actor_id)
+
+
+def build_bus() -> MessageBus[Commands]:
+    bus: MessageBus[Commands] = MessageBus()
+    for event_type in REVIEWS:
+        bus.subscribe(event_type, step_follows_document)
+    return bus
+
+
+class DocumentsFromService:
+    """``domains.workflow.ports.DocumentRequests`` through the generic Document service."""
+
+    def __init__(self, documents: EntityService[Any]) -> None:
+        self.documents = documents
+
+    async def request(
+        self,
+        actor: Principal,
+        *,
+        company_id: uuid.UUID,
+        owner_id: uuid.UUID,
+        kind: str,
+        title: str,
+        due_on: date,
+    ) -> uuid.UUID:
+        data = {"company_id": company_id, "owner_id": owner_id, "kind": DocumentKind(kind), "title": title}
+        document = await self.documents.create(actor, {**data, "due_on": due_on})
+        return uuid.UUID(str(document.id))
+
+
+class PeopleFromService:
+    """``domains.workflow.ports.People`` through the generic User service."""
+
+    def __init__(self, users: EntityService[Any]) -> None:
+        self.users = users
+
+    async def company_of(self, actor: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
+        user = await self.users.get(actor, user_id)
+        return None if user is None else uuid.UUID(str(user.company_id))

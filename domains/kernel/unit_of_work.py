@@ -1,0 +1,114 @@
+"""The unit of work of one operation: its transaction, the events of what it saved, and
+their handlers, all committed together or not at all.
+
+On the way out of ``transaction()`` it takes the events the saved entities recorded, appends
+them to the outbox and hands each to the bus, whose handlers may save more entities (and so
+record more events), until none is left; then it wakes the outbox's readers and the database
+commits. A rolled-back transaction leaves no event and takes its entities' events with it.
+Side effects deferred during the transaction (after-commit hooks) run once it has committed,
+and never for one rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Generic, Protocol
+
+from domains.kernel.bus import C, MessageBus
+from domains.kernel.entity import Entity
+from domains.kernel.events import DomainEvent
+
+log = logging.getLogger("hrgraph.unit_of_work")
+
+
+class Transactional(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        """Commits what ran inside when it ends, rolls back when it raises."""
+        ...
+
+
+class Outbox(Protocol):
+    """Where events are written in the transaction of their change (``adapters/sql/outbox.py``)."""
+
+    async def lock(self) -> None:
+        """Taken before the transaction's first append: writers then commit in id order."""
+        ...
+
+    async def append(self, events: Sequence[DomainEvent]) -> int:
+        """Writes the events in order; returns the last one's id."""
+        ...
+
+    async def wake(self, last_id: int) -> None:
+        """Tells the readers there is more up to ``last_id``, once the transaction commits
+        (never on rollback)."""
+        ...
+
+
+class UnitOfWork(Generic[C]):
+    def __init__(self, database: Transactional, outbox: Outbox, bus: MessageBus[C]) -> None:
+        self.database = database
+        self.outbox = outbox
+        self.bus = bus
+        self.commands: C | None = None
+        self._seen: list[Entity] = []
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        self._active = False
+
+    def serve(self, commands: C) -> None:
+        """The operation's commands, given to the handlers of its events."""
+        self.commands = commands
+
+    def saved(self, entity: Entity) -> None:
+        """Called by the store for each entity it inserted or updated."""
+        if all(seen is not entity for seen in self._seen):
+            self._seen.append(entity)
+
+    def defer(self, action: Callable[[], Awaitable[None]]) -> None:
+        """``domains.kernel.ports.AfterCommit``: runs ``action`` once the transaction committed."""
+        if not self._active:
+            raise RuntimeError("after-commit actions need a transaction")
+        self._after_commit.append(action)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        if self._active:
+            raise RuntimeError("transactions do not nest")
+        self._active = True
+        try:
+            async with self.database.transaction():
+                yield
+                await self._publish()
+        except BaseException:
+            self._after_commit.clear()
+            raise
+        finally:
+            self._active = False
+            for entity in self._seen:
+                entity.take_events()  # published, or rolled back with their change
+            self._seen.clear()
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            try:
+                await action()
+            except Exception:
+                # The change is committed; a failing side effect must not undo the answer.
+                log.exception("after-commit action failed")
+
+    def _collect(self) -> list[DomainEvent]:
+        return [event for entity in self._seen for event in entity.take_events()]
+
+    async def _publish(self) -> None:
+        batch = self._collect()
+        if not batch:
+            return
+        await self.outbox.lock()
+        last_id = 0
+        while batch:
+            last_id = max(last_id, await self.outbox.append(batch))
+            for event in batch:
+                assert self.commands is not None, "the unit of work serves no commands"
+                await self.bus.handle(event, self.commands)
+            batch = self._collect()
+        await self.outbox.wake(last_id)
