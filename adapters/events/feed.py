@@ -18,17 +18,22 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
+
+from domains.workflow.live import OutboxEvent
+
+T = TypeVar("T")
 
 log = logging.getLogger("hrgraph.events")
 
 CHANNEL = "hrgraph_events"
 APPLICATION_NAME = "hrgraph-listener"
+DECODED_KEPT = 1024
 _COLUMNS = "id, type, aggregate, aggregate_id, company_id, actor_id, payload, occurred_at"
 
 
@@ -117,6 +122,7 @@ class OutboxFeed:
         self.listener_pid: int | None = None
         self.connected = asyncio.Event()
         self._subscribers: set[LiveEvents] = set()
+        self._decoded: dict[tuple[int, Callable[..., Any]], Any] = {}
         self._pool: asyncpg.Pool | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -162,6 +168,16 @@ class OutboxFeed:
     async def oldest_id(self) -> int | None:
         rows = await self._fetch("SELECT min(id) AS id FROM events")
         return rows[0]["id"] if rows else None
+
+    def decoded(self, event: OutboxEvent, decode: Callable[[OutboxEvent], T]) -> T:
+        """``decode(event)`` once per event and decoder for every watcher of the process: one
+        event is handed to all of them, and each would otherwise parse it again."""
+        key = (event.id, decode)
+        if key not in self._decoded:
+            if len(self._decoded) >= DECODED_KEPT:
+                self._decoded.pop(next(iter(self._decoded)))
+            self._decoded[key] = decode(event)
+        return cast(T, self._decoded[key])
 
     async def last_id_handed_out(self) -> int:
         """The newest id the outbox's sequence gave out, committed or not (0 before any)."""

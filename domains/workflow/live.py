@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from domains.kernel.access import covers, require_reach
 from domains.kernel.entity import from_snapshot
@@ -18,6 +18,8 @@ from domains.kernel.principal import Principal
 from domains.workflow.events import AGGREGATE
 from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
 from domains.workflow.spec import WORKFLOW
+
+T = TypeVar("T")
 
 REPLAY_BATCH = 500
 
@@ -60,6 +62,9 @@ class EventFeed(Protocol):
     async def read_after(self, after_id: int, limit: int) -> Sequence[OutboxEvent]: ...
     async def oldest_id(self) -> int | None: ...
     async def last_id_handed_out(self) -> int: ...
+    def decoded(self, event: OutboxEvent, decode: Callable[[OutboxEvent], T]) -> T:
+        """``decode(event)``, computed once per event for all the process's watchers (read-only)."""
+        ...
 
 
 class WorkflowChangeKind(enum.Enum):
@@ -100,18 +105,8 @@ class WorkflowChange:
 
 
 def change_of(event: OutboxEvent) -> WorkflowChange | None:
-    """The workflow change an event tells (None for other events). Read-only: one event is
-    handed to every watcher of the process, so it is parsed once (``_changes``)."""
-    key = (event.id, event.occurred_at)
-    if key not in _changes:
-        if len(_changes) >= _CHANGES_KEPT:
-            _changes.pop(next(iter(_changes)))
-        _changes[key] = _parse(event)
-    return _changes[key]
-
-
-def _parse(event: OutboxEvent) -> WorkflowChange | None:
-    """From the published shape (``domains/workflow/events.py``): a ``step`` snapshot makes it a
+    """The workflow change an event tells (None for other events), from the published shape
+    (``domains/workflow/events.py``): a ``step`` snapshot makes it a
     step's change; a workflow's change without ``previousStatus`` is its start."""
     if event.aggregate != AGGREGATE or "workflow" not in event.payload:
         return None
@@ -137,13 +132,14 @@ def _parse(event: OutboxEvent) -> WorkflowChange | None:
     )
 
 
-_CHANGES_KEPT = 1024
-_changes: dict[tuple[int, datetime], WorkflowChange | None] = {}
-
-
 def visible_change(event: OutboxEvent, principal: Principal, workflow_id: uuid.UUID | None) -> WorkflowChange | None:
     """The change an event tells, if it is about a workflow this watcher may see."""
-    change = change_of(event)
+    return visible(change_of(event), principal, workflow_id)
+
+
+def visible(
+    change: WorkflowChange | None, principal: Principal, workflow_id: uuid.UUID | None
+) -> WorkflowChange | None:
     if change is None or (workflow_id is not None and change.workflow.id != workflow_id):
         return None
     reach = require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
@@ -173,7 +169,7 @@ async def watch(
                 batch = await feed.read_after(last, REPLAY_BATCH)
                 for event in batch:
                     last = event.id
-                    change = visible_change(event, principal, workflow_id)
+                    change = visible(feed.decoded(event, change_of), principal, workflow_id)
                     if change is not None:
                         yield change
                 if len(batch) < REPLAY_BATCH:
@@ -182,7 +178,7 @@ async def watch(
             if event.id <= last:
                 continue  # already replayed
             last = event.id
-            change = visible_change(event, principal, workflow_id)
+            change = visible(feed.decoded(event, change_of), principal, workflow_id)
             if change is not None:
                 yield change
         if live.overflowed:

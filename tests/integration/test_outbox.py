@@ -181,3 +181,31 @@ async def test_a_payload_that_is_not_json_fails_in_the_transaction(container) ->
         async with uow.transaction():
             _saved(uow, Lost, uuid.uuid4(), object())
     assert await _stored(container) == []
+
+
+def test_the_feed_decodes_an_event_once_for_all_its_watchers() -> None:
+    """Watchers of one process share what an event decodes to; the cache is the feed's, not
+    the domain's, and it is bounded."""
+    import datetime as dt
+    import uuid as uuid_
+
+    from adapters.events.feed import DECODED_KEPT, OutboxFeed, StoredEvent
+
+    feed = OutboxFeed("postgresql://unused", retention=dt.timedelta(hours=1))
+    calls: list[int] = []
+
+    def decode(event: StoredEvent) -> int:
+        calls.append(event.id)
+        return event.id * 10
+
+    def event(id: int) -> StoredEvent:
+        return StoredEvent(id, "X", "workflow", uuid_.uuid4(), uuid_.uuid4(), None, {}, dt.datetime.now(dt.UTC))
+
+    first = event(1)
+    assert [feed.decoded(first, decode) for _ in range(5)] == [10] * 5
+    assert calls == [1]
+    for id in range(2, DECODED_KEPT + 3):
+        feed.decoded(event(id), decode)
+    assert len(feed._decoded) == DECODED_KEPT
+    feed.decoded(first, decode)  # long gone: decoded again
+    assert calls.count(1) == 2

@@ -70,6 +70,9 @@ class Feed:
     async def last_id_handed_out(self) -> int:
         return max((r.id for r in self.rows), default=0)
 
+    def decoded(self, event: Stored, decode: Any) -> Any:
+        return decode(event)
+
 
 async def _take(changes: AsyncIterator[Any], n: int) -> list[int]:
     return [(await asyncio.wait_for(anext(changes), 5)).event_id for _ in range(n)]
