@@ -39,6 +39,16 @@
 #             SOCKET_INIT_TIMEOUT_SECONDS   a socket not signed in by then is closed (10)
 #             SOCKETS_PER_ADDRESS, SOCKETS_PER_USER   open sockets per client address / user (100, 50)
 #             SOCKET_OPERATIONS_PER_USER   subscriptions running at once per user (200)
+#   jobs      (the same image runs workers: `python -m app worker`, as many as wanted)
+#             WORKER_CONCURRENCY    jobs one worker runs at once (4)
+#             WORKER_STALLED_SECONDS   a dead worker's jobs go back in the queue after this silence (30)
+#             RELAY_POLL_SECONDS    the relay reads the outbox at each notification and this often (1)
+#             WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS   a delivery's
+#                                   timeout and attempts, retried after 2, 4, 8 ... s up to an hour (10, 17, 2)
+#             WEBHOOK_ALLOW_LOOPBACK   loopback receivers (development only; ignored here)
+#             SMTP_URL              smtp://user:pass@host:587 (or smtps://); unset: mails are .eml files in DATA_DIR/mail
+#             MAIL_FROM             the mails' sender (HR Graph <no-reply@hr-graph.invalid>)
+#             APP_URL               the web app's address, for links in mails (else PUBLIC_URL)
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;

@@ -1,0 +1,299 @@
+"""The job queue with real worker processes (``python -m app worker``), a real webhook
+receiver on loopback (signatures checked with ``svix``) and a real SMTP server (aiosmtpd).
+
+A worker is SIGKILLed while a delivery waits on the receiver; another worker finds the job of
+the silent worker, retries it, and the receiver ends up with the message once (by its
+``webhook-id``, as Standard Webhooks receivers drop repeats), the delivery log with one
+success. Jobs run again for the same event send nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+from aiosmtpd.controller import Controller
+from svix.webhooks import Webhook
+
+from adapters.sql.outbox import EVENTS
+from app.database import driver_dsn
+from domains.webhook.model import new_secret
+from tests.api.reviews import REJECTED, SUBMITTED, review
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.timeout(120)
+
+
+@dataclass
+class Receiver:
+    """Answers 204 to signed messages; stalls on the first ``stall`` requests (never answers)."""
+
+    secret: str
+    stall: int = 0
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    processed: dict[str, Any] = field(default_factory=dict)  # by webhook-id: a repeat is dropped
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        headers = dict(request.headers)
+        self.requests.append((headers, body))
+        if len(self.requests) <= self.stall:
+            await self.release.wait()
+        Webhook(self.secret).verify(body, headers)  # raises on a bad signature or an old timestamp
+        self.processed.setdefault(headers["webhook-id"], json.loads(body))
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    found = Receiver(secret=new_secret())
+    app = web.Application()
+    app.router.add_post("/hook", found.handle)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield found, f"http://127.0.0.1:{port}/hook"
+    found.release.set()
+    await runner.cleanup()
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mails: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.mails.append((list(envelope.rcpt_tos), bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def clean_queue(container: Any, demo: Any) -> None:
+    """No jobs, deliveries or endpoints left by another test; the relay starts at the newest event."""
+    async with container.engine.begin() as conn:
+        await conn.execute(
+            sa.text("TRUNCATE procrastinate_jobs, procrastinate_workers, webhook_deliveries, webhook_endpoints CASCADE")
+        )
+        await conn.execute(sa.text("TRUNCATE consumer_receipts"))
+        await conn.execute(
+            sa.text("UPDATE relay_cursors SET last_event_id = (SELECT coalesce(max(id), 0) FROM events)")
+        )
+
+
+@pytest.fixture
+def workers(
+    database_url: str, smtp: tuple[Inbox, int], tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path),
+        "WEBHOOK_ALLOW_LOOPBACK": "true",
+        "WORKER_STALLED_SECONDS": "1.5",
+        "RELAY_POLL_SECONDS": "0.2",
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.5",
+        "WEBHOOK_TIMEOUT_SECONDS": "60",
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp[1]}",
+        "DATABASE_POOL_SIZE": "2",
+    }
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "worker", "--name", f"w{len(started)}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+async def _eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check() if asyncio.iscoroutinefunction(check) else check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(0.1)
+
+
+async def _endpoint(container: Any, company_id: uuid.UUID, url: str, secret: str, types: list[str]) -> uuid.UUID:
+    endpoint_id = uuid.uuid4()
+    async with container.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO webhook_endpoints (id, company_id, url, event_types, secret)"
+                " VALUES (:id, :company, :url, :types, :secret)"
+            ),
+            {"id": endpoint_id, "company": company_id, "url": url, "types": types, "secret": secret},
+        )
+    return endpoint_id
+
+
+async def _document_of(container: Any, email: str) -> uuid.UUID:
+    async with container.engine.connect() as conn:
+        found = await conn.execute(
+            sa.text(
+                "SELECT d.id FROM documents d JOIN users u ON u.id = d.owner_id"
+                " WHERE u.email = :e AND d.status = 'REQUESTED' ORDER BY d.title LIMIT 1"
+            ),
+            {"e": email},
+        )
+        return uuid.UUID(str(found.scalar_one()))
+
+
+async def _deliveries(database_url: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(driver_dsn(database_url))
+    try:
+        return list(await conn.fetch("SELECT * FROM webhook_deliveries ORDER BY id"))
+    finally:
+        await conn.close()
+
+
+async def test_a_worker_killed_mid_delivery_and_retried_delivers_once(
+    container: Any, demo: Any, clean_queue: None, receiver: tuple[Receiver, str], workers: Any, database_url: str
+) -> None:
+    hook, url = receiver
+    hook.stall = 1
+    alice = demo.principal("alice@acme.example")
+    await _endpoint(container, alice.company_id, url, hook.secret, [SUBMITTED, "DocumentApproved"])
+    first = workers()
+    document_id = await _document_of(container, "alice@acme.example")
+    await review(container, alice, document_id, SUBMITTED)
+
+    await _eventually(lambda: len(hook.requests) >= 1, what="the first (stalled) request")
+    first.send_signal(signal.SIGKILL)  # mid-delivery: the receiver has not answered
+    first.wait(timeout=10)
+    assert (await _deliveries(database_url))[0]["status"] == "PENDING"
+
+    workers()  # finds the dead worker's job by its heartbeat, and retries it
+    await _eventually(lambda: hook.processed, what="a processed message")
+
+    async def delivered() -> bool:
+        return [d["status"] for d in await _deliveries(database_url)] == ["DELIVERED"]
+
+    await _eventually(delivered, what="the delivery recorded")
+    (delivery,) = await _deliveries(database_url)
+    assert delivery["attempts"] == 1 and delivery["last_status_code"] == 204  # the killed attempt left no record
+    ids = {headers["webhook-id"] for headers, _ in hook.requests}
+    assert ids == {f"evt_{delivery['event_id']}"}  # the retry is the same message: the receiver drops a repeat
+    (message,) = hook.processed.values()
+    assert message["type"] == SUBMITTED and message["data"]["documentId"] == str(document_id)
+    body = hook.requests[-1][1].decode()
+    assert "alice@acme.example" not in body and "Passport" not in body and "Employment" not in body
+
+    # Jobs run again for the same event (a retried fan-out, a retried delivery) send nothing more.
+    conn = await asyncpg.connect(driver_dsn(database_url))
+    try:
+        for task, args in (
+            ("hrgraph.webhooks.fan_out", {"event_id": delivery["event_id"]}),
+            ("hrgraph.webhooks.deliver", {"delivery_id": delivery["id"]}),
+        ):
+            await conn.execute(
+                "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', $1, 0, NULL, NULL, $2::jsonb, NULL)"
+                "::procrastinate_job_to_defer_v1])",
+                task,
+                json.dumps(args),
+            )
+
+        async def all_done() -> bool:
+            left = await conn.fetchval("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
+            return int(left) == 0
+
+        await _eventually(all_done, what="the repeated jobs to finish")
+    finally:
+        await conn.close()
+    assert len(hook.requests) == 2 and len(await _deliveries(database_url)) == 1
+
+    # The next event reaches the endpoint too, after the first (the endpoint's jobs run in order).
+    hr = demo.principal("hr@acme.example")
+    await review(container, hr, document_id, "DocumentApproved")
+    await _eventually(lambda: len(hook.processed) == 2, what="the approval")
+    assert [m["type"] for m in hook.processed.values()] == [SUBMITTED, "DocumentApproved"]
+
+
+async def test_review_mails_reach_the_smtp_server_once(
+    container: Any, demo: Any, clean_queue: None, smtp: tuple[Inbox, int], workers: Any, database_url: str
+) -> None:
+    inbox, _ = smtp
+    alice = demo.principal("alice@acme.example")
+    hr = demo.principal("hr@acme.example")
+    document_id = await _document_of(container, "alice@acme.example")
+    workers()
+    await review(container, alice, document_id, SUBMITTED)
+    await _eventually(lambda: len(inbox.mails) == 1, what="the review mail")
+    await review(container, hr, document_id, REJECTED)
+    await _eventually(lambda: len(inbox.mails) == 2, what="the rejection mail")
+    (to_hr, to_owner) = inbox.mails
+    assert to_hr[0] == ["hr@acme.example"] and b"waits for your review" in to_hr[1]
+    assert to_owner[0] == ["alice@acme.example"] and b"Your document was rejected" in to_owner[1]
+    assert b"not readable" not in to_owner[1]  # no rejection reason (nor any content) in a mail
+    assert b"text/html" in to_owner[1] and str(document_id).encode() in to_owner[1]
+
+    async with container.engine.connect() as conn:
+        rejected_id = (
+            await conn.execute(sa.select(sa.func.max(EVENTS.c.id)).where(EVENTS.c.type == REJECTED))
+        ).scalar_one()
+    conn2 = await asyncpg.connect(driver_dsn(database_url))
+    try:  # the mail job run again for the rejection: nothing more is sent
+        await conn2.execute(
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', 'hrgraph.mail.on_event', 0, NULL, NULL,"
+            " $1::jsonb, NULL)::procrastinate_job_to_defer_v1])",
+            json.dumps({"event_id": rejected_id}),
+        )
+
+        async def all_done() -> bool:
+            left = await conn2.fetchval("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
+            return int(left) == 0
+
+        await _eventually(all_done, what="the repeated mail job")
+    finally:
+        await conn2.close()
+    assert len(inbox.mails) == 2
