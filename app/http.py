@@ -30,6 +30,7 @@ from strawberry.types.unset import UNSET
 from adapters.blobs.local import UPLOAD_PATH, LocalBlobStore
 from app.blob_routes import local_blob_routes
 from app.compiled_reads import CompiledReads
+from app.jobs_http import dev_mail_routes, job_parts
 from app.socket_rights import SocketSignIn
 from app.sockets import LegacyWSHandler, TextFrames, TransportWSHandler, operation_request_id
 from app.wiring import Container
@@ -372,7 +373,8 @@ def create_app(container: Container) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await container.events.start()
-        yield
+        async with job_parts(container):
+            yield
         await stop_parts(container)
 
     blob_routes = local_blob_routes(container.blobs) if isinstance(container.blobs, LocalBlobStore) else []
@@ -383,6 +385,7 @@ def create_app(container: Container) -> ASGIApp:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *blob_routes,
+            *dev_mail_routes(container),
             *(
                 [Mount("/static/graphiql", StaticFiles(directory=STATIC / "graphiql"), name="graphiql")]
                 if container.settings.graphiql_enabled

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
+from adapters.jobs.clock import StoredClock
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
@@ -25,7 +26,7 @@ from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
 from domains.catalog import build_registry
 from domains.document.model import DocumentKind
-from domains.document.ports import BlobStore
+from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
 from domains.kernel.crud import EntityService
@@ -92,9 +93,12 @@ class Container:
     principals: StoredPrincipals = field(init=False)
     """Who each subscriber is now: what a socket's events are checked against."""
     socket_limits: SocketLimits = field(init=False)
+    clock: Clock = field(init=False)
+    """The system clock in production; elsewhere it moves with `python -m app clock advance`."""
 
     def __post_init__(self) -> None:
         self.events = build_event_feed(self.settings, self.engine)
+        self.clock = SystemClock() if self.settings.production else StoredClock(self.events.dsn)
         self.principals = StoredPrincipals(self.stored_principal, self.settings.socket_recheck_seconds)
         self.socket_limits = SocketLimits(
             per_address=self.settings.sockets_per_address,
@@ -139,7 +143,7 @@ class Container:
         )
         return {
             "document": DocumentCommands(
-                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), db, expiry
+                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, db, expiry
             ),
         }
 

@@ -1,12 +1,14 @@
 """The movable clock: the system clock plus an offset stored in the database (``clock``), so
 that ``python -m app clock advance 8d`` moves time for the server and every worker at once.
-Production never reads the offset (``SystemClock``)."""
+Production never reads the offset (``SystemClock``).
+
+psycopg is imported where it is used: a served request never needs it (cold start)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
-
-import psycopg
 
 
 class SystemClock:
@@ -24,11 +26,20 @@ class StoredClock:
     async def refresh(self) -> None:
         self.offset = await offset_now(self.dsn)
 
+    async def follow(self, every_seconds: float = 1.0) -> None:
+        """Reads the offset again every ``every_seconds`` until cancelled (a server's clock)."""
+        while True:
+            with contextlib.suppress(Exception):  # the database may be away: keep the last offset
+                await self.refresh()
+            await asyncio.sleep(every_seconds)
+
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
 
 def read_offset(dsn: str) -> timedelta:
+    import psycopg
+
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute("SELECT offset_seconds FROM clock").fetchone()
     return timedelta(seconds=row[0] if row else 0.0)
@@ -36,6 +47,8 @@ def read_offset(dsn: str) -> timedelta:
 
 def advance(dsn: str, by: timedelta) -> timedelta:
     """Moves the clock forward by ``by`` (back with a negative one); the new offset."""
+    import psycopg
+
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute(
             "INSERT INTO clock (id, offset_seconds) VALUES (true, %s)"
@@ -48,11 +61,15 @@ def advance(dsn: str, by: timedelta) -> timedelta:
 
 
 def reset(dsn: str) -> None:
+    import psycopg
+
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DELETE FROM clock")
 
 
 async def offset_now(dsn: str) -> timedelta:
+    import psycopg
+
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         row = await (await conn.execute("SELECT offset_seconds FROM clock")).fetchone()
     return timedelta(seconds=row[0] if row else 0.0)
