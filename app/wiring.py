@@ -20,11 +20,13 @@ from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
+from adapters.sql.webhooks import SqlWebhookStore
 from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
 from domains.catalog import build_registry
+from domains.document.events import EVENT_TYPES as DOCUMENT_EVENTS
 from domains.document.model import DocumentKind
 from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
@@ -36,13 +38,17 @@ from domains.kernel.events import EventHandler
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.user.model import User
-from domains.workflow.events import DOCUMENT_EVENT_TYPES
+from domains.webhook.service import WebhookCommands
+from domains.workflow.events import DOCUMENT_EVENT_TYPES, WORKFLOW_EVENT_TYPES
 from domains.workflow.service import WorkflowService, WorkflowUseCases
 from schema.context import Context
 from schema.root import build_schema
 
 HandlerBuilder = Callable[[dict[str, EntityService[Any]], dict[str, Any]], EventHandler]
 """Makes an event handler for one request from its entity services and use cases."""
+
+WEBHOOK_EVENT_TYPES = frozenset({*DOCUMENT_EVENTS, *WORKFLOW_EVENT_TYPES})
+"""The event types a webhook endpoint may subscribe to: every published one."""
 
 # Seeding and the CLI act as the system, not as a person.
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
@@ -145,6 +151,7 @@ class Container:
             "document": DocumentCommands(
                 KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, db, expiry
             ),
+            "webhook": WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
         }
 
     async def authenticate(

@@ -13,11 +13,7 @@ from datetime import timedelta
 from adapters.jobs.queue import Jobs, JobsConfig
 from app.database import driver_dsn
 from app.settings import DEFAULT_PUBLIC_URL, Settings
-from domains.document.events import EVENT_TYPES as DOCUMENT_EVENT_TYPES
-from domains.workflow.events import WORKFLOW_EVENT_TYPES
-
-WEBHOOK_EVENT_TYPES = frozenset({*DOCUMENT_EVENT_TYPES, *WORKFLOW_EVENT_TYPES})
-"""The event types an endpoint may subscribe to: every published one."""
+from app.wiring import WEBHOOK_EVENT_TYPES
 
 
 def jobs_config(settings: Settings, database_url: str) -> JobsConfig:

@@ -25,6 +25,7 @@ from schema.factory import EntitySchemaFactory, attribute_resolver
 from schema.limits import MAX_MUTATIONS, OperationLimits
 from schema.scalars import CLIENT_SCALARS
 from schema.shared_events import SharedEventExecutionContext
+from schema.webhook import WEBHOOK_SCHEMA
 from schema.workflow import WORKFLOW_SCHEMA
 
 # The operation limits as rule classes, built once. ``ValidationCache`` keys its entries on the
@@ -60,7 +61,7 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
 
 
 # The per-domain packages (``schema/<d>/``): one entry each.
-DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA)
+DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA)
 
 
 def build_schema(
