@@ -44,7 +44,7 @@
 #             WORKER_STALLED_SECONDS   a dead worker's jobs go back in the queue after this silence (30)
 #             RELAY_POLL_SECONDS    the relay reads the outbox at each notification and this often (1)
 #             WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS   a delivery's
-#                                   timeout and attempts, retried after 2, 4, 8 ... s up to an hour (10, 17, 2)
+#                                   timeout and attempts, retried after 2, 4, 8 ... s, then hourly: a day (10, 35, 2)
 #             WEBHOOK_ALLOW_LOOPBACK   loopback receivers (development only; ignored here)
 #             SMTP_URL              smtp://user:pass@host:587 (or smtps://); unset: mails are .eml files in DATA_DIR/mail
 #             MAIL_FROM             the mails' sender (HR Graph <no-reply@hr-graph.invalid>)

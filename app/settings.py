@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 1.0
     """The relay reads the outbox at each notification and at least this often."""
     webhook_timeout_seconds: float = 10.0
-    webhook_max_attempts: int = 17
-    """Attempts per delivery: retried after 2, 4, 8 ... seconds (capped at an hour): about a day."""
+    webhook_max_attempts: int = 35
+    """Attempts per delivery: retried after 2, 4, 8 ... seconds, then hourly: about a day in all."""
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
     """Deliver to loopback addresses too (development, tests); ignored in production."""

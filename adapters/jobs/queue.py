@@ -45,7 +45,7 @@ class JobsConfig:
     relay_poll_seconds: float = 1.0
     stalled_seconds: float = 30.0
     webhook_timeout_seconds: float = 10.0
-    webhook_max_attempts: int = 17
+    webhook_max_attempts: int = 35
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
 

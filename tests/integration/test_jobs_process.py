@@ -40,10 +40,12 @@ pytestmark = pytest.mark.timeout(120)
 
 @dataclass
 class Receiver:
-    """Answers 204 to signed messages; stalls on the first ``stall`` requests (never answers)."""
+    """Answers 204 to signed messages; stalls on the first ``stall`` requests (never answers),
+    then answers 503 to the next ``down`` ones."""
 
     secret: str
     stall: int = 0
+    down: int = 0
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     processed: dict[str, Any] = field(default_factory=dict)  # by webhook-id: a repeat is dropped
     release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -54,6 +56,8 @@ class Receiver:
         self.requests.append((headers, body))
         if len(self.requests) <= self.stall:
             await self.release.wait()
+        if len(self.requests) <= self.stall + self.down:
+            return web.Response(status=503)
         Webhook(self.secret).verify(body, headers)  # raises on a bad signature or an old timestamp
         self.processed.setdefault(headers["webhook-id"], json.loads(body))
         return web.Response(status=204)
@@ -129,11 +133,11 @@ def workers(
         "DATABASE_POOL_SIZE": "2",
     }
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(**overrides: str) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
             [sys.executable, "-m", "app", "worker", "--name", f"w{len(started)}"],
             cwd=ROOT,
-            env=env,
+            env={**env, **overrides},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -297,3 +301,43 @@ async def test_review_mails_reach_the_smtp_server_once(
     finally:
         await conn2.close()
     assert len(inbox.mails) == 2
+
+
+async def test_a_receiver_down_for_a_while_gets_every_event_once_in_order(
+    container: Any, demo: Any, clean_queue: None, receiver: tuple[Receiver, str], workers: Any, database_url: str
+) -> None:
+    hook, url = receiver
+    hook.down = 3  # retried after 0.5, 1 and 2 s
+    alice, hr = demo.principal("alice@acme.example"), demo.principal("hr@acme.example")
+    await _endpoint(container, alice.company_id, url, hook.secret, [SUBMITTED, REJECTED])
+    workers()
+    document_id = await _document_of(container, "alice@acme.example")
+    await review(container, alice, document_id, SUBMITTED)
+    await review(container, hr, document_id, REJECTED)
+    await review(container, alice, document_id, SUBMITTED)
+    await _eventually(lambda: len(hook.processed) == 3, what="three events")
+    ids = [int(message["id"].removeprefix("evt_")) for message in hook.processed.values()]
+    assert ids == sorted(ids) and [m["type"] for m in hook.processed.values()] == [SUBMITTED, REJECTED, SUBMITTED]
+    assert len(hook.requests) == 3 + 3  # the first one three times refused, then each once
+    deliveries = await _deliveries(database_url)
+    assert [(d["status"], d["attempts"]) for d in deliveries] == [("DELIVERED", 4), ("DELIVERED", 1), ("DELIVERED", 1)]
+
+
+async def test_production_delivers_to_no_loopback_address(
+    container: Any, demo: Any, clean_queue: None, receiver: tuple[Receiver, str], workers: Any, database_url: str
+) -> None:
+    hook, url = receiver
+    alice = demo.principal("alice@acme.example")
+    await _endpoint(container, alice.company_id, url, hook.secret, [SUBMITTED])  # 127.0.0.1
+    await _endpoint(container, alice.company_id, url.replace("127.0.0.1", "localhost"), hook.secret, [SUBMITTED])
+    workers(APP_ENV="production", WEBHOOK_ALLOW_LOOPBACK="true")  # the setting is ignored in production
+    await review(container, alice, await _document_of(container, "alice@acme.example"), SUBMITTED)
+
+    async def both_refused() -> list[asyncpg.Record]:
+        found = await _deliveries(database_url)
+        return found if len(found) == 2 and all(d["attempts"] >= 1 for d in found) else []
+
+    for delivery in await _eventually(both_refused, what="two refused attempts"):
+        assert delivery["status"] == "PENDING" and delivery["last_status_code"] is None
+        assert "BlockedAddress" in delivery["last_error"] and "public address" in delivery["last_error"]
+    assert hook.requests == []
