@@ -4,6 +4,8 @@ is a typed error that stores nothing."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,3 +79,22 @@ async def test_employees_cannot_and_bad_input_stores_nothing(gql: Any) -> None:
     assert paths == {("url",), ("eventTypes",)}
     assert "DocumentEaten" in next(f["message"] for f in invalid["fields"] if f["path"] == ["eventTypes"])
     assert await _stored(gql) == []
+
+
+async def test_the_readmes_operations_run_as_written(gql: Any) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Jobs: webhooks, mail, the clock", 1)[1].split("\n## ", 1)[0]
+    (document,) = re.findall(r"^```graphql\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
+    response = await gql.http.post(
+        "/graphql",
+        json={"query": document, "operationName": "RegisterWebhook"},
+        headers={"Authorization": f"Bearer {gql.demo.token(HR)}"},
+    )
+    registered = response.json()["data"]["registerWebhookEndpoint"]
+    assert registered["secret"].startswith("whsec_"), registered
+    response = await gql.http.post(
+        "/graphql",
+        json={"query": document, "operationName": "WebhookLog"},
+        headers={"Authorization": f"Bearer {gql.demo.token(HR)}"},
+    )
+    assert response.json()["data"]["webhookEndpoints"][0]["url"] == "https://hooks.example.com/hr"

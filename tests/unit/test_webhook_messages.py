@@ -3,9 +3,14 @@ delivery may go to, the delivery backoff, and the endpoint checks."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import WebhookVerificationError
 from svix.webhooks import Webhook
 
 from adapters.jobs.queue import Backoff
@@ -93,3 +98,18 @@ def test_endpoint_checks() -> None:
     with pytest.raises(Invalid) as refused:
         check_endpoint("javascript:alert(1)", [], known)
     assert set(refused.value.problems) == {("url",), ("eventTypes",)}
+
+
+def test_the_readmes_receiver_verifies_a_delivery_and_refuses_a_forged_one() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Jobs: webhooks, mail, the clock", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"^```python\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
+    assert code is not None
+    scope: dict[str, Any] = {}
+    exec(code.group(1), scope)
+    secret = new_secret()
+    body = json.dumps(webhook_message("DocumentApproved", 7, datetime.now(UTC), {"documentId": "d"}))
+    headers = signed_headers(secret, "evt_7", body, datetime.now(UTC))
+    assert scope["receive"](body.encode(), headers, secret)["data"] == {"documentId": "d"}
+    with pytest.raises(WebhookVerificationError):
+        scope["receive"](body.replace('"d"', '"e"').encode(), headers, secret)
