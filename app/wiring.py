@@ -18,6 +18,7 @@ from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
+from adapters.sql.job_queue import SqlJobQueue
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from adapters.sql.webhooks import SqlWebhookStore
@@ -31,6 +32,7 @@ from domains.document.model import DocumentKind
 from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
+from domains.jobs.service import JobCommands
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated, Unavailable
@@ -152,6 +154,7 @@ class Container:
                 KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, db, expiry
             ),
             "webhook": WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
+            "jobs": JobCommands(SqlJobQueue(db)),
         }
 
     async def authenticate(

@@ -22,6 +22,7 @@ from schema.document import DOCUMENT_SCHEMA
 from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
+from schema.jobs import JOBS_SCHEMA
 from schema.limits import MAX_MUTATIONS, OperationLimits
 from schema.scalars import CLIENT_SCALARS
 from schema.shared_events import SharedEventExecutionContext
@@ -61,7 +62,7 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
 
 
 # The per-domain packages (``schema/<d>/``): one entry each.
-DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA)
+DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA, JOBS_SCHEMA)
 
 
 def build_schema(

@@ -98,3 +98,9 @@ async def test_the_readmes_operations_run_as_written(gql: Any) -> None:
         headers={"Authorization": f"Bearer {gql.demo.token(HR)}"},
     )
     assert response.json()["data"]["webhookEndpoints"][0]["url"] == "https://hooks.example.com/hr"
+    response = await gql.http.post(
+        "/graphql",
+        json={"query": document, "operationName": "FailedJobs"},
+        headers={"Authorization": f"Bearer {gql.demo.token(HR)}"},
+    )
+    assert response.json()["data"] == {"jobs": []}, response.json()

@@ -341,3 +341,39 @@ async def test_production_delivers_to_no_loopback_address(
         assert delivery["status"] == "PENDING" and delivery["last_status_code"] is None
         assert "BlockedAddress" in delivery["last_error"] and "public address" in delivery["last_error"]
     assert hook.requests == []
+
+
+JOBS = """query($status: JobStatus) { jobs(status: $status) { id what status attempts eventId lastError } }"""
+RETRY = """mutation($id: ID!) { retryJob(id: $id) {
+  __typename ... on JobPayload { job { status } } ... on Error { code message } } }"""
+
+
+async def test_hr_sees_a_failed_delivery_job_and_retries_it(
+    gql: Any, clean_queue: None, receiver: tuple[Receiver, str], workers: Any, database_url: str
+) -> None:
+    hook, url = receiver
+    hook.down = 2  # both attempts refused
+    container, demo = gql.demo.container, gql.demo
+    alice = demo.principal("alice@acme.example")
+    await _endpoint(container, alice.company_id, url, hook.secret, [SUBMITTED])
+    workers(WEBHOOK_MAX_ATTEMPTS="2")
+    await review(container, alice, await _document_of(container, "alice@acme.example"), SUBMITTED)
+
+    async def failed() -> list[dict[str, Any]]:
+        jobs: list[dict[str, Any]] = (await gql.data(JOBS, {"status": "FAILED"}, as_user="hr@acme.example"))["jobs"]
+        return jobs
+
+    (job,) = await _eventually(failed, what="a failed job")
+    assert (job["what"], job["attempts"], job["lastError"]) == ("WEBHOOK_DELIVERY", 2, "HTTP 503")
+    assert (await gql.data(JOBS, {"status": "FAILED"}, as_user="hr@globex.example"))["jobs"] == []
+    assert (await gql(JOBS, as_user="alice@acme.example"))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    refused = (await gql.data(RETRY, {"id": job["id"]}, as_user="hr@globex.example"))["retryJob"]
+    assert refused["code"] == "NOT_FOUND"
+
+    retried = (await gql.data(RETRY, {"id": job["id"]}, as_user="hr@acme.example"))["retryJob"]
+    assert retried["__typename"] == "JobPayload", retried
+    await _eventually(lambda: hook.processed, what="the retried delivery")
+    assert [d["status"] for d in await _deliveries(database_url)] == ["DELIVERED"]
+    assert await failed() == []
+    again = (await gql.data(RETRY, {"id": job["id"]}, as_user="hr@acme.example"))["retryJob"]
+    assert again["__typename"] == "ValidationError" and "only a FAILED job" in again["message"]
