@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
     """Deliver to loopback addresses too (development, tests); ignored in production."""
+    reminder_days_before: list[int] = [3, 0]
+    """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""
+    reminder_scan_seconds: float = 60.0
+    """How often a worker looks for reminders due (on the clock's day)."""
     smtp_url: str | None = None
     """``smtp://user:pass@host:587`` or ``smtps://...``; unset: mails are ``.eml`` files under DATA_DIR/mail."""
     mail_from: str = "HR Graph <no-reply@hr-graph.invalid>"

@@ -32,6 +32,8 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         webhook_max_attempts=settings.webhook_max_attempts,
         webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
         webhook_allow_loopback=settings.webhook_allow_loopback and not settings.production,
+        reminder_days=tuple(settings.reminder_days_before),
+        reminder_scan_seconds=settings.reminder_scan_seconds,
     )
 
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.jobs import mail, webhooks
+from adapters.jobs import mail, reminders, webhooks
 from adapters.jobs.clock import StoredClock, SystemClock
 from adapters.jobs.relay import Consumer, Relay
 from domains.notification.mail import EVENT_TYPES as MAIL_EVENT_TYPES
@@ -30,6 +30,7 @@ log = logging.getLogger("hrgraph.jobs")
 FAN_OUT = "hrgraph.webhooks.fan_out"
 DELIVER = "hrgraph.webhooks.deliver"
 MAIL = "hrgraph.mail.on_event"
+REMIND = "hrgraph.reminders.send"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class JobsConfig:
     webhook_max_attempts: int = 35
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
+    reminder_days: tuple[int, ...] = (3, 0)
+    reminder_scan_seconds: float = 60.0
 
 
 class Backoff(BaseRetryStrategy):
@@ -107,6 +110,34 @@ class Jobs:
         async def mail_on_event(event_id: int) -> None:
             await mail.on_event(pool, self.mailer, event_id, sender=self.config.mail_from, app_url=self.config.app_url)
 
+        @app.task(name=REMIND, retry=Backoff(5.0, 12))
+        async def remind(document_id: str, due_on: str) -> None:
+            await self._refresh_clock()
+            await reminders.send(
+                pool,
+                self.mailer,
+                document_id,
+                date.fromisoformat(due_on),
+                self.clock.now().date(),
+                sender=self.config.mail_from,
+                app_url=self.config.app_url,
+            )
+
+    async def _refresh_clock(self) -> None:
+        if isinstance(self.clock, StoredClock):
+            await self.clock.refresh()
+
+    async def _remind(self, stop: asyncio.Event) -> None:
+        """Claims the reminders due on the clock's day, every ``reminder_scan_seconds``."""
+        while not stop.is_set():
+            try:
+                await self._refresh_clock()
+                await reminders.scan(self.pool, self.clock.now().date(), self.config.reminder_days, REMIND)
+            except Exception as error:  # the database may be away; try again next round
+                log.warning("reminder scan failed (%s: %s)", type(error).__name__, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.reminder_scan_seconds)
+
     async def run(self, stop: asyncio.Event, *, name: str = "worker") -> None:
         """Works jobs, relays the outbox and recovers stalled jobs until ``stop`` is set."""
         await self.pool.open()
@@ -128,6 +159,7 @@ class Jobs:
                 helpers = [
                     asyncio.create_task(self.relay.run(self.config.dsn, self.config.relay_poll_seconds, stop)),
                     asyncio.create_task(self._recover_stalled(stop)),
+                    asyncio.create_task(self._remind(stop)),
                 ]
                 await stop.wait()
                 worker.cancel()  # procrastinate stops taking jobs and waits for the running ones

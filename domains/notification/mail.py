@@ -11,6 +11,7 @@ import enum
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 
@@ -42,6 +43,10 @@ RULES: Mapping[str, MailRule] = {
     ),
 }
 EVENT_TYPES = tuple(RULES)
+DEFAULT_REMINDER_DAYS = (3, 0)
+"""Reminders before a document's due date: 3 days before and on the day."""
+REMINDED_STATUSES = ("REQUESTED", "UPLOADED", "REJECTED")
+"""A document in these is its owner's to hand in (or submit); once in review or approved, no reminder."""
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,12 @@ def compose(rule: MailRule, payload: Mapping[str, Any], app_url: str) -> Mail:
         "<p>&mdash; HR Graph</p></body></html>\n"
     )
     return Mail(subject=rule.subject, text=text, html=body)
+
+
+def reminder(kind: str, document_id: str, due_on: date, today: date, app_url: str) -> Mail:
+    """To a document's owner: it is due in some days, or today."""
+    days = (due_on - today).days
+    when = "today" if days <= 0 else ("tomorrow" if days == 1 else f"in {days} days, on {due_on.isoformat()}")
+    rule = MailRule("DOCUMENT_DUE", Audience.DOCUMENT_OWNER, f"A document is due {when.split(',')[0]}", "")
+    text = f"Your {kind.replace('_', ' ').lower()} document is due {when}."
+    return compose(MailRule(rule.kind, rule.audience, rule.subject, text), {"documentId": document_id}, app_url)

@@ -19,6 +19,9 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -377,3 +380,57 @@ async def test_hr_sees_a_failed_delivery_job_and_retries_it(
     assert await failed() == []
     again = (await gql.data(RETRY, {"id": job["id"]}, as_user="hr@acme.example"))["retryJob"]
     assert again["__typename"] == "ValidationError" and "only a FAILED job" in again["message"]
+
+
+def _clock(database_url: str, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "clock", *args],
+        cwd=ROOT,
+        env={**os.environ, "APP_ENV": "test", "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+async def test_reminders_arrive_as_the_clock_moves_once_each_with_two_workers(
+    container: Any, demo: Any, clean_queue: None, smtp: tuple[Inbox, int], workers: Any, database_url: str
+) -> None:
+    inbox, _ = smtp
+    today = datetime.now(UTC).date()
+    due = await _document_of(container, "alice@acme.example")
+    async with container.engine.begin() as conn:
+        await conn.execute(sa.text("UPDATE documents SET due_on = NULL"))
+        await conn.execute(
+            sa.text("UPDATE documents SET due_on = :d WHERE id = :id"), {"d": today + timedelta(10), "id": due}
+        )
+        # approved: nothing left to do, no reminder
+        await conn.execute(
+            sa.text("UPDATE documents SET due_on = :d, status = 'APPROVED' WHERE id <> :id AND owner_id = :o"),
+            {"d": today + timedelta(10), "id": due, "o": demo.id("alice@acme.example")},
+        )
+    subjects = lambda: [BytesParser(policy=policy.default).parsebytes(m[1])["Subject"] for m in inbox.mails]  # noqa: E731
+    try:
+        for _ in range(2):
+            workers(REMINDER_SCAN_SECONDS="0.3")
+        await asyncio.sleep(2)
+        assert inbox.mails == []  # ten days ahead: nothing yet
+
+        _clock(database_url, "advance", "7d")
+        await _eventually(lambda: len(inbox.mails) >= 1, what="the reminder 3 days before")
+        _clock(database_url, "advance", "3d")
+        await _eventually(lambda: len(inbox.mails) >= 2, what="the reminder on the day")
+        await asyncio.sleep(1.5)  # several scans by both workers later
+        assert subjects() == ["A document is due in 3 days", "A document is due today"]
+        assert {tuple(m[0]) for m in inbox.mails} == {("alice@acme.example",)}
+
+        # a moved due date is reminded again on its own schedule
+        async with container.engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE documents SET due_on = due_on + 5 WHERE id = :id"), {"id": due})
+        _clock(database_url, "advance", "2d")
+        await _eventually(lambda: len(inbox.mails) >= 3, what="the rescheduled reminder")
+        await asyncio.sleep(1.0)
+        assert subjects()[2:] == ["A document is due in 3 days"]
+    finally:
+        _clock(database_url, "reset")
