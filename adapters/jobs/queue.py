@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
@@ -49,6 +48,8 @@ class JobsConfig:
     webhook_max_attempts: int = 35
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
+    keep_succeeded_hours: int = 168
+    """Succeeded jobs are deleted after this long (failed ones stay until retried)."""
     reminder_days: tuple[int, ...] = (3, 0)
     reminder_scan_seconds: float = 60.0
 
@@ -170,10 +171,19 @@ class Jobs:
             await self.sender.close()
             await self.pool.close()
 
+    async def prune(self) -> None:
+        """Deletes the jobs that succeeded longer than ``keep_succeeded_hours`` ago."""
+        await self.app.job_manager.delete_old_jobs(nb_hours=self.config.keep_succeeded_hours)
+
     async def _recover_stalled(self, stop: asyncio.Event) -> None:
         period = max(0.2, self.config.stalled_seconds / 2)
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time()
         while not stop.is_set():
             try:
+                if loop.time() >= next_prune:
+                    next_prune = loop.time() + 3600
+                    await self.prune()
                 stalled = await self.app.job_manager.get_stalled_jobs(
                     seconds_since_heartbeat=self.config.stalled_seconds
                 )
@@ -184,8 +194,3 @@ class Jobs:
                 log.warning("stalled-job recovery failed (%s)", type(error).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), period)
-
-    async def defer(self, task: str, **args: Any) -> int:
-        """Enqueues a job (outside any transaction of ours)."""
-        async with self.app.open_async():
-            return await self.app.configure_task(task).defer_async(**args)
