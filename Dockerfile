@@ -43,6 +43,18 @@
 #                                   provider's authorization endpoint and the app's client id there
 #             OIDC_SCOPE            the scopes the web app asks for ("openid email")
 #             FANOUT_CONCURRENCY    subscription deliveries (execution and send) at once per process (4)
+#   jobs      (the same image runs workers: `python -m app worker`, as many as wanted)
+#             WORKER_CONCURRENCY    jobs one worker runs at once (4)
+#             WORKER_STALLED_SECONDS   a dead worker's jobs go back in the queue after this silence (30)
+#             RELAY_POLL_SECONDS    the relay reads the outbox at each notification and this often (1)
+#             WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS   a delivery's
+#                                   timeout and attempts, retried after 2, 4, 8 ... s, then hourly: a day (10, 35, 2)
+#             WEBHOOK_ALLOW_LOOPBACK   loopback receivers (development only; ignored here)
+#             REMINDER_DAYS_BEFORE  days before a due date its owner is reminded, JSON ([3, 0]: and on the day)
+#             REMINDER_SCAN_SECONDS  how often a worker looks for reminders due (60)
+#             SMTP_URL              smtp://user:pass@host:587 (or smtps://); unset: mails are .eml files in DATA_DIR/mail
+#             MAIL_FROM             the mails' sender (HR Graph <no-reply@hr-graph.invalid>)
+#             APP_URL               the web app's address, for links in mails (else PUBLIC_URL)
 #             GRAPHIQL, INTROSPECTION    true to serve GraphiQL / answer introspection (off)
 #             LOG_LEVEL             INFO
 # Without a required one the container exits at once with one line naming what is missing;

@@ -1,4 +1,4 @@
-"""``python -m app serve | migrate | seed | token | export-schema``."""
+"""``python -m app serve | migrate | seed | token | worker | clock | export-schema``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from app import logs
@@ -71,6 +72,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.dev and not settings.production and asyncio.run(_seed_once(settings, url)):
         log.info("demo data loaded")
     container = Container.build(settings, url)
+    stop_worker = _dev_worker(settings, url) if args.dev and not settings.production else None
     print(_banner(settings, f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
     # uvicorn re-raises SIGTERM once it has drained; turning it into SystemExit lets the
     # embedded PostgreSQL (an atexit handler) stop with us instead of outliving the process.
@@ -93,8 +95,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         http=guarded_http_protocol(settings.http_header_timeout_seconds, settings.http_max_header_bytes),
         timeout_keep_alive=settings.http_keep_alive_seconds,
     )
-    uvicorn.Server(config).run(sockets=[listener])
+    try:
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        if stop_worker is not None:
+            stop_worker()
     return 0
+
+
+def _dev_worker(settings: Settings, url: str) -> Callable[[], None]:
+    """``serve --dev`` works the job queue in-process, so a newcomer sees mails and webhooks."""
+    from app.worker import start_in_thread
+
+    return start_in_thread(settings, url)
 
 
 def _banner(settings: Settings, base: str) -> str:
@@ -112,6 +125,9 @@ def _banner(settings: Settings, base: str) -> str:
     else:
         web = "sign in as a demo person"
     lines.append(f"  web app:   {base}/app/ ({web})")
+    if settings.app_env == "development" and not settings.smtp_url:
+        mails = settings.data_dir / "mail"
+        lines.append(f"  mails:     written to {mails}, listed at {base}/dev/mail (SMTP_URL unset)")
     if settings.app_env == "development":
         lines.append("  a token:   .venv/bin/python -m app token --email hr@acme.example")
         lines.append("  then send: Authorization: Bearer <token>")
@@ -170,6 +186,42 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.worker import run_worker
+
+    url = _database(settings, serving=False)
+    if not settings.production:
+        migrate(url)
+    print(f"HR Graph worker {args.name} is working the job queue", file=sys.stderr, flush=True)
+    asyncio.run(run_worker(settings, url, name=args.name))
+    return 0
+
+
+def _clock(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.jobs import clock
+    from app.database import driver_dsn
+    from app.worker import parse_duration
+
+    if settings.production:
+        print("refusing: production runs on the system clock", file=sys.stderr)
+        return 2
+    dsn = driver_dsn(_database(settings, serving=False))
+    if args.action == "advance":
+        try:
+            by = parse_duration(args.duration or "")
+        except ValueError as error:
+            print(f"hr-graph: {error}", file=sys.stderr)
+            return 2
+        offset = clock.advance(dsn, by)
+    elif args.action == "reset":
+        clock.reset(dsn)
+        offset = clock.read_offset(dsn)
+    else:
+        offset = clock.read_offset(dsn)
+    print(f"clock: system time + {offset} ({(clock.SystemClock().now() + offset).isoformat(timespec='seconds')})")
+    return 0
+
+
 def _export_schema(_: Settings, args: argparse.Namespace) -> int:
     from domains.catalog import build_registry
     from schema.root import build_schema
@@ -208,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="print a development token for a seeded user")
     token.add_argument("--email", required=True)
     token.add_argument("--company", help="the company's slug or name, when the email is used at several")
+    worker = commands.add_parser("worker", help="work the job queue: webhooks, mails (any number of them)")
+    worker.add_argument("--name", default="worker", help="the worker's name in logs and in the jobs' records")
+    moved = commands.add_parser("clock", help="show, advance or reset the clock of servers and workers")
+    moved.add_argument("action", choices=["show", "advance", "reset"])
+    moved.add_argument("duration", nargs="?", help="for advance: 90s, 15m, 2h, 8d, 1w")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", default=str(ROOT / "schema.graphql"))
     args = parser.parse_args(argv)
@@ -224,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         "seed": _seed,
         "token": _token,
         "export-schema": _export_schema,
+        "worker": _worker,
+        "clock": _clock,
     }
     try:
         return handlers[args.command](settings, args)

@@ -19,6 +19,7 @@ from app.compiled_first import CompiledFirst
 from app.compiled_reads import CompiledReads
 from app.graphql_view import GraphQLApp, graphiql_assets
 from app.health import health_routes
+from app.jobs_http import dev_mail_routes
 from app.lifespan import lifespan
 from app.request_scope import RequestScope
 from app.web_app import web_app_routes
@@ -38,6 +39,7 @@ def create_app(container: Container) -> ASGIApp:
             *health_routes(container.engine),
             *blob_routes,
             *web_app_routes(container),
+            *dev_mail_routes(container),
             *([graphiql_assets()] if container.settings.graphiql_enabled else []),
         ],
         lifespan=lifespan(container),

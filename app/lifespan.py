@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 
+from app.jobs_http import job_parts
 from app.wiring import Container
 
 
@@ -18,7 +19,8 @@ def lifespan(container: Container) -> Callable[[Starlette], AbstractAsyncContext
     @asynccontextmanager
     async def running(_: Starlette) -> AsyncIterator[None]:
         await container.events.start()
-        yield
+        async with job_parts(container):  # the in-process worker of `serve --dev`
+            yield
         await stop_parts(container)
 
     return running

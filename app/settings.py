@@ -84,6 +84,29 @@ class Settings(BaseSettings):
     oidc_authorize_url: str | None = None
     oidc_client_id: str | None = None
     oidc_scope: str = "openid email"
+    # The job queue (procrastinate, on the app's database) and its workers: `python -m app
+    # worker`, or one inside `serve --dev`.
+    worker_concurrency: int = 4
+    """Jobs one worker process runs at once."""
+    worker_stalled_seconds: float = 30.0
+    """A job whose worker has been silent (no heartbeat) this long is put back in the queue."""
+    relay_poll_seconds: float = 1.0
+    """The relay reads the outbox at each notification and at least this often."""
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 35
+    """Attempts per delivery: retried after 2, 4, 8 ... seconds, then hourly: about a day in all."""
+    webhook_retry_base_seconds: float = 2.0
+    webhook_allow_loopback: bool = False
+    """Deliver to loopback addresses too (development, tests); ignored in production."""
+    reminder_days_before: list[int] = [3, 0]
+    """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""
+    reminder_scan_seconds: float = 60.0
+    """How often a worker looks for reminders due (on the clock's day)."""
+    smtp_url: str | None = None
+    """``smtp://user:pass@host:587`` or ``smtps://...``; unset: mails are ``.eml`` files under DATA_DIR/mail."""
+    mail_from: str = "HR Graph <no-reply@hr-graph.invalid>"
+    app_url: str | None = None
+    """Where the web app is, for the links in mails (else PUBLIC_URL, else the default address)."""
     # GRAPHIQL, INTROSPECTION: unset means on outside production and off in production.
     graphiql: bool | None = None
     introspection: bool | None = None

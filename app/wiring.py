@@ -14,20 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
+from adapters.jobs.clock import StoredClock
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
+from adapters.sql.job_queue import SqlJobQueue
 from adapters.sql.outbox import SqlOutbox
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
+from adapters.sql.webhooks import SqlWebhookStore
 from app.reactions import DocumentsFromService, PeopleFromService, build_bus
 from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
 from domains.catalog import Commands, build_registry
-from domains.document.ports import BlobStore
+from domains.document.events import EVENT_TYPES as DOCUMENT_EVENTS
+from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
+from domains.jobs.service import JobCommands
 from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
@@ -36,10 +41,15 @@ from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
 from domains.user.model import User
+from domains.webhook.service import WebhookCommands
+from domains.workflow.events import EVENT_TYPES as WORKFLOW_EVENTS
 from domains.workflow.service import WorkflowCommands
 from domains.workflow.store import KernelWorkflowStore
 from schema.context import Context
 from schema.root import build_schema
+
+WEBHOOK_EVENT_TYPES = frozenset({*DOCUMENT_EVENTS, *WORKFLOW_EVENTS})
+"""The event types a webhook endpoint may subscribe to: every published one."""
 
 # Seeding and the CLI act as the system, not as a person.
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
@@ -89,10 +99,13 @@ class Container:
     principals: StoredPrincipals = field(init=False)
     """Who each subscriber is now: what a socket's events are checked against."""
     socket_limits: SocketLimits = field(init=False)
+    clock: Clock = field(init=False)
+    """The system clock in production; elsewhere it moves with `python -m app clock advance`."""
 
     def __post_init__(self) -> None:
         self.bus = build_bus()
         self.events = build_event_feed(self.settings, self.engine)
+        self.clock = SystemClock() if self.settings.production else StoredClock(self.events.dsn)
         self.principals = StoredPrincipals(self.stored_principal, self.settings.socket_recheck_seconds)
         self.socket_limits = SocketLimits(
             per_address=self.settings.sockets_per_address,
@@ -135,7 +148,7 @@ class Container:
         )
         commands = Commands(
             document=DocumentCommands(
-                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, SystemClock(), uow, expiry
+                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, uow, expiry
             ),
             workflow=WorkflowCommands(
                 KernelWorkflowStore(store),
@@ -143,6 +156,8 @@ class Container:
                 DocumentsFromService(services["Document"]),
                 uow,
             ),
+            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
+            jobs=JobCommands(SqlJobQueue(db)),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from domains.company.spec import COMPANY
 from domains.document.service import DocumentCommands
 from domains.document.spec import DOCUMENT
+from domains.jobs.service import JobCommands
 from domains.kernel.entity import Registry
 from domains.user.spec import USER
+from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 
@@ -28,3 +30,5 @@ class Commands:
 
     document: DocumentCommands
     workflow: WorkflowCommands
+    webhook: WebhookCommands
+    jobs: JobCommands

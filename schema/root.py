@@ -16,9 +16,11 @@ from schema.document import DOCUMENT_SCHEMA
 from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
 from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, OperationScope
 from schema.factory import EntitySchemaFactory, attribute_resolver
+from schema.jobs import JOBS_SCHEMA
 from schema.limits import MAX_MUTATIONS, OperationLimits, OperationShapeLimits
 from schema.scalars import CLIENT_SCALARS
 from schema.shared_events import SharedEventExecutionContext
+from schema.webhook import WEBHOOK_SCHEMA
 from schema.workflow import WORKFLOW_SCHEMA
 
 # The operation limits as rule classes, fixed for the process: ``ValidationCache`` keys its
@@ -53,7 +55,7 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
 
 
 # The per-domain packages (``schema/<d>/``): one entry each.
-DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA)
+DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA, JOBS_SCHEMA)
 
 
 def build_schema(

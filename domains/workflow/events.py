@@ -84,3 +84,6 @@ def step_changed(
         step=snapshot(step),
         actor_id=actor_id,
     )
+
+
+EVENT_TYPES = tuple(e.published_name() for e in (WorkflowStarted, WorkflowStatusChanged, WorkflowStepStatusChanged))

@@ -39,7 +39,7 @@ SECONDS = 120  # per script: a bound for a loaded 2-core machine, not an expecta
 # Settings of the process running the tests that must not reach the README's processes.
 NOT_INHERITED = re.compile(
     r"(APP_ENV|DATABASE_URL|TEST_DATABASE_URL|DATA_DIR|JWT_.*|JWKS_URL|PUBLIC_URL|BLOB_SECRET|S3_.*|AWS_.*"
-    r"|GRAPHIQL|INTROSPECTION|COMPILED_READS|PORT|TOKEN|LOG_LEVEL|PYTHONPATH)"
+    r"|GRAPHIQL|INTROSPECTION|COMPILED_READS|PORT|TOKEN|LOG_LEVEL|PYTHONPATH|SMTP_URL|APP_URL|MAIL_FROM|WEBHOOK_.*)"
 )
 
 
@@ -70,7 +70,8 @@ def runnable(language: str) -> dict[str, str]:
 def test_every_shell_and_python_block_is_run_here() -> None:
     """A new block is run by this module or named here as not meant to be run."""
     assert sorted(runnable("sh")) == ["", "Documents", "Try it"]  # "": the make commands at the top
-    assert sorted(runnable("python")) == ["Live workflow status (subscriptions)"]
+    # "Jobs: webhooks, mail, the clock": a receiver's function, run by tests/unit/test_webhook_messages.py
+    assert sorted(runnable("python")) == ["Jobs: webhooks, mail, the clock", "Live workflow status (subscriptions)"]
 
 
 def minimal_pdf() -> bytes:
@@ -222,6 +223,12 @@ def test_documents_from_ticket_to_download(clone: Clone) -> None:
     # links point at the port served on, not at the default 8000 (PUBLIC_URL is unset)
     log = (clone.folder / "server.log").read_text()
     assert f"links to http://127.0.0.1:{clone.port}" in log
+    # the worker `make run` starts in-process mailed HR about the submission (SMTP_URL unset: a file)
+    deadline = time.monotonic() + 30
+    while not list((clone.folder / ".data" / "mail").glob("*.eml")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    listing = httpx.get(f"http://127.0.0.1:{clone.port}/dev/mail", timeout=10).text
+    assert "A document waits for your review" in listing and "hr@acme.example" in listing, listing
 
 
 START = """mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) {

@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from adapters.sql.database import create_engine
+from adapters.sql.jobs import QUEUE_TABLE_PREFIX
 from adapters.sql.tables import build_tables
 from domains.catalog import build_registry
 
@@ -26,8 +27,13 @@ def _url() -> str:
     return str(url)
 
 
+def _ours(name: str | None, type_: str, _parents: object) -> bool:
+    """Autogenerate leaves the queue library's tables alone (migration 0007 applies its SQL)."""
+    return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
+
+
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True, include_name=_ours)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,77 @@
+"""Reminders before due dates, on the (movable) clock.
+
+A scan finds each document still to hand in whose reminder day has come (``days`` before its
+due date, up to the date itself: a worker that was down catches up) and, in one transaction,
+claims the reminder (a receipt keyed by document, due date and days: only one worker's claim
+succeeds) and enqueues its mail job. A moved due date is a new key, so it is reminded again
+on its own schedule; a document handed in or approved no longer matches the scan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.jobs.mail import Mailer, message
+from domains.notification.mail import REMINDED_STATUSES, reminder
+
+CONSUMER = "reminder"
+
+
+async def scan(pool: AsyncConnectionPool, today: date, days: Sequence[int], task: str, queue: str = "default") -> int:
+    """Claims the reminders due today and enqueues their mails; how many."""
+    claimed = 0
+    async with pool.connection() as conn, conn.transaction():
+        for before in sorted(set(days)):  # the nearest first: a later-day reminder makes an earlier one moot
+            rows = await (
+                await conn.execute(
+                    "INSERT INTO consumer_receipts (consumer, event_id, key)"
+                    " SELECT %s, 0, d.id::text || ':' || d.due_on::text || ':' || %s::text"
+                    " FROM documents d JOIN users u ON u.id = d.owner_id"
+                    " WHERE d.deleted_at IS NULL AND u.deleted_at IS NULL AND d.status = ANY (%s)"
+                    " AND d.due_on IS NOT NULL AND d.due_on - %s <= %s AND d.due_on >= %s"
+                    # none when a nearer one is claimed (a worker down for days sends one, not two)
+                    " AND NOT EXISTS (SELECT 1 FROM consumer_receipts r WHERE r.consumer = %s"
+                    "   AND r.key LIKE d.id::text || ':' || d.due_on::text || ':%%'"
+                    "   AND split_part(r.key, ':', 3)::int <= %s)"
+                    " ON CONFLICT DO NOTHING RETURNING key",
+                    (CONSUMER, before, list(REMINDED_STATUSES), before, today, today, CONSUMER, before),
+                )
+            ).fetchall()
+            for (key,) in rows:
+                document_id, due_on, _ = key.split(":")
+                args = json.dumps({"document_id": document_id, "due_on": due_on})
+                await conn.execute(
+                    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, 0, NULL, NULL, %s::jsonb, NULL)"
+                    "::procrastinate_job_to_defer_v1])",
+                    (queue, task, args),
+                )
+            claimed += len(rows)
+    return claimed
+
+
+async def send(
+    pool: AsyncConnectionPool, mailer: Mailer, document_id: str, due_on: date, today: date, *, sender: str, app_url: str
+) -> bool:
+    """Mails the owner, unless the document was handed in (or deleted) since the claim."""
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT d.kind, u.email FROM documents d JOIN users u ON u.id = d.owner_id"
+                " WHERE d.id = %s AND d.deleted_at IS NULL AND u.deleted_at IS NULL AND d.status = ANY (%s)"
+                " AND d.due_on = %s",
+                (document_id, list(REMINDED_STATUSES), due_on),
+            )
+        ).fetchone()
+    if row is None:
+        return False
+    mail = reminder(row[0], document_id, due_on, today, app_url)
+    key = f"{document_id}:{due_on.isoformat()}:{(due_on - today).days}"
+    built = message(mail, sender=sender, to=row[1], event_id=0)
+    del built["Message-ID"]
+    built["Message-ID"] = f"<reminder.{key.replace(':', '.')}@hr-graph>"
+    await mailer.send(built)
+    return True

@@ -1,0 +1,78 @@
+"""Mails about events: who receives one, and its text and HTML. No document content, no
+rejection reason: what happened, and a link into the app.
+
+Recipients are named by what they are to the event (the company's HR, the document's owner);
+the adapter that sends looks up their addresses.
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+class Audience(enum.Enum):
+    COMPANY_HR = "COMPANY_HR"
+    DOCUMENT_OWNER = "DOCUMENT_OWNER"
+
+
+@dataclass(frozen=True)
+class MailRule:
+    kind: str
+    audience: Audience
+    subject: str
+    text: str
+
+
+RULES: Mapping[str, MailRule] = {
+    "DocumentSubmitted": MailRule(
+        "REVIEW_WAITING",
+        Audience.COMPANY_HR,
+        "A document waits for your review",
+        "A {kind} document waits for your review.",
+    ),
+    "DocumentRejected": MailRule(
+        "DOCUMENT_REJECTED",
+        Audience.DOCUMENT_OWNER,
+        "Your document was rejected",
+        "Your {kind} document was rejected. Open it to see why and hand in a new file.",
+    ),
+}
+EVENT_TYPES = tuple(RULES)
+DEFAULT_REMINDER_DAYS = (3, 0)
+"""Reminders before a document's due date: 3 days before and on the day."""
+REMINDED_STATUSES = ("REQUESTED", "UPLOADED", "REJECTED")
+"""A document in these is its owner's to hand in (or submit); once in review or approved, no reminder."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    text: str
+    html: str
+
+
+def compose(rule: MailRule, payload: Mapping[str, Any], app_url: str) -> Mail:
+    kind = str(payload.get("kind") or "").replace("_", " ").lower() or "new"
+    line = rule.text.format(kind=kind)
+    link = f"{app_url.rstrip('/')}/documents/{payload.get('documentId', '')}"
+    text = f"{line}\n\n{link}\n\n-- HR Graph\n"
+    body = (
+        f"<!doctype html><html><body><p>{html.escape(line)}</p>"
+        f'<p><a href="{html.escape(link, quote=True)}">Open the document</a></p>'
+        "<p>&mdash; HR Graph</p></body></html>\n"
+    )
+    return Mail(subject=rule.subject, text=text, html=body)
+
+
+def reminder(kind: str, document_id: str, due_on: date, today: date, app_url: str) -> Mail:
+    """To a document's owner: it is due in some days, or today."""
+    days = (due_on - today).days
+    when = "today" if days <= 0 else ("tomorrow" if days == 1 else f"in {days} days, on {due_on.isoformat()}")
+    rule = MailRule("DOCUMENT_DUE", Audience.DOCUMENT_OWNER, f"A document is due {when.split(',')[0]}", "")
+    text = f"Your {kind.replace('_', ' ').lower()} document is due {when}."
+    return compose(MailRule(rule.kind, rule.audience, rule.subject, text), {"documentId": document_id}, app_url)

@@ -1,0 +1,1 @@
+"""Webhooks: what a company's endpoints receive about its events (Standard Webhooks messages)."""
