@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from domains.kernel import errors as domain
+from domains.kernel.events import camel
 
 log = logging.getLogger("hrgraph.graphql")
 
@@ -75,15 +76,10 @@ class InvalidTransitionError(Error):
 MUTATION_ERRORS = (ValidationError, NotFoundError, ConflictError, ForbiddenError, InvalidTransitionError)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
-
-
 def _field_errors(error: domain.Invalid) -> list[FieldError]:
     """One entry per message, the path in the client's (camelCase) names."""
     return [
-        FieldError(path=[_camel(p) for p in path], message=message)
+        FieldError(path=[camel(p) for p in path], message=message)
         for path, messages in error.problems.items()
         for message in messages
     ]
@@ -105,7 +101,7 @@ class ConflictHandler(strawberry.ExceptionHandler[domain.Conflict, ConflictError
             code=exception.code,
             message=exception.message,
             current_version=exception.current_version,
-            field=_camel(exception.field) if exception.field else None,
+            field=camel(exception.field) if exception.field else None,
         )
 
 

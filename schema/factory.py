@@ -21,6 +21,7 @@ import strawberry
 
 from domains.kernel.entity import EntitySpec, Field, FieldType, Registry, all_fields
 from domains.kernel.errors import Invalid
+from domains.kernel.events import camel
 from domains.kernel.ids import from_global_id, to_global_id
 from domains.kernel.query import AllOf, AnyOf, Condition, Filter, Not, Op, Order, PageRequest, Related
 from schema.connection import ConnectionValue, PageInfo
@@ -85,11 +86,6 @@ _SCALARS: dict[FieldType, Any] = {
     FieldType.DATETIME: datetime.datetime,
     FieldType.ID: strawberry.ID,
 }
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 def _lower_first(name: str) -> str:
@@ -314,7 +310,7 @@ class EntitySchemaFactory:
                 resolver=_list_resolver(types, None), description=f"A page of {spec.plural}."
             )
             for query in spec.queries:
-                fields[_camel(query.name)] = strawberry.field(
+                fields[camel(query.name)] = strawberry.field(
                     resolver=_list_resolver(types, query.name), description=query.description or None
                 )
         fields["node"] = strawberry.field(resolver=_node_resolver(self), description="Any object by its global id.")
@@ -370,7 +366,7 @@ def filter_from_input(registry: Registry, spec: EntitySpec[Any], value: Any, pat
                 continue
             if f.type is FieldType.ID and op is not Op.IS_NULL:
                 target = f.references or spec.name
-                where = f"{path}.{_camel(f.name)}.{op.value}"
+                where = f"{path}.{camel(f.name)}.{op.value}"
                 operand = (
                     [parse_id(v, target, where) for v in operand]
                     if op in (Op.IN, Op.NIN)
@@ -411,7 +407,7 @@ def data_from_input(spec: EntitySpec[Any], value: Any, *, creating: bool) -> dic
         if given is strawberry.UNSET or (creating and given is None):
             continue
         if f.references and given is not None:
-            given = parse_id(given, f.references, _camel(f.name))
+            given = parse_id(given, f.references, camel(f.name))
         data[f.name] = given
     return data
 

@@ -44,6 +44,7 @@ from strawberry.types.arguments import convert_arguments
 
 from domains.kernel.entity import EntitySpec, Field, FieldType, NamedQuery, Registry, all_fields
 from domains.kernel.errors import DomainError
+from domains.kernel.events import camel
 from domains.kernel.ids import from_global_id
 from domains.kernel.principal import Principal
 from domains.kernel.query import Filter, Order, PageLimits, PageRequest, all_of
@@ -97,11 +98,6 @@ class Unsupported(Exception):
     """The operation selects something only the resolver path answers."""
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
-
-
 def _lower_first(name: str) -> str:
     return name[0].lower() + name[1:]
 
@@ -141,11 +137,11 @@ class ReadPlanner:
         for spec in registry:
             if any(f.type is FieldType.ENUM and not _enum_names_are_values(f) for f in all_fields(spec)):
                 continue  # its enums would need a name mapping in SQL: let the resolvers answer
-            self._fields[spec.name] = {_camel(f.name): f for f in all_fields(spec) if f.name != "id"}
+            self._fields[spec.name] = {camel(f.name): f for f in all_fields(spec) if f.name != "id"}
             self._roots[_lower_first(spec.name)] = ("get", spec, None)
             self._roots[spec.plural] = ("list", spec, None)
             for query in spec.queries:
-                self._roots[_camel(query.name)] = ("list", spec, query.name)
+                self._roots[camel(query.name)] = ("list", spec, query.name)
 
     # ---- the document, parsed and validated once per text -------------------------------
 

@@ -80,11 +80,14 @@ def _documents(draw: Any) -> str:
     """Random operations and fragments: nesting, aliases, inline fragments, introspection
     fields, spreads of earlier fragments only (no cycles), small enough for Strawberry."""
     fragments: list[str] = []
+    budget = [80]  # selections in all: a document of 3 at every level down to 13 never ends
 
     def selections(depth: int, names: int) -> str:
         parts = []
         for _ in range(draw(st.integers(1, 3))):
-            kind = draw(st.sampled_from(["leaf", "field", "inline", "spread", "meta"]))
+            budget[0] -= 1
+            kinds = ["leaf", "field", "inline", "spread", "meta"] if budget[0] > 0 else ["leaf", "meta"]
+            kind = draw(st.sampled_from(kinds))
             alias = "x: " if draw(st.booleans()) else ""
             if kind == "field" and depth < 13:
                 parts.append(f"{alias}a {{ {selections(depth + 1, names)} }}")
