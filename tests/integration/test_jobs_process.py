@@ -36,6 +36,7 @@ from adapters.sql.outbox import EVENTS
 from app.database import driver_dsn
 from domains.webhook.model import new_secret
 from tests.api.reviews import REJECTED, SUBMITTED, review
+from tests.integration.test_clock import _clock
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(120)
@@ -381,17 +382,6 @@ async def test_hr_sees_a_failed_delivery_job_and_retries_it(
     again = (await gql.data(RETRY, {"id": job["id"]}, as_user="hr@acme.example"))["retryJob"]
     assert again["__typename"] == "ValidationError" and "only a FAILED job" in again["message"]
 
-
-def _clock(database_url: str, *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "clock", *args],
-        cwd=ROOT,
-        env={**os.environ, "APP_ENV": "test", "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
 
 
 async def test_reminders_arrive_as_the_clock_moves_once_each_with_two_workers(
