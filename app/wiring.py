@@ -156,8 +156,8 @@ class Container:
                 DocumentsFromService(services["Document"]),
                 uow,
             ),
-            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
-            jobs=JobCommands(SqlJobQueue(db)),
+            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow),
+            jobs=JobCommands(SqlJobQueue(db), uow),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
@@ -237,7 +237,6 @@ class Container:
             services=operation.services,
             commands=operation.commands,
             feed=self.events,
-            transaction=operation.uow.transaction,
             sql=db,
             request_id=request_id,
             principal=principal,
