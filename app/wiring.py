@@ -27,7 +27,7 @@ from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
-from domains.catalog import Commands, build_registry
+from domains.catalog import BUILT_FROM_KERNEL, Commands, build_registry
 from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
@@ -36,6 +36,7 @@ from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unavailable
+from domains.kernel.operation import KernelPorts
 from domains.kernel.principal import Principal
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
@@ -152,6 +153,7 @@ class Container:
             ),
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow),
             jobs=JobCommands(SqlJobQueue(db), uow),
+            **{name: build(KernelPorts(services, store, uow)) for name, build in BUILT_FROM_KERNEL.items()},
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
