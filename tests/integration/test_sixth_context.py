@@ -303,11 +303,13 @@ def _add_the_context(copy: Path, head: str) -> None:
           "from domains.training.service import TrainingCommands\nfrom domains.user.spec import USER\n")
     _edit(catalog, "WORKFLOW_STEP])", "WORKFLOW_STEP, TRAINING])")
     _edit(catalog, "    jobs: JobCommands\n", "    jobs: JobCommands\n    training: TrainingCommands\n")
-    _edit(catalog, "Callable[[KernelPorts], Any]] = {}", 'Callable[[KernelPorts], Any]] = {"training": TrainingCommands}')
+    built = "Callable[[KernelPorts], Any]] = {"
+    _edit(catalog, built + "}", built + '"training": TrainingCommands}')
 
     reactions = copy / "app" / "reactions.py"
     _edit(reactions, "\n\ndef build_bus(", REACTION + "\n\ndef build_bus(")
-    _edit(reactions, "    return bus\n", "    bus.subscribe(DocumentApproved, training_follows_certificate)\n    return bus\n")
+    subscribed = "    bus.subscribe(DocumentApproved, training_follows_certificate)\n"
+    _edit(reactions, "    return bus\n", subscribed + "    return bus\n")
 
     versions = copy / "adapters" / "sql" / "migrations" / "versions"
     (versions / "0099_trainings.py").write_text(MIGRATION.format(head=head))
