@@ -141,6 +141,7 @@ class Container:
             upload=timedelta(seconds=self.settings.upload_expiry_seconds),
             download=timedelta(seconds=self.settings.download_expiry_seconds),
         )
+        kernel = KernelPorts(services, store, uow)
         commands = Commands(
             document=DocumentCommands(
                 KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, uow, expiry
@@ -153,7 +154,7 @@ class Container:
             ),
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow),
             jobs=JobCommands(SqlJobQueue(db), uow),
-            **{name: build(KernelPorts(services, store, uow)) for name, build in BUILT_FROM_KERNEL.items()},
+            **{name: build(kernel) for name, build in BUILT_FROM_KERNEL.items()},
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
