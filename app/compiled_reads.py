@@ -61,13 +61,13 @@ class CompiledReads:
             return None
         # The signature and expiry only (no database): the resolver path owns the
         # UNAUTHENTICATED answer, and a token claiming no role or several never matches one row.
-        claimed, _ = self.container.claimed_principal(authorization)
+        claimed, _ = self.container.auth.claimed(authorization)
         viewer = None if claimed is None else viewer_parameters(claimed)
         if claimed is None or viewer is None:
             return None
         # Planned for the CLAIMED principal; each statement answers only if the stored user
         # still matches those claims exactly (``stored_user_matches``, the compiled twin of
-        # ``Container.signed_in_user``), so no separate look-up of the user is needed. The
+        # ``adapters.auth.sign_in.SignIn.user``), so no separate look-up of the user is needed. The
         # claimed email is left out: nothing compiled reads it, and it is not checked.
         principal = Principal(user_id=claimed.user_id, company_id=claimed.company_id, roles=claimed.roles)
         prepared = self._prepare(query, variables, operation_name, principal)

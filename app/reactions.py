@@ -1,5 +1,6 @@
-"""Where one context meets another: the bus's table (which context reacts to which event)
-and the ports one context fills with another's services. Built once per process.
+"""Where one context meets another, and the only place: the bus's table (which context reacts
+to which event), the ports one context fills with another's services, and the event types the
+webhook context may deliver. The table is built once per process (``Container.bus``).
 
 The workflow context never imports the document context: the handlers here read the
 document's typed events and tell the workflow plain values.
@@ -12,12 +13,17 @@ from datetime import date
 from typing import Any
 
 from domains.catalog import Commands
+from domains.document.events import EVENT_TYPES as DOCUMENT_EVENTS
 from domains.document.events import DocumentApproved, DocumentEvent, DocumentRejected, DocumentSubmitted
 from domains.document.model import DocumentKind
 from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.principal import Principal
+from domains.workflow.events import EVENT_TYPES as WORKFLOW_EVENTS
 from domains.workflow.service import DocumentReview
+
+WEBHOOK_EVENT_TYPES = frozenset({*DOCUMENT_EVENTS, *WORKFLOW_EVENTS})
+"""The event types a webhook endpoint may subscribe to: every published one."""
 
 REVIEWS: dict[type[DocumentEvent], DocumentReview] = {
     DocumentSubmitted: DocumentReview.SUBMITTED,

@@ -6,8 +6,9 @@ import datetime as dt
 import logging
 from typing import Any
 
+from adapters.auth.sign_in import SYSTEM
 from adapters.sql.database import RequestDatabase
-from app.wiring import SYSTEM, Container
+from app.wiring import Container
 from domains.document.model import DocumentKind
 from domains.kernel.principal import Role
 from domains.workflow.model import WorkflowKind

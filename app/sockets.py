@@ -289,8 +289,8 @@ async def _authenticate_socket(
     authorization = params.get("Authorization") or params.get("authorization")
     if authorization:
         try:
-            context.principal, context.auth_error = await view.container.authenticate(
-                str(authorization), context.services
+            context.principal, context.auth_error = await view.container.auth.principal(
+                str(authorization), context.services["User"]
             )
         except Unavailable:
             return (TRY_AGAIN_LATER, "the database is unavailable right now; try again shortly"), None

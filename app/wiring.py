@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ import sqlalchemy as sa
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.auth.sign_in import SignIn, principal_of
 from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
@@ -22,13 +22,12 @@ from adapters.sql.outbox import SqlOutbox
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from adapters.sql.webhooks import SqlWebhookStore
-from app.reactions import DocumentsFromService, PeopleFromService, build_bus
+from app.reactions import WEBHOOK_EVENT_TYPES, DocumentsFromService, PeopleFromService, build_bus
 from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
-from domains.catalog import Commands, build_registry
-from domains.document.events import EVENT_TYPES as DOCUMENT_EVENTS
+from domains.catalog import BUILT_FROM_KERNEL, Commands, build_registry
 from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
@@ -36,23 +35,16 @@ from domains.jobs.service import JobCommands
 from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
-from domains.kernel.errors import Unauthenticated, Unavailable
-from domains.kernel.principal import Principal, Role
+from domains.kernel.errors import Unavailable
+from domains.kernel.operation import KernelPorts
+from domains.kernel.principal import Principal
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
-from domains.user.model import User
 from domains.webhook.service import WebhookCommands
-from domains.workflow.events import EVENT_TYPES as WORKFLOW_EVENTS
 from domains.workflow.service import WorkflowCommands
 from domains.workflow.store import KernelWorkflowStore
 from schema.context import Context
 from schema.root import build_schema
-
-WEBHOOK_EVENT_TYPES = frozenset({*DOCUMENT_EVENTS, *WORKFLOW_EVENTS})
-"""The event types a webhook endpoint may subscribe to: every published one."""
-
-# Seeding and the CLI act as the system, not as a person.
-SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
 
 
 class SystemClock:
@@ -101,12 +93,15 @@ class Container:
     socket_limits: SocketLimits = field(init=False)
     clock: Clock = field(init=False)
     """The system clock in production; elsewhere it moves with `python -m app clock advance`."""
+    auth: SignIn = field(init=False)
+    """The authentication policy (``adapters/auth/sign_in.py``): the stored user decides."""
 
     def __post_init__(self) -> None:
         self.bus = build_bus()
+        self.auth = SignIn(self.verifier, lambda: self.services(RequestDatabase(self.engine))["User"])
         self.events = build_event_feed(self.settings, self.engine)
         self.clock = SystemClock() if self.settings.production else StoredClock(self.events.dsn)
-        self.principals = StoredPrincipals(self.stored_principal, self.settings.socket_recheck_seconds)
+        self.principals = StoredPrincipals(self.auth.stored_principal, self.settings.socket_recheck_seconds)
         self.socket_limits = SocketLimits(
             per_address=self.settings.sockets_per_address,
             per_user=self.settings.sockets_per_user,
@@ -146,6 +141,7 @@ class Container:
             upload=timedelta(seconds=self.settings.upload_expiry_seconds),
             download=timedelta(seconds=self.settings.download_expiry_seconds),
         )
+        kernel = KernelPorts(services, store, uow)
         commands = Commands(
             document=DocumentCommands(
                 KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, uow, expiry
@@ -156,58 +152,12 @@ class Container:
                 DocumentsFromService(services["Document"]),
                 uow,
             ),
-            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
-            jobs=JobCommands(SqlJobQueue(db)),
+            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow),
+            jobs=JobCommands(SqlJobQueue(db), uow),
+            **{name: build(kernel) for name, build in BUILT_FROM_KERNEL.items()},
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
-
-    async def authenticate(
-        self, authorization: str | None, services: dict[str, EntityService[Any]] | None = None
-    ) -> tuple[Principal | None, str | None]:
-        """The principal for an ``Authorization`` header value, or why there is none."""
-        user, error = await self.signed_in_user(authorization, services)
-        return (_principal(user) if user is not None else None), error
-
-    async def signed_in_user(
-        self, authorization: str | None, services: dict[str, EntityService[Any]] | None = None
-    ) -> tuple[User | None, str | None]:
-        """The stored user an ``Authorization`` header value speaks for, or why there is none.
-
-        A valid signature proves who the token was issued to, not that this person still
-        exists nor what they may do now: the user row is read (one primary-key look-up on the
-        request's own database handle, so it shows in ``extensions.sql``) and its role and
-        company are the ones that count. No cache: a deleted user is locked out at once.
-        """
-        claimed, error = self.claimed_principal(authorization)
-        if claimed is None:
-            return None, error
-        users = (services or self.services(RequestDatabase(self.engine)))["User"]
-        (user,) = await users.get_many(SYSTEM, [claimed.user_id])
-        if user is None:
-            return None, "the user of this token is unknown (deleted, or from another database): get a new token"
-        return user, None
-
-    async def stored_principal(self, user_id: uuid.UUID) -> Principal | None:
-        """The principal of the stored user now, None when deleted: one primary-key look-up."""
-        (user,) = await self.services(RequestDatabase(self.engine))["User"].get_many(SYSTEM, [user_id])
-        return _principal(user) if user is not None else None
-
-    def claimed_principal(self, authorization: str | None) -> tuple[Principal | None, str | None]:
-        """Who a well-signed, unexpired token CLAIMS to be, or why it cannot be used; no database.
-
-        Claims are not to be trusted beyond the user id: ``signed_in_user`` (or, on the
-        compiled read path, ``adapters.sql.compiled.stored_user_matches``) decides against
-        the stored user."""
-        if not authorization:
-            return None, None
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None, "the Authorization header must be 'Bearer <token>'"
-        try:
-            return self.verifier.verify(token.strip()), None
-        except Unauthenticated as error:
-            return None, error.message
 
     async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         """A request's context: its unit of work, and the stored user its token speaks for."""
@@ -215,13 +165,13 @@ class Container:
         operation = self.operation(db)
         auth_failure: Unavailable | None = None
         try:
-            user, auth_error = await self.signed_in_user(authorization, operation.services)
+            user, auth_error = await self.auth.user(authorization, operation.services["User"])
         except Unavailable as error:  # answered as SERVICE_UNAVAILABLE, not as a fault
             user, auth_error, auth_failure = None, None, error
         # The row just read is the one `me` asks for: the request's first operation starts
         # with it in its loader instead of reading it again (see OperationScope).
         state["viewer_record"] = user
-        context = self.context_for(db, operation, request_id, _principal(user) if user is not None else None, state)
+        context = self.context_for(db, operation, request_id, principal_of(user) if user is not None else None, state)
         context.auth_error, context.auth_failure = auth_error, auth_failure
         return context
 
@@ -237,7 +187,6 @@ class Container:
             services=operation.services,
             commands=operation.commands,
             feed=self.events,
-            transaction=operation.uow.transaction,
             sql=db,
             request_id=request_id,
             principal=principal,
@@ -256,11 +205,6 @@ class Operation:
     uow: UnitOfWork[Commands]
     services: dict[str, EntityService[Any]]
     commands: Commands
-
-
-def _principal(user: User) -> Principal:
-    """Who is asking, from the stored row: never from a token's claims."""
-    return Principal(user_id=user.id, company_id=user.company_id, roles=frozenset({user.role}), email=user.email)
 
 
 def build_event_feed(settings: Settings, engine: AsyncEngine) -> OutboxFeed:

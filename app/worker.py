@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from adapters.jobs.queue import Jobs, JobsConfig
 from app.database import driver_dsn
+from app.reactions import WEBHOOK_EVENT_TYPES
 from app.settings import DEFAULT_PUBLIC_URL, Settings
-from app.wiring import WEBHOOK_EVENT_TYPES
 
 
 def jobs_config(settings: Settings, database_url: str) -> JobsConfig:

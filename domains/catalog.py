@@ -1,18 +1,23 @@
 """Every entity the product declares, and every context's commands.
 
 Adding an entity: declare it, list it here, migrate. Adding a context with commands: give it
-an attribute of ``Commands`` (the composition root builds it for each operation).
+an attribute of ``Commands``; when its commands need only the kernel's ports, name how to
+build them in ``BUILT_FROM_KERNEL`` and the composition root builds them for each operation
+(docs/ARCHITECTURE.md, "Adding a context").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from domains.company.spec import COMPANY
 from domains.document.service import DocumentCommands
 from domains.document.spec import DOCUMENT
 from domains.jobs.service import JobCommands
 from domains.kernel.entity import Registry
+from domains.kernel.operation import KernelPorts
 from domains.user.spec import USER
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
@@ -32,3 +37,8 @@ class Commands:
     workflow: WorkflowCommands
     webhook: WebhookCommands
     jobs: JobCommands
+
+
+BUILT_FROM_KERNEL: Mapping[str, Callable[[KernelPorts], Any]] = {}
+"""The ``Commands`` attributes built from the kernel's ports alone, and how: for each operation
+the composition root calls each with that operation's ``KernelPorts``."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,7 +29,6 @@ class Context:
     """Each context's commands for this operation, on its unit of work."""
     feed: EventFeed
     """The process's view of the outbox, which subscriptions read."""
-    transaction: Callable[[], AbstractAsyncContextManager[None]]
     sql: StatementCounter
     request_id: str
     principal: Principal | None = None

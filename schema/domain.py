@@ -9,9 +9,12 @@ never learns a domain's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+import strawberry
 
 if TYPE_CHECKING:
     from schema.factory import EntitySchemaFactory
@@ -36,6 +39,86 @@ class DomainSchema:
     mutations: FieldsFor = _none
     subscriptions: FieldsFor = _none
     types: Sequence[type] = ()
+
+
+class Mutation(Protocol):
+    """One hand-written mutation, a module of its own (``schema/<d>/mutations/<verb>.py``)."""
+
+    @property
+    def name(self) -> str:
+        """Its Python name (``approve_document``; GraphQL's ``approveDocument``)."""
+        ...
+
+    def field(self, factory: EntitySchemaFactory) -> Any:
+        """Its root field, once the factory has derived the types it answers with."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticMutation:
+    """A mutation whose answer types are hand-written too (``result``: its result union)."""
+
+    resolve: Callable[..., Awaitable[Any]]
+    result: Any
+    description: str
+
+    @property
+    def name(self) -> str:
+        return self.resolve.__name__
+
+    def field(self, factory: EntitySchemaFactory) -> Any:
+        return strawberry.field(resolver=self.resolve, graphql_type=self.result, description=self.description)
+
+
+@dataclass(frozen=True)
+class EntityMutation:
+    """A mutation whose answer is an entity's generated result union. ``resolve`` is static
+    code (a controller: GraphQL input to domain values, one command, the domain value back);
+    its return value goes into the entity's generated payload (``DocumentPayload``), or, with
+    ``payload``, into a payload of its own holding the entity and the ``extra`` fields (then
+    ``resolve`` returns those fields by name). A domain error it raises becomes its typed
+    member of the union (``schema/errors.py``)."""
+
+    entity: str
+    resolve: Callable[..., Awaitable[Any]]
+    description: str
+    payload: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    payload_description: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.resolve.__name__
+
+    def field(self, factory: EntitySchemaFactory) -> Any:
+        answer: Callable[[Any], Any]
+        if self.payload is None:
+            types = factory.types[self.entity]
+            answer, result = types.answer, types.result
+        else:
+            made, result = factory.payload_with(self.payload, self.entity, self.extra, self.payload_description)
+            answer = functools.partial(_fill, made)
+
+        resolve = self.resolve
+
+        @functools.wraps(resolve)
+        async def answered(*args: Any, **kwargs: Any) -> Any:
+            return answer(await resolve(*args, **kwargs))
+
+        return strawberry.field(resolver=answered, graphql_type=result, description=self.description)
+
+
+def _fill(payload: type, fields: Mapping[str, Any]) -> Any:
+    return payload(**fields)
+
+
+def mutation_fields(mutations: Sequence[Mutation]) -> FieldsFor:
+    """A domain's ``mutations`` from its mutation modules, in their order."""
+
+    def fields(factory: EntitySchemaFactory) -> Mapping[str, Any]:
+        return {mutation.name: mutation.field(factory) for mutation in mutations}
+
+    return fields
 
 
 def merged_type_fields(domains: Iterable[DomainSchema]) -> dict[str, dict[str, Any]]:

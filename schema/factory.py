@@ -119,6 +119,10 @@ class EntityTypes:
     payload: type
     result: Any = None
 
+    def answer(self, entity: Any) -> Any:
+        """The payload member of the result union, holding ``entity``."""
+        return self.payload(**{_lower_first(self.spec.name): entity})
+
 
 class EntitySchemaFactory:
     """``extensions``: per entity name, extra fields of its output type (``strawberry.field``
@@ -296,6 +300,15 @@ class EntitySchemaFactory:
             Union[(types.payload, *MUTATION_ERRORS)],
             strawberry.union(f"{types.spec.name}Result"),
         ]
+
+    def payload_with(self, name: str, entity: str, extra: Mapping[str, Any], description: str) -> tuple[type, Any]:
+        """A payload of a hand-written mutation, ``<name>Payload``: the entity's generated type
+        and the ``extra`` fields; and its result union with the typed errors, ``<name>Result``."""
+        fields = {_lower_first(entity): self.types[entity].object, **extra}
+        payload = type(f"{name}Payload", (), {"__annotations__": fields})
+        strawberry.type(payload, description=description)
+        members: Any = (payload, *MUTATION_ERRORS)
+        return payload, Annotated[Union[members], strawberry.union(f"{name}Result")]  # noqa: UP007
 
     # ---- the operations ------------------------------------------------------------------
 
@@ -551,12 +564,10 @@ def _node_resolver(factory: EntitySchemaFactory) -> Any:
 
 
 async def _mutate(info: Info, types: EntityTypes, change: Callable[[Any, Any], Awaitable[Any]]) -> Any:
-    """One mutation, one transaction: the service's change commits or nothing does. A domain
-    error raised here becomes the result union's error member (``schema/errors.py``)."""
+    """A controller: the entity service's write is the use case and owns its transaction. A
+    domain error raised here becomes the result union's error member (``schema/errors.py``)."""
     context = info.context
-    async with context.transaction():
-        entity = await change(context.service(types.spec.name), context.viewer)
-    return types.payload(**{_lower_first(types.spec.name): entity})
+    return types.answer(await change(context.service(types.spec.name), context.viewer))
 
 
 def _create_resolver(types: EntityTypes) -> Any:

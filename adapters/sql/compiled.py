@@ -63,7 +63,7 @@ def parameters(field: RootField, claimed: Principal) -> dict[str, Any]:
 
 
 def stored_user_matches(users: sa.FromClause) -> Any:
-    """The compiled twin of ``app.wiring.Container.signed_in_user``: the stored user decides.
+    """The compiled twin of ``adapters.auth.sign_in.SignIn.user``: the stored user decides.
 
     True only when the token's user row exists, is not soft-deleted, and has exactly the
     company and the one role the token claims; the statements were planned for those claims,

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domains.kernel.errors import Forbidden, Invalid, NotFound
-from domains.kernel.principal import Principal, Role
+from domains.kernel.errors import Invalid, NotFound
+from domains.kernel.principal import Principal
+from domains.kernel.unit_of_work import Transactional
 
 MAX_JOBS = 100
+REFUSAL = "only HR and ADMIN see the jobs"
 
 
 class JobStatus(enum.Enum):
@@ -53,29 +55,26 @@ class JobQueue(Protocol):
 
 
 class JobCommands:
-    def __init__(self, queue: JobQueue) -> None:
+    def __init__(self, queue: JobQueue, uow: Transactional) -> None:
         self.queue = queue
+        self.uow = uow
 
-    @staticmethod
-    def _require_manager(viewer: Principal) -> None:
-        if not (viewer.is_admin or Role.HR in viewer.roles):
-            raise Forbidden("only HR and ADMIN see the jobs")
-
-    async def jobs(self, viewer: Principal, status: JobStatus | None, first: int) -> Sequence[Job]:
-        self._require_manager(viewer)
+    async def jobs(self, actor: Principal, status: JobStatus | None, first: int) -> Sequence[Job]:
+        actor.require_manager(REFUSAL)
         if not 1 <= first <= MAX_JOBS:
             raise Invalid.field("first", f"between 1 and {MAX_JOBS}")
         statuses = [status] if status else list(OPEN)
-        return await self.queue.find(None if viewer.is_admin else viewer.company_id, statuses, first)
+        return await self.queue.find(actor.company_scope, statuses, first)
 
-    async def retry(self, viewer: Principal, id: int) -> Job:
-        self._require_manager(viewer)
-        job = await self.queue.get(id)
-        if job is None or not (viewer.is_admin or job.company_id == viewer.company_id):
-            raise NotFound("Job", id)
-        if job.status is not JobStatus.FAILED:
-            raise Invalid.field("id", f"only a FAILED job is retried (this one is {job.status.value})")
-        await self.queue.retry(id)
-        found = await self.queue.get(id)
+    async def retry(self, actor: Principal, id: int) -> Job:
+        actor.require_manager(REFUSAL)
+        async with self.uow.transaction():
+            job = await self.queue.get(id)
+            if job is None or not actor.sees_company(job.company_id):
+                raise NotFound("Job", id)
+            if job.status is not JobStatus.FAILED:
+                raise Invalid.field("id", f"only a FAILED job is retried (this one is {job.status.value})")
+            await self.queue.retry(id)
+            found = await self.queue.get(id)
         assert found is not None
         return found

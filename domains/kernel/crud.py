@@ -1,7 +1,9 @@
 """The generic CRUD service every declared entity gets.
 
-It reads like the rules: authorize, validate, run the hooks, persist. It never commits; the
-request's unit of work does, and runs the after-commit hooks once it has.
+It reads like the rules: authorize, validate, run the hooks, persist. Each write is a use case
+that owns its transaction, on the operation's unit of work (``Work``), as the commands do: it
+opens it (a GraphQL ``createX``), or joins the one a command opened (a document created with
+its first upload); the unit of work commits and runs the after-commit hooks once it has.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from domains.kernel.entity import (
 )
 from domains.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domains.kernel.events import camel
-from domains.kernel.ports import AfterCommit, EntityStore
+from domains.kernel.ports import EntityStore, Work
 from domains.kernel.principal import Principal
 from domains.kernel.query import (
     Condition,
@@ -50,13 +52,13 @@ class EntityService(Generic[E]):
         spec: EntitySpec[E],
         store: EntityStore,
         registry: Registry,
-        after_commit: AfterCommit,
+        uow: Work,
         limits: PageLimits = PageLimits(),
     ) -> None:
         self.spec = spec
         self.store = store
         self.registry = registry
-        self.after_commit = after_commit
+        self.uow = uow
         self.limits = limits
 
     # ---- reads -------------------------------------------------------------------------
@@ -161,66 +163,70 @@ class EntityService(Generic[E]):
     # ---- writes ------------------------------------------------------------------------
 
     async def create(self, actor: Principal, data: Mapping[str, Any]) -> E:
-        reach = require_reach(actor, self.spec.access.create, "create", self.spec)
-        values = self._accepted(data, creating=True)
-        if self.spec.tenant_field != "id":
-            values.setdefault(self.spec.tenant_field, actor.company_id)
-        if reach is Reach.OWN and self.spec.owner_field and self.spec.owner_field != "id":
-            values.setdefault(self.spec.owner_field, actor.user_id)
-        missing = [f.name for f in self.spec.fields if f.required and f.on_create and values.get(f.name) is None]
-        if missing:
-            raise Invalid({(name,): ["is required"] for name in missing})
-        entity = self.spec.model(**values)
-        if not covers(self.spec, actor, reach, entity):
-            raise Forbidden(f"you may not create this {self.spec.name}")
-        await self._run(Hook.BEFORE_CREATE, HookEvent(actor, entity))
-        await self._validate(actor, entity)
-        await self.store.insert(self.spec, entity)
-        await self._run(Hook.AFTER_CREATE, HookEvent(actor, entity))
-        self._defer(HookEvent(actor, entity))
-        return entity
+        async with self.uow.transaction():
+            reach = require_reach(actor, self.spec.access.create, "create", self.spec)
+            values = self._accepted(data, creating=True)
+            if self.spec.tenant_field != "id":
+                values.setdefault(self.spec.tenant_field, actor.company_id)
+            if reach is Reach.OWN and self.spec.owner_field and self.spec.owner_field != "id":
+                values.setdefault(self.spec.owner_field, actor.user_id)
+            missing = [f.name for f in self.spec.fields if f.required and f.on_create and values.get(f.name) is None]
+            if missing:
+                raise Invalid({(name,): ["is required"] for name in missing})
+            entity = self.spec.model(**values)
+            if not covers(self.spec, actor, reach, entity):
+                raise Forbidden(f"you may not create this {self.spec.name}")
+            await self._run(Hook.BEFORE_CREATE, HookEvent(actor, entity))
+            await self._validate(actor, entity)
+            await self.store.insert(self.spec, entity)
+            await self._run(Hook.AFTER_CREATE, HookEvent(actor, entity))
+            self._defer(HookEvent(actor, entity))
+            return entity
 
     async def update(self, actor: Principal, id: uuid.UUID, data: Mapping[str, Any], expected_version: int) -> E:
-        previous, reach = await self._load_for(actor, id, self.spec.access.update, "update")
-        check_version(self.spec.name, previous, expected_version)
-        changes = self._accepted(data, creating=False)
-        self._check_write_rights(actor, previous, changes)
-        nulled = [n for n, v in changes.items() if v is None and self.spec.field(n).required]
-        if nulled:
-            raise Invalid({(name,): ["is required"] for name in nulled})
-        entity = dataclasses.replace(previous, **changes)
-        if not covers(self.spec, actor, reach, entity):
-            raise Forbidden(f"you may not move this {self.spec.name} out of your reach")
-        await self._run(Hook.BEFORE_UPDATE, HookEvent(actor, entity, previous))
-        await self._validate(actor, entity)
-        await self.store.save(self.spec, entity, expected_version)
-        await self._run(Hook.AFTER_UPDATE, HookEvent(actor, entity, previous))
-        self._defer(HookEvent(actor, entity, previous))
-        return entity
+        async with self.uow.transaction():
+            previous, reach = await self._load_for(actor, id, self.spec.access.update, "update")
+            check_version(self.spec.name, previous, expected_version)
+            changes = self._accepted(data, creating=False)
+            self._check_write_rights(actor, previous, changes)
+            nulled = [n for n, v in changes.items() if v is None and self.spec.field(n).required]
+            if nulled:
+                raise Invalid({(name,): ["is required"] for name in nulled})
+            entity = dataclasses.replace(previous, **changes)
+            if not covers(self.spec, actor, reach, entity):
+                raise Forbidden(f"you may not move this {self.spec.name} out of your reach")
+            await self._run(Hook.BEFORE_UPDATE, HookEvent(actor, entity, previous))
+            await self._validate(actor, entity)
+            await self.store.save(self.spec, entity, expected_version)
+            await self._run(Hook.AFTER_UPDATE, HookEvent(actor, entity, previous))
+            self._defer(HookEvent(actor, entity, previous))
+            return entity
 
     async def delete(self, actor: Principal, id: uuid.UUID, expected_version: int) -> E:
-        previous, _ = await self._load_for(actor, id, self.spec.access.delete, "delete")
-        check_version(self.spec.name, previous, expected_version)
-        entity = dataclasses.replace(previous, deleted_at=utcnow())
-        await self._run(Hook.BEFORE_DELETE, HookEvent(actor, entity, previous))
-        await self.store.save(self.spec, entity, expected_version)
-        await self._run(Hook.AFTER_DELETE, HookEvent(actor, entity, previous))
-        self._defer(HookEvent(actor, entity, previous))
-        return entity
+        async with self.uow.transaction():
+            previous, _ = await self._load_for(actor, id, self.spec.access.delete, "delete")
+            check_version(self.spec.name, previous, expected_version)
+            entity = dataclasses.replace(previous, deleted_at=utcnow())
+            await self._run(Hook.BEFORE_DELETE, HookEvent(actor, entity, previous))
+            await self.store.save(self.spec, entity, expected_version)
+            await self._run(Hook.AFTER_DELETE, HookEvent(actor, entity, previous))
+            self._defer(HookEvent(actor, entity, previous))
+            return entity
 
     async def restore(self, actor: Principal, id: uuid.UUID) -> E:
-        reach = require_reach(actor, self.spec.access.restore, "restore", self.spec)
-        rows = await self.store.get_many(
-            self.spec, [id], scope_filter(self.spec, actor, reach), include_deleted=True
-        )
-        if not rows:
-            raise NotFound(self.spec.name, id)
-        previous: E = rows[0]
-        if previous.deleted_at is None:
-            raise Invalid.field("id", f"this {self.spec.name} is not deleted")
-        entity = dataclasses.replace(previous, deleted_at=None)
-        await self.store.save(self.spec, entity, previous.version)
-        return entity
+        async with self.uow.transaction():
+            reach = require_reach(actor, self.spec.access.restore, "restore", self.spec)
+            rows = await self.store.get_many(
+                self.spec, [id], scope_filter(self.spec, actor, reach), include_deleted=True
+            )
+            if not rows:
+                raise NotFound(self.spec.name, id)
+            previous: E = rows[0]
+            if previous.deleted_at is None:
+                raise Invalid.field("id", f"this {self.spec.name} is not deleted")
+            entity = dataclasses.replace(previous, deleted_at=None)
+            await self.store.save(self.spec, entity, previous.version)
+            return entity
 
     # ---- the steps ---------------------------------------------------------------------
 
@@ -337,7 +343,7 @@ class EntityService(Generic[E]):
                 if inspect.isawaitable(result):
                     await result
 
-            self.after_commit.defer(run)
+            self.uow.defer(run)
 
 
 __all__ = ["EntityService", "HookEvent"]  # HookEvent lives in entity.py; re-exported for older imports

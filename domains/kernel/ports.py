@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from domains.kernel.entity import EntitySpec
@@ -65,3 +66,11 @@ class AfterCommit(Protocol):
     """Side effects that must only happen once the request's transaction has committed."""
 
     def defer(self, action: Callable[[], Awaitable[None]]) -> None: ...
+
+
+class Work(AfterCommit, Protocol):
+    """The operation's unit of work as a use case sees it (``domains.kernel.unit_of_work``):
+    the transaction the use case opens (or joins, when another use case opened it) and the
+    side effects deferred until it commits."""
+
+    def transaction(self) -> AbstractAsyncContextManager[None]: ...

@@ -7,6 +7,10 @@ record more events), until none is left; then it wakes the outbox's readers and 
 commits. A rolled-back transaction leaves no event and takes its entities' events with it.
 Side effects deferred during the transaction (after-commit hooks) run once it has committed,
 and never for one rolled back.
+
+Every use case opens its transaction here. One use case called by another (a command that
+creates a document through the entity service, a handler of an event) joins the transaction
+already open: it commits, with its events, when the outermost one ends, or not at all.
 """
 
 from __future__ import annotations
@@ -74,7 +78,8 @@ class UnitOfWork(Generic[C]):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         if self._active:
-            raise RuntimeError("transactions do not nest")
+            yield  # joins the open one, which publishes and commits
+            return
         self._active = True
         try:
             async with self.database.transaction():

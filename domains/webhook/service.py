@@ -1,6 +1,6 @@
 """Webhook endpoints as HR and ADMIN manage them: register (the secret is shown once, in the
 answer), list, disable, and read an endpoint's delivery log. Everything is scoped to the
-viewer's company (ADMIN: every company)."""
+actor's company (ADMIN: every company). The writes own their transaction."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domains.kernel.errors import Forbidden, NotFound
-from domains.kernel.principal import Principal, Role
+from domains.kernel.errors import NotFound
+from domains.kernel.principal import Principal
+from domains.kernel.unit_of_work import Transactional
 from domains.webhook.model import check_endpoint, new_secret
 
 MAX_DELIVERIES = 100
+REFUSAL = "only HR and ADMIN manage webhooks"
 
 
 @dataclass(frozen=True)
@@ -66,39 +68,37 @@ class Registered:
 
 
 class WebhookCommands:
-    def __init__(self, store: WebhookStore, event_types: Iterable[str]) -> None:
+    def __init__(self, store: WebhookStore, event_types: Iterable[str], uow: Transactional) -> None:
         self.store = store
         self.event_types = frozenset(event_types)
+        self.uow = uow
 
-    @staticmethod
-    def _require_manager(viewer: Principal) -> None:
-        if not (viewer.is_admin or Role.HR in viewer.roles):
-            raise Forbidden("only HR and ADMIN manage webhooks")
-
-    async def register(self, viewer: Principal, url: str, event_types: Sequence[str]) -> Registered:
-        self._require_manager(viewer)
+    async def register(self, actor: Principal, url: str, event_types: Sequence[str]) -> Registered:
+        actor.require_manager(REFUSAL)
         url, types = check_endpoint(url, event_types, self.event_types)
         secret = new_secret()
-        endpoint = Endpoint(uuid.uuid4(), viewer.company_id, url, tuple(types), True)
-        return Registered(await self.store.add(endpoint, secret, viewer.user_id), secret)
+        endpoint = Endpoint(uuid.uuid4(), actor.company_id, url, tuple(types), True)
+        async with self.uow.transaction():
+            return Registered(await self.store.add(endpoint, secret, actor.user_id), secret)
 
-    async def endpoints(self, viewer: Principal) -> Sequence[Endpoint]:
-        self._require_manager(viewer)
-        return await self.store.find(None if viewer.is_admin else viewer.company_id)
+    async def endpoints(self, actor: Principal) -> Sequence[Endpoint]:
+        actor.require_manager(REFUSAL)
+        return await self.store.find(actor.company_scope)
 
-    async def visible(self, viewer: Principal, id: uuid.UUID) -> Endpoint:
-        self._require_manager(viewer)
+    async def visible(self, actor: Principal, id: uuid.UUID) -> Endpoint:
+        actor.require_manager(REFUSAL)
         found = await self.store.get(id)
-        if found is None or not (viewer.is_admin or found.company_id == viewer.company_id):
+        if found is None or not actor.sees_company(found.company_id):
             raise NotFound("WebhookEndpoint", id)  # another company's is as absent as a missing one
         return found
 
-    async def disable(self, viewer: Principal, id: uuid.UUID) -> Endpoint:
-        found = await self.visible(viewer, id)
-        await self.store.set_enabled(found.id, False)
+    async def disable(self, actor: Principal, id: uuid.UUID) -> Endpoint:
+        async with self.uow.transaction():
+            found = await self.visible(actor, id)
+            await self.store.set_enabled(found.id, False)
         return Endpoint(found.id, found.company_id, found.url, found.event_types, False, found.created_at)
 
-    async def deliveries(self, viewer: Principal, endpoint: Endpoint, first: int) -> Sequence[Delivery]:
-        if not (viewer.is_admin or endpoint.company_id == viewer.company_id):
+    async def deliveries(self, actor: Principal, endpoint: Endpoint, first: int) -> Sequence[Delivery]:
+        if not actor.sees_company(endpoint.company_id):
             raise NotFound("WebhookEndpoint", endpoint.id)
         return await self.store.deliveries(endpoint.id, max(1, min(first, MAX_DELIVERIES)))

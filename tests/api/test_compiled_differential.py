@@ -252,10 +252,10 @@ def operations(draw: Any, ids: dict[str, list[str]]) -> tuple[str, dict[str, Any
 async def _arrange(demo: Any) -> dict[str, list[str]]:
     """The demo data plus rows that make paths differ if anything is off: non-ASCII sort
     keys, a soft-deleted document, a manager, many documents for pages."""
-    db = RequestDatabase(demo.container.engine)
-    services = demo.container.services(db)
+    operation = demo.container.operation(RequestDatabase(demo.container.engine))
+    services = operation.services
     admin = demo.principal(ADMIN)
-    async with db.transaction():
+    async with operation.uow.transaction():  # the writes join it: one commit
         for i, title in enumerate(["Führungszeugnis", "履歴書 😀", "Zeugnis", "Arbeitsvertrag", "Ärztliches Attest"]):
             await services["Document"].create(
                 admin,

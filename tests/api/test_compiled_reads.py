@@ -15,9 +15,9 @@ ADMIN, HR, ALICE, CAROL = "admin@acme.example", "hr@acme.example", "alice@acme.e
 
 
 async def _add_documents(demo: Any, owner: str, titles: list[str]) -> None:
-    db = RequestDatabase(demo.container.engine)
-    documents = demo.container.services(db)["Document"]
-    async with db.transaction():
+    operation = demo.container.operation(RequestDatabase(demo.container.engine))
+    documents = operation.services["Document"]
+    async with operation.uow.transaction():  # the writes join it: one commit
         for title in titles:
             await documents.create(
                 demo.principal(ADMIN),

@@ -1,4 +1,4 @@
-"""The stored user decides, on both paths: ``Container.signed_in_user`` (resolver path) and its
+"""The stored user decides, on both paths: ``SignIn.user`` (``adapters/auth/sign_in.py``) (resolver path) and its
 compiled twin ``adapters.sql.compiled.stored_user_matches`` are run against the same cases.
 
 A token stays well signed after its user was deleted, demoted or moved to another company; the

@@ -28,10 +28,10 @@ async def _titles(gql, filter: dict[str, Any] | None = None, as_user: str = ADMI
 
 
 async def _add_documents(demo, owner: str, count: int, title: str = "Bulk") -> None:
-    db = RequestDatabase(demo.container.engine)
-    documents = demo.container.services(db)["Document"]
+    operation = demo.container.operation(RequestDatabase(demo.container.engine))
+    documents = operation.services["Document"]
     principal = demo.principal(ADMIN)
-    async with db.transaction():
+    async with operation.uow.transaction():  # the writes join it: one commit
         for i in range(count):
             await documents.create(
                 principal,

@@ -48,10 +48,10 @@ async def _globex_alice(demo) -> None:
     from adapters.sql.database import RequestDatabase
     from domains.kernel.principal import Role
 
-    db = RequestDatabase(demo.container.engine)
-    users = demo.container.services(db)["User"]
+    operation = demo.container.operation(RequestDatabase(demo.container.engine))
+    users = operation.services["User"]
     globex = demo.principal("hr@globex.example")
-    async with db.transaction():
+    async with operation.uow.transaction():  # the writes join it: one commit
         alice = {"email": "alice@acme.example", "full_name": "Alice of Globex", "role": Role.EMPLOYEE}
         await users.create(globex, alice)
 

@@ -86,6 +86,27 @@ async def test_events_commit_with_the_change_in_order(container) -> None:
     assert await _stored(container) == [("First", {"n": 1, "who": str(uuid.UUID(int=7))}), ("Second", 2)]
 
 
+async def test_a_use_case_inside_another_joins_its_transaction(container) -> None:
+    """The inner one (the entity service under a command) publishes nothing on its own: its
+    events commit with the outer change, and roll back with it."""
+    await _clear(container)
+    uow = _unit_of_work(container)
+    company = uuid.uuid4()
+    async with uow.transaction():
+        async with uow.transaction():
+            _saved(uow, First, company, "inner")
+        assert await _stored(container) == []  # not committed yet
+        _saved(uow, Second, company, "outer")
+    assert await _stored(container) == [("First", "inner"), ("Second", "outer")]
+    await _clear(container)
+    with pytest.raises(RuntimeError, match="outer fails"):
+        async with uow.transaction():
+            async with uow.transaction():
+                _saved(uow, Lost, company, "inner")
+            raise RuntimeError("outer fails")
+    assert await _stored(container) == []
+
+
 async def test_a_rolled_back_change_leaves_no_event(container) -> None:
     await _clear(container)
     uow = _unit_of_work(container)

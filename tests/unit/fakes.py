@@ -231,10 +231,15 @@ class FakeEntityStore(VersionedSave):
 
 
 class FakeAfterCommit:
-    """Implements ``domains.kernel.ports.AfterCommit``: collects actions until the test 'commits'."""
+    """Implements ``domains.kernel.ports.Work``: collects actions until the test 'commits';
+    its transactions have nothing to commit (the in-memory store keeps what it is given)."""
 
     def __init__(self) -> None:
         self.actions: list[Callable[[], Awaitable[None]]] = []
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        yield
 
     def defer(self, action: Callable[[], Awaitable[None]]) -> None:
         self.actions.append(action)

@@ -12,9 +12,8 @@ import {
 import { dueText } from "./dates";
 import { combinedErrorSentence, sentence, typedErrorSentence } from "./errors";
 import { DOCUMENT_STATUS } from "./labels";
-import type { Live } from "./Shell";
 import { contentTypeOf, postFile } from "./upload";
-import { useRefetchOnLive } from "./useRefetchOnLive";
+import { type Live, useRefetchOnLive } from "./useRefetchOnLive";
 import { WorkflowCard } from "./Workflows";
 
 export function Employee({ live }: { live: Live }) {

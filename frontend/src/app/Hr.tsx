@@ -15,8 +15,7 @@ import {
 import { addDays, dueText, today } from "./dates";
 import { combinedErrorSentence, typedErrorSentence } from "./errors";
 import { DOCUMENT_STATUS } from "./labels";
-import type { Live } from "./Shell";
-import { useRefetchOnLive } from "./useRefetchOnLive";
+import { type Live, useRefetchOnLive } from "./useRefetchOnLive";
 import { WorkflowCard } from "./Workflows";
 
 type QueueItem = ReviewQueueQuery["documentsAwaitingReview"]["edges"][number]["node"];

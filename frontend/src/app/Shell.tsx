@@ -11,15 +11,7 @@ import { Employee } from "./Employee";
 import { combinedErrorSentence, isSignedOut } from "./errors";
 import { Hr } from "./Hr";
 import { STEP_STATUS, WORKFLOW_STATUS } from "./labels";
-
-export type LiveEvent = AppWorkflowEventsSubscription["workflowStatusChanged"];
-
-export type Live = {
-  /** The newest events first (at most 20). */
-  events: LiveEvent[];
-  /** Changes whenever something moved or the socket came back: views refetch on it. */
-  tick: string;
-};
+import type { Live, LiveEvent } from "./useRefetchOnLive";
 
 export function Shell({ token, onSignOut }: { token: string; onSignOut: (why?: string) => void }) {
   const [connection, setConnection] = useState<Connection>("connecting");

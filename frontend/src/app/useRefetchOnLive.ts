@@ -1,5 +1,15 @@
 import { useEffect, useRef } from "react";
-import type { Live } from "./Shell";
+import type { AppWorkflowEventsSubscription } from "../../generated/graphql";
+
+export type LiveEvent = AppWorkflowEventsSubscription["workflowStatusChanged"];
+
+/** What the shell hands each view: the live events, and when to refetch. */
+export type Live = {
+  /** The newest events first (at most 20). */
+  events: LiveEvent[];
+  /** Changes whenever something moved or the socket came back: views refetch on it. */
+  tick: string;
+};
 
 // Documents outside a workflow move without a workflow event: a slow poll and a refetch when
 // the tab comes back to the front cover them. The end-to-end test turns the poll off

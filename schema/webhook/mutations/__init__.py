@@ -1,0 +1,8 @@
+"""The webhook commands as mutations, one a module."""
+
+from schema.domain import mutation_fields
+from schema.webhook.mutations import disable, register
+
+webhook_mutations = mutation_fields((register.MUTATION, disable.MUTATION))
+
+__all__ = ["webhook_mutations"]
