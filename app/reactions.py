@@ -8,6 +8,7 @@ document's typed events and tell the workflow plain values.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -16,8 +17,13 @@ from domains.document.events import DocumentApproved, DocumentEvent, DocumentRej
 from domains.document.model import DocumentKind
 from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
-from domains.kernel.principal import Principal
+from domains.kernel.principal import Principal, Role
 from domains.workflow.service import DocumentReview
+
+SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
+"""Seeding, the CLI and a context acting on its own (a workflow opening its next step) act as
+the system, not as a person."""
+DOCUMENT_KINDS = frozenset(kind.value for kind in DocumentKind)
 
 REVIEWS: dict[type[DocumentEvent], DocumentReview] = {
     DocumentSubmitted: DocumentReview.SUBMITTED,
@@ -46,7 +52,7 @@ class DocumentsFromService:
 
     async def request(
         self,
-        actor: Principal,
+        actor: Principal | None,
         *,
         company_id: uuid.UUID,
         owner_id: uuid.UUID,
@@ -55,8 +61,11 @@ class DocumentsFromService:
         due_on: date,
     ) -> uuid.UUID:
         data = {"company_id": company_id, "owner_id": owner_id, "kind": DocumentKind(kind), "title": title}
-        document = await self.documents.create(actor, {**data, "due_on": due_on})
+        document = await self.documents.create(actor or SYSTEM, {**data, "due_on": due_on})
         return uuid.UUID(str(document.id))
+
+    def kinds(self) -> frozenset[str]:
+        return DOCUMENT_KINDS
 
 
 class PeopleFromService:
@@ -68,3 +77,19 @@ class PeopleFromService:
     async def company_of(self, actor: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
         user = await self.users.get(actor, user_id)
         return None if user is None else uuid.UUID(str(user.company_id))
+
+    async def manager_of(self, user_id: uuid.UUID) -> uuid.UUID | None:
+        user = await self.users.get(SYSTEM, user_id)
+        return None if user is None or user.manager_id is None else uuid.UUID(str(user.manager_id))
+
+    async def roles_of(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Role]:
+        users = await self.users.get_many(SYSTEM, list(user_ids)) if user_ids else []
+        return {u.id: u.role for u in users if u is not None}
+
+    async def members(self, company_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> frozenset[uuid.UUID]:
+        users = await self.users.get_many(SYSTEM, list(user_ids)) if user_ids else []
+        return frozenset(u.id for u in users if u is not None and u.company_id == company_id)
+
+    async def names_of(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        users = await self.users.get_many(SYSTEM, list(user_ids)) if user_ids else []
+        return {u.id: u.full_name for u in users if u is not None}

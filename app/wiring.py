@@ -22,7 +22,7 @@ from adapters.sql.outbox import SqlOutbox
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from adapters.sql.webhooks import SqlWebhookStore
-from app.reactions import DocumentsFromService, PeopleFromService, build_bus
+from app.reactions import SYSTEM, DocumentsFromService, PeopleFromService, build_bus
 from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
@@ -37,7 +37,7 @@ from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
 from domains.kernel.errors import Unauthenticated, Unavailable
-from domains.kernel.principal import Principal, Role
+from domains.kernel.principal import Principal
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
 from domains.user.model import User
@@ -51,8 +51,7 @@ from schema.root import build_schema
 WEBHOOK_EVENT_TYPES = frozenset({*DOCUMENT_EVENTS, *WORKFLOW_EVENTS})
 """The event types a webhook endpoint may subscribe to: every published one."""
 
-# Seeding and the CLI act as the system, not as a person.
-SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
+__all__ = ["SYSTEM", "Container", "Operation"]  # SYSTEM: seeding and the CLI act as the system
 
 
 class SystemClock:
@@ -155,6 +154,7 @@ class Container:
                 PeopleFromService(services["User"]),
                 DocumentsFromService(services["Document"]),
                 uow,
+                limits=self.limits,
             ),
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
             jobs=JobCommands(SqlJobQueue(db)),

@@ -119,9 +119,7 @@ class EntityService(Generic[E]):
             self.spec, key, keys, self._scoped(actor, filter), self.ordering(order), limit, after
         )
 
-    async def count_by(
-        self, actor: Principal, key: str, keys: Sequence[Any], filter: Filter | None
-    ) -> dict[Any, int]:
+    async def count_by(self, actor: Principal, key: str, keys: Sequence[Any], filter: Filter | None) -> dict[Any, int]:
         return await self.store.count_grouped(self.spec, key, keys, self._scoped(actor, filter))
 
     def named(self, name: str) -> NamedQuery:
@@ -210,9 +208,7 @@ class EntityService(Generic[E]):
 
     async def restore(self, actor: Principal, id: uuid.UUID) -> E:
         reach = require_reach(actor, self.spec.access.restore, "restore", self.spec)
-        rows = await self.store.get_many(
-            self.spec, [id], scope_filter(self.spec, actor, reach), include_deleted=True
-        )
+        rows = await self.store.get_many(self.spec, [id], scope_filter(self.spec, actor, reach), include_deleted=True)
         if not rows:
             raise NotFound(self.spec.name, id)
         previous: E = rows[0]
