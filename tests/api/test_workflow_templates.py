@@ -367,3 +367,53 @@ async def test_the_built_in_templates_are_seeded_data(gql) -> None:
     assert [s["node"]["documentKind"] for s in templates[0]["steps"]["edges"]] == ["ID", "CONTRACT", "TAX_FORM"]
     others = await gql.data("{ workflowTemplates { totalCount } }", as_user="hr@globex.example")
     assert others["workflowTemplates"]["totalCount"] == 2
+
+
+TEMPLATE_READ = """{ workflowTemplates(orderBy: [{ code: ASC }]) { totalCount edges { node { code title status
+  steps(first: 5) { totalCount edges { node { key kind documentKind dueOffsetDays } } }
+  versions { edges { node { number title } } } } } } }"""
+
+
+async def test_the_templates_generated_reads_are_compiled_into_one_statement(gql, resolver_gql) -> None:
+    ours = await gql(TEMPLATE_READ, as_user=HR)
+    theirs = await resolver_gql(TEMPLATE_READ, as_user=HR)
+    assert ours["data"] == theirs["data"] and ours["data"]["workflowTemplates"]["totalCount"] == 2
+    assert ours["extensions"]["sql"]["statements"] == 1
+    # the resolver path: the user, the page, its count, then one batch per relation (and its count)
+    assert theirs["extensions"]["sql"]["statements"] == 6
+
+
+async def test_the_inbox_reads_a_fixed_number_of_statements_however_many_tasks(gql) -> None:
+    """myTasks is hand-written (across workflows, with delegations): the resolver path answers it,
+    deliberately. The user; the delegations (and their people's roles when there are some); the
+    page; its count; the page's workflows; its subjects' names."""
+    demo = gql.demo
+    await _people(gql)  # HR delegates to Bob
+    onboarding = '{ workflowTemplates(filter: { code: { eq: "EMPLOYEE_ONBOARDING" } }) { edges { node { id } } } }'
+    template = (await gql.data(onboarding, as_user=HR))["workflowTemplates"]["edges"][0]["node"]["id"]
+    counts = []
+    for subject in (ALICE, BOB):
+        start = {"templateId": template, "subjectUserId": gid("User", demo.id(subject)), "dueDate": IN_30_DAYS}
+        assert (await gql.data(START, {"input": start}, as_user=HR))["startWorkflow"]["__typename"] == "WorkflowPayload"
+        mine = await gql(INBOX, {"first": 10}, as_user=ALICE)
+        company = await gql(INBOX, {"first": 10, "filter": {"company": True}}, as_user=HR)
+        delegated = await gql(INBOX, {"first": 10}, as_user=BOB)
+        counts.append(
+            (
+                mine["data"]["myTasks"]["totalCount"],
+                company["data"]["myTasks"]["totalCount"],
+                mine["extensions"]["sql"]["statements"],
+                company["extensions"]["sql"]["statements"],
+                delegated["extensions"]["sql"]["statements"],
+            )
+        )
+    # Alice: user, delegations, page, count, workflows, names; HR's company view: no delegations;
+    # Bob's: user, delegations, their people's roles, page, count (and, once his own workflow
+    # started, its workflows and names): the same however many tasks there are
+    assert counts == [(3, 3, 6, 5, 5), (3, 6, 6, 5, 7)]
+    paged = await gql.data(INBOX, {"first": 4, "filter": {"company": True}}, as_user=HR)
+    rest = await gql.data(
+        INBOX, {"first": 4, "after": paged["myTasks"]["pageInfo"]["endCursor"], "filter": {"company": True}}, as_user=HR
+    )
+    due = [e["node"]["dueOn"] for e in [*paged["myTasks"]["edges"], *rest["myTasks"]["edges"]]]
+    assert len(due) == 6 and due == sorted(due) and not rest["myTasks"]["pageInfo"]["hasNextPage"]
