@@ -13,6 +13,7 @@ import pytest
 from domains.kernel.errors import Forbidden, Invalid
 from domains.kernel.ids import to_global_id
 from domains.kernel.query import PageRequest
+from domains.workflow.live import Delegator, change_of, inbox_changes
 from domains.workflow.model import AssigneeGroup, StepKind, StepStatus, WorkflowStatus
 from domains.workflow.plan import (
     Assignee,
@@ -294,3 +295,45 @@ async def test_the_inbox_of_others_is_for_hr_only(world: World, commands: Workfl
     assert bobs.page.items[0].subject_name == world.alice.full_name
     with pytest.raises(Invalid):
         await commands.inbox(world.as_(world.globex_hr), InboxScope.PERSON, world.bob.id, PageRequest())
+
+
+async def test_the_inbox_watch_learns_of_steps_that_open_with_the_workflow_and_of_levels_moving_on(
+    world: World, commands: WorkflowCommands
+) -> None:
+    world.store.take_events()
+    _, task, ok = await _approval(world, commands)
+
+    @dataclass
+    class Stored:
+        id: int
+        aggregate: str
+        payload: dict
+        occurred_at: object
+
+    def changes_for(user: object, delegators: tuple = ()) -> list[tuple[StepKind, StepStatus, bool]]:
+        found = []
+        for n, event in enumerate(events):
+            stored = Stored(n, event.aggregate, event.payload, event.occurred_at)
+            for c in inbox_changes(change_of(stored), world.as_(user), delegators):
+                found.append((c.step.kind, c.step.status, c.waits_on_viewer))
+        return found
+
+    events = world.store.take_events()
+    assert changes_for(world.bob) == [(StepKind.TASK, StepStatus.PENDING, True)]  # in WorkflowStarted
+    assert changes_for(world.alice) == []
+    await commands.complete_task(world.as_(world.bob), task.id, "", task.version)
+    ok = world.store.stored(WORKFLOW_STEP, ok.id)
+    await commands.approve_step(world.as_(world.hr), ok.id, ok.version)
+    events = world.store.take_events()
+    assert changes_for(world.bob) == [(StepKind.TASK, StepStatus.DONE, False)]
+    # HR (Alice's manager here): the approval arrives, then moves on to the admin
+    assert changes_for(world.hr) == [
+        (StepKind.APPROVAL, StepStatus.PENDING, True),
+        (StepKind.APPROVAL, StepStatus.PENDING, False),
+    ]
+    assert changes_for(world.admin) == [(StepKind.APPROVAL, StepStatus.PENDING, True)]
+    assert changes_for(world.bob, (Delegator(world.admin.id, False),)) == [
+        (StepKind.TASK, StepStatus.DONE, False),
+        (StepKind.APPROVAL, StepStatus.PENDING, True),
+    ]
+    assert changes_for(world.globex_hr) == []
