@@ -245,7 +245,7 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
         for title in STEPS:
             await _upload(alice, title, files[title][0])
         assert await alice.page.evaluate("window.__sawProgress === true"), "no progress bar was shown"
-        await alice.page.locator("ul.inbox[data-total='0']").wait_for(timeout=WAIT_MS)  # handed in: nothing waits
+        await alice.page.locator("ul.inbox[data-total='0']").wait_for(state="attached", timeout=WAIT_MS)  # empty now
         await alice.shot("3-uploaded")
 
         # 4. HR's queue shows them, and a document opens as the file Alice sent
