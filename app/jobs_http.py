@@ -52,7 +52,7 @@ def dev_mail_routes(container: Container) -> list[BaseRoute]:
         for path in _newest(folder)[:_PAGE]:
             mail = _read(path)
             rows.append(
-                f'<tr><td>{html.escape(str(mail["Date"]))}</td><td>{html.escape(str(mail["To"]))}</td>'
+                f"<tr><td>{html.escape(str(mail['Date']))}</td><td>{html.escape(str(mail['To']))}</td>"
                 f'<td><a href="/dev/mail/{path.name}">{html.escape(str(mail["Subject"]))}</a></td></tr>'
             )
         empty = "" if rows else "<p>No mail yet: submit a document for review, or reject one.</p>"

@@ -10,8 +10,9 @@ from adapters.auth.sign_in import SYSTEM
 from adapters.sql.database import RequestDatabase
 from app.wiring import Container
 from domains.document.model import DocumentKind
-from domains.kernel.principal import Role
-from domains.workflow.model import WorkflowKind
+from domains.kernel.principal import Principal, Role
+from domains.workflow.model import StepKind, WorkflowKind
+from domains.workflow.plan import DueFrom
 
 log = logging.getLogger("hrgraph.seed")
 
@@ -37,6 +38,62 @@ WORKFLOWS = (
     ("bob@acme.example", WorkflowKind.REVIEW, "Bob's annual review", 60),
     ("carol@globex.example", WorkflowKind.ONBOARDING, "Carol's onboarding", 21),
 )
+
+# The two templates every demo company starts with: data HR may edit and publish again, not
+# code. (code, title, kind, steps: key, title, document kind, days before the workflow's due date)
+TEMPLATES = (
+    (
+        "EMPLOYEE_ONBOARDING",
+        "Employee onboarding",
+        WorkflowKind.ONBOARDING,
+        (
+            ("id", "Identity document", "ID", 14),
+            ("contract", "Signed employment contract", "CONTRACT", 7),
+            ("tax-form", "Tax form", "TAX_FORM", 0),
+        ),
+    ),
+    (
+        "OFFBOARDING",
+        "Offboarding",
+        WorkflowKind.OFFBOARDING,
+        (
+            ("equipment", "Equipment return form", "OTHER", 3),
+            ("final-tax", "Final tax statement", "TAX_FORM", 0),
+        ),
+    ),
+)
+
+
+async def seed_templates(container: Container, publishers: list[Principal]) -> None:
+    """The built-in templates for each publisher's company, published by her (version 1)."""
+    for publisher in publishers:
+        company_id = publisher.company_id
+        operation = container.operation(RequestDatabase(container.engine))
+        services = operation.services
+        published = []
+        async with operation.uow.transaction():
+            for code, title, kind, steps in TEMPLATES:
+                template = await services["WorkflowTemplate"].create(
+                    SYSTEM, {"company_id": company_id, "code": code, "title": title, "kind": kind}
+                )
+                for position, (key, step_title, document_kind, days_before) in enumerate(steps):
+                    await services["WorkflowTemplateStep"].create(
+                        SYSTEM,
+                        {
+                            "company_id": company_id,
+                            "template_id": template.id,
+                            "key": key,
+                            "title": step_title,
+                            "kind": StepKind.DOCUMENT,
+                            "position": position,
+                            "document_kind": document_kind,
+                            "due_from": DueFrom.DUE,
+                            "due_offset_days": -days_before,
+                        },
+                    )
+                published.append(template)
+        for template in published:
+            await operation.commands.workflow.publish_template(publisher, template.id, template.version)
 
 
 async def seed_demo(container: Container) -> bool:
@@ -80,5 +137,10 @@ async def seed_demo(container: Container) -> bool:
                     "due_on": today + dt.timedelta(days=due_in),
                 },
             )
+    hr = {u.company_id: u for u in users.values() if u.role is Role.HR}
+    await seed_templates(
+        container,
+        [Principal(user_id=u.id, company_id=u.company_id, roles=frozenset({Role.HR})) for u in hr.values()],
+    )
     log.info("demo data loaded", extra={"companies": len(COMPANIES), "users": len(USERS)})
     return True

@@ -151,6 +151,7 @@ class Container:
                 PeopleFromService(services["User"]),
                 DocumentsFromService(services["Document"]),
                 uow,
+                limits=self.limits,
             ),
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow),
             jobs=JobCommands(SqlJobQueue(db), uow),

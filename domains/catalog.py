@@ -21,11 +21,11 @@ from domains.kernel.operation import KernelPorts
 from domains.user.spec import USER
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
-from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
+from domains.workflow.spec import SPECS as WORKFLOW_SPECS
 
 
 def build_registry() -> Registry:
-    return Registry([COMPANY, USER, DOCUMENT, WORKFLOW, WORKFLOW_STEP])
+    return Registry([COMPANY, USER, DOCUMENT, *WORKFLOW_SPECS])
 
 
 @dataclass(frozen=True)

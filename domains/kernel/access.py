@@ -48,9 +48,7 @@ def covers(spec: EntitySpec[Any], actor: Principal, reach: Reach, entity: Entity
     return True
 
 
-def scope_relations(
-    spec: EntitySpec[Any], node: Filter | None, actor: Principal, registry: Registry
-) -> Filter | None:
+def scope_relations(spec: EntitySpec[Any], node: Filter | None, actor: Principal, registry: Registry) -> Filter | None:
     """Relation filters only see related rows the actor may read: no existence leaks."""
     if node is None or isinstance(node, Condition):
         return node

@@ -121,9 +121,7 @@ class EntityService(Generic[E]):
             self.spec, key, keys, self._scoped(actor, filter), self.ordering(order), limit, after
         )
 
-    async def count_by(
-        self, actor: Principal, key: str, keys: Sequence[Any], filter: Filter | None
-    ) -> dict[Any, int]:
+    async def count_by(self, actor: Principal, key: str, keys: Sequence[Any], filter: Filter | None) -> dict[Any, int]:
         return await self.store.count_grouped(self.spec, key, keys, self._scoped(actor, filter))
 
     def named(self, name: str) -> NamedQuery:

@@ -16,9 +16,7 @@ def check_version(name: str, entity: Entity, expected_version: int) -> None:
     """The caller acted on ``expected_version``: anything else is a ``Conflict`` that says the
     current one."""
     if entity.version != expected_version:
-        raise Conflict(
-            f"{name} is at version {entity.version}, not {expected_version}", current_version=entity.version
-        )
+        raise Conflict(f"{name} is at version {entity.version}, not {expected_version}", current_version=entity.version)
 
 
 class VersionedSave:

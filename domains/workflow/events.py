@@ -2,14 +2,16 @@
 
 Published shape (``payload``): ``workflowId``, ``subjectId``, ``companyId``, ``stepId`` (null
 for the workflow's own status), ``previousStatus`` (null when the workflow starts),
-``status``, snapshots ``workflow`` and ``step`` of the records as they now are, and
-``reason`` for a cancellation only. The actor and the time are on the event's row.
+``status``, snapshots ``workflow`` and ``step`` of the records as they now are (the step's
+``kind``, its assignee and approval level among them), ``reason`` for a cancellation, a
+rejection or a decision, and ``previousAssigneeId`` when a step moved away from someone (an
+approval chain's next level, a decision) so that her inbox learns of it. The actor and the time are on the event's row.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -35,13 +37,17 @@ class WorkflowEvent(DomainEvent):
     workflow: Mapping[str, Any]
     step: Mapping[str, Any] | None = None
     reason: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    previous_assignee_id: uuid.UUID | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    on_behalf_of: uuid.UUID | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    opened_steps: list[Mapping[str, Any]] | None = field(default=None, metadata=OMITTED_WHEN_NONE)
     actor_id: uuid.UUID | None = field(metadata=ENVELOPE)
     occurred_at: datetime = field(default_factory=now, metadata=ENVELOPE)
 
 
 @dataclass(frozen=True, kw_only=True)
 class WorkflowStarted(WorkflowEvent):
-    """A workflow began, IN_PROGRESS (``previousStatus`` null)."""
+    """A workflow began, IN_PROGRESS (``previousStatus`` null); ``openedSteps`` are the steps
+    that opened with it (those without dependencies), as snapshots."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,14 +57,20 @@ class WorkflowStatusChanged(WorkflowEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class WorkflowStepStatusChanged(WorkflowEvent):
-    """One of its steps moved, as the document it waits for did."""
+    """One of its steps moved: opened, its document handed in or reviewed, its task done, an
+    approver of its chain decided (``previousStatus`` may equal ``status``: the next level)."""
 
 
 def workflow_changed(
-    workflow: Workflow, previous: WorkflowStatus | None, actor_id: uuid.UUID | None, reason: str | None = None
+    workflow: Workflow,
+    previous: WorkflowStatus | None,
+    actor_id: uuid.UUID | None,
+    reason: str | None = None,
+    opened: Sequence[WorkflowStep] = (),
 ) -> WorkflowEvent:
     kind = WorkflowStarted if previous is None else WorkflowStatusChanged
     return kind(
+        opened_steps=[snapshot(s) for s in opened] if opened else None,
         workflow_id=workflow.id,
         subject_id=workflow.subject_id,
         company_id=workflow.company_id,
@@ -71,7 +83,14 @@ def workflow_changed(
 
 
 def step_changed(
-    workflow: Workflow, step: WorkflowStep, previous: StepStatus, actor_id: uuid.UUID | None
+    workflow: Workflow,
+    step: WorkflowStep,
+    previous: StepStatus,
+    actor_id: uuid.UUID | None,
+    *,
+    previous_assignee_id: uuid.UUID | None = None,
+    on_behalf_of: uuid.UUID | None = None,
+    reason: str | None = None,
 ) -> WorkflowEvent:
     return WorkflowStepStatusChanged(
         workflow_id=workflow.id,
@@ -82,6 +101,9 @@ def step_changed(
         status=step.status.value,
         workflow=snapshot(workflow),
         step=snapshot(step),
+        previous_assignee_id=previous_assignee_id,
+        on_behalf_of=on_behalf_of,
+        reason=reason,
         actor_id=actor_id,
     )
 

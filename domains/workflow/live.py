@@ -14,9 +14,9 @@ from typing import Any, Protocol, TypeVar
 from domains.kernel.access import covers, require_reach
 from domains.kernel.entity import from_snapshot
 from domains.kernel.errors import DomainError, Invalid
-from domains.kernel.principal import Principal
+from domains.kernel.principal import Principal, Role
 from domains.workflow.events import AGGREGATE
-from domains.workflow.model import StepStatus, Workflow, WorkflowStatus, WorkflowStep
+from domains.workflow.model import StepKind, StepStatus, Workflow, WorkflowStatus, WorkflowStep
 from domains.workflow.spec import WORKFLOW
 
 T = TypeVar("T")
@@ -88,6 +88,8 @@ class WorkflowChange:
     previous_workflow_status: WorkflowStatus | None
     previous_step_status: StepStatus | None
     occurred_at: datetime
+    previous_assignee_id: uuid.UUID | None = None
+    opened: tuple[WorkflowStep, ...] = ()
 
     @property
     def workflow_status(self) -> WorkflowStatus:
@@ -129,6 +131,10 @@ def change_of(event: OutboxEvent) -> WorkflowChange | None:
         previous_workflow_status=previous_workflow,
         previous_step_status=previous_step,
         occurred_at=event.occurred_at,
+        opened=tuple(from_snapshot(WorkflowStep, s) for s in event.payload.get("openedSteps") or ()),
+        previous_assignee_id=uuid.UUID(event.payload["previousAssigneeId"])
+        if event.payload.get("previousAssigneeId")
+        else None,
     )
 
 
@@ -150,6 +156,67 @@ async def watch(
     feed: EventFeed, principal: Principal, workflow_id: uuid.UUID | None, after_event_id: int | None
 ) -> AsyncIterator[WorkflowChange]:
     require_reach(principal, WORKFLOW.access.read, "read", WORKFLOW)
+    async for change in _changes(feed, after_event_id):
+        seen = visible(change, principal, workflow_id)
+        if seen is not None:
+            yield seen
+
+
+@dataclass(frozen=True, slots=True)
+class InboxChange:
+    """A step that waits, or waited, on the watcher (or on one who delegated to her) moved."""
+
+    event_id: int
+    step: WorkflowStep
+    waits_on_viewer: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delegator:
+    user_id: uuid.UUID
+    is_hr: bool
+
+
+def inbox_changes(
+    change: WorkflowChange | None, principal: Principal, delegators: Sequence[Delegator]
+) -> list[InboxChange]:
+    """What a workflow change tells the watcher's inbox: the step that moved, or the steps
+    that opened with a workflow's start, as far as they concern her."""
+    if change is None or change.workflow.company_id != principal.company_id:
+        return []
+    steps = (change.step,) if change.step is not None else change.opened
+    found = (inbox_change(change, step, principal, delegators) for step in steps)
+    return [c for c in found if c is not None]
+
+
+def inbox_change(
+    change: WorkflowChange, step: WorkflowStep, principal: Principal, delegators: Sequence[Delegator]
+) -> InboxChange | None:
+    people = [(principal.user_id, Role.HR in principal.roles), *((d.user_id, d.is_hr) for d in delegators)]
+    waits = any(step.waits_on(user, hr) for user, hr in people)
+    waited = any(change.previous_assignee_id == user for user, _ in people) or any(
+        step.assignee_id == user for user, _ in people
+    )
+    if step.kind is StepKind.APPROVAL and step.subject_id == principal.user_id:
+        return None  # never hers to decide
+    if not (waits or waited or (step.assignee_group is not None and any(hr for _, hr in people))):
+        return None
+    return InboxChange(change.event_id, step, waits, change.occurred_at)
+
+
+async def watch_inbox(
+    feed: EventFeed, principal: Principal, delegators: Sequence[Delegator], after_event_id: int | None
+) -> AsyncIterator[InboxChange]:
+    """The moves of the steps in (or leaving) the watcher's inbox. Delegations are read when
+    the watch starts."""
+    async for change in _changes(feed, after_event_id):
+        for found in inbox_changes(change, principal, delegators):
+            yield found
+
+
+async def _changes(feed: EventFeed, after_event_id: int | None) -> AsyncIterator[WorkflowChange | None]:
+    """Every workflow change after ``after_event_id`` (replayed), then live ones, once each."""
     if after_event_id is not None and after_event_id < 0:
         raise Invalid.field("after_event_id", "must not be negative")
     live = await feed.subscribe()  # first, so that nothing committed from here on is missed
@@ -169,18 +236,14 @@ async def watch(
                 batch = await feed.read_after(last, REPLAY_BATCH)
                 for event in batch:
                     last = event.id
-                    change = visible(feed.decoded(event, change_of), principal, workflow_id)
-                    if change is not None:
-                        yield change
+                    yield feed.decoded(event, change_of)
                 if len(batch) < REPLAY_BATCH:
                     break
         async for event in live:
             if event.id <= last:
                 continue  # already replayed
             last = event.id
-            change = visible(feed.decoded(event, change_of), principal, workflow_id)
-            if change is not None:
-                yield change
+            yield feed.decoded(event, change_of)
         if live.overflowed:
             raise FellBehind(f"too many events were waiting; resume with afterEventId {last}")
     finally:

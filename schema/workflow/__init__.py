@@ -1,45 +1,25 @@
-"""GraphQL for workflows: the commands (startWorkflow, cancelWorkflow), the fields added to the
-generated Workflow and WorkflowStep types (``overdue``), and the live subscription."""
+"""GraphQL for workflows: the commands (one a file in ``mutations/``: startWorkflow,
+cancelWorkflow, publishWorkflowTemplate, archiveWorkflowTemplate, completeTask, approveStep,
+rejectStep), the fields added to the generated Workflow and WorkflowStep types (``overdue``),
+the inbox (``inbox.py``: myTasks, myTasksChanged) and the live subscription."""
 
 from __future__ import annotations
 
 import datetime
-import enum
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
 
-from domains.kernel.errors import Invalid, NotFound
+from domains.kernel.errors import NotFound
 from domains.workflow.live import WorkflowChangeKind, watch
-from domains.workflow.model import StepStatus, WorkflowStatus
+from domains.workflow.model import StepKind, StepStatus, WorkflowStatus
 from domains.workflow.service import today
-from domains.workflow.templates import WorkflowTemplate as DomainTemplate
 from schema.context import Info
 from schema.domain import DomainSchema
 from schema.factory import EntitySchemaFactory, parse_id
-
-
-@strawberry.enum(description="The workflows there are, each with the documents it requires.")
-class WorkflowTemplate(enum.Enum):
-    EMPLOYEE_ONBOARDING = "EMPLOYEE_ONBOARDING"
-    OFFBOARDING = "OFFBOARDING"
-
-
-@strawberry.input(description="Which workflow, for whom, due when.")
-class StartWorkflowInput:
-    template: WorkflowTemplate
-    subject_user_id: strawberry.ID
-    due_date: datetime.date
-
-
-def _event_id(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise Invalid.field("after_event_id", "is not an event id") from None
+from schema.workflow.inbox import build_queries, build_subscriptions, event_id
+from schema.workflow.mutations import workflow_mutations
 
 
 def _overdue(root: Any) -> bool:
@@ -49,46 +29,6 @@ def _overdue(root: Any) -> bool:
 
 def _overdue_field() -> Any:
     return strawberry.field(resolver=_overdue, description="Past its due date and not yet done (from the due dates).")
-
-
-def workflow_mutations(factory: EntitySchemaFactory) -> dict[str, Any]:
-    workflow_types = factory.types["Workflow"]
-    payload = workflow_types.payload
-
-    async def start_workflow(info: Info, input: StartWorkflowInput) -> Any:
-        context = info.context
-        subject = parse_id(input.subject_user_id, "User", "subjectUserId")
-        workflow = await context.commands.workflow.start(
-            context.viewer, DomainTemplate(input.template.value), subject, input.due_date
-        )
-        return payload(workflow=workflow)
-
-    start_workflow.__annotations__ = {"info": Info, "input": StartWorkflowInput, "return": workflow_types.result}
-
-    async def cancel_workflow(info: Info, id: strawberry.ID, reason: str, expected_version: int) -> Any:
-        context = info.context
-        key = parse_id(id, "Workflow", "id")
-        workflow = await context.commands.workflow.cancel(context.viewer, key, reason, expected_version)
-        return payload(workflow=workflow)
-
-    cancel_workflow.__annotations__ = {
-        "info": Info,
-        "id": strawberry.ID,
-        "reason": str,
-        "expected_version": int,
-        "return": workflow_types.result,
-    }
-
-    return {
-        "start_workflow": strawberry.mutation(
-            resolver=start_workflow,
-            description="Starts a workflow from a template: one step and one requested document per required "
-            "document (HR of the person's company, or ADMIN).",
-        ),
-        "cancel_workflow": strawberry.mutation(
-            resolver=cancel_workflow, description="Cancels a workflow in progress, with a reason."
-        ),
-    }
 
 
 def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
@@ -108,6 +48,8 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
                 "previous_workflow_status": workflow_status | None,
                 "step": step_types.object | None,
                 "previous_step_status": step_status | None,
+                "step_kind": factory.graphql_enum(StepKind) | None,
+                "step_status": step_status | None,
                 "previous_status": str | None,
                 "status": str,
                 "occurred_at": datetime.datetime,
@@ -127,6 +69,8 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
             "previous_step_status": strawberry.field(
                 description="The step's status before a STEP_STATUS_CHANGED; null for the other kinds."
             ),
+            "step_kind": strawberry.field(description="The kind of the step that changed (null: the workflow's)."),
+            "step_status": strawberry.field(description="The step's status after the change (null: the workflow's)."),
             "previous_status": strawberry.field(
                 deprecation_reason="Mixes workflow and step statuses: use previousWorkflowStatus or "
                 "previousStepStatus (with kind). Removed in the next release."
@@ -152,7 +96,7 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
             key = parse_id(workflow_id, "Workflow", "workflowId")
             if await context.service("Workflow").get(viewer, key) is None:
                 raise NotFound("Workflow", workflow_id)
-        changes = watch(context.feed, viewer, key, _event_id(after_event_id))
+        changes = watch(context.feed, viewer, key, event_id(after_event_id))
         async for change in changes:
             context.reset()  # fresh loaders: what the event's fields read is as of now
             event = event_type(
@@ -163,6 +107,8 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
                 previous_workflow_status=change.previous_workflow_status,
                 step=change.step,
                 previous_step_status=change.previous_step_status,
+                step_kind=change.step.kind if change.step is not None else None,
+                step_status=change.step.status if change.step is not None else None,
                 previous_status=change.previous_status,
                 status=change.status,
                 occurred_at=change.occurred_at,
@@ -177,7 +123,8 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
             resolver=workflow_status_changed,
             description="Workflows moving: without workflowId every workflow you may see; with afterEventId "
             "the events after it are replayed first, then live ones, in order, once each.",
-        )
+        ),
+        **build_subscriptions(factory),
     }
     return subscriptions
 
@@ -185,6 +132,7 @@ def workflow_subscriptions(factory: EntitySchemaFactory) -> dict[str, Any]:
 WORKFLOW_SCHEMA = DomainSchema(
     name="workflow",
     type_fields={"Workflow": {"overdue": _overdue_field()}, "WorkflowStep": {"overdue": _overdue_field()}},
+    queries=build_queries,
     mutations=workflow_mutations,
     subscriptions=workflow_subscriptions,
 )

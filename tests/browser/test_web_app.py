@@ -235,6 +235,9 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
         assert await onboarding.locator("li[data-step-status='PENDING']").count() == 3
         for title in STEPS:
             await alice.card("What you must hand in", title).wait_for(timeout=WAIT_MS)
+        inbox = alice.page.locator("section:has(h2:has-text('Waiting on you')) ul.inbox")
+        await alice.page.locator("ul.inbox[data-total='3']").wait_for(timeout=WAIT_MS)  # the inbox, live
+        assert await inbox.locator("li[data-task-kind='DOCUMENT']").count() == 3
         await hr.shot("2-onboarding-started")
         await alice.shot("2-onboarding-appeared")
 
@@ -242,6 +245,7 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
         for title in STEPS:
             await _upload(alice, title, files[title][0])
         assert await alice.page.evaluate("window.__sawProgress === true"), "no progress bar was shown"
+        await alice.page.locator("ul.inbox[data-total='0']").wait_for(state="attached", timeout=WAIT_MS)  # empty now
         await alice.shot("3-uploaded")
 
         # 4. HR's queue shows them, and a document opens as the file Alice sent
@@ -272,6 +276,7 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
         rejected = alice.card("What you must hand in", "Tax form")
         await rejected.and_(alice.page.locator("[data-status='REJECTED']")).wait_for(timeout=WAIT_MS)
         assert REASON in await rejected.locator(".rejection-reason").inner_text()
+        await alice.page.locator("ul.inbox[data-total='1']").wait_for(timeout=WAIT_MS)  # back in her inbox
         await alice.shot("6-sees-the-reason")
         await _upload(alice, "Tax form", second_scan)
 

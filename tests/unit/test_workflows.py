@@ -5,25 +5,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 
-from domains.document.model import Document, DocumentKind
+from domains.document.model import Document
 from domains.document.spec import DOCUMENT
 from domains.kernel.entity import from_snapshot, snapshot
 from domains.kernel.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from domains.kernel.events import DomainEvent
-from domains.kernel.principal import Principal
 from domains.workflow.events import WorkflowStarted, WorkflowStatusChanged, WorkflowStepStatusChanged
 from domains.workflow.live import visible_change
 from domains.workflow.model import StepStatus, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
 from domains.workflow.service import DocumentReview, WorkflowCommands
 from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 from domains.workflow.store import KernelWorkflowStore
-from domains.workflow.templates import WorkflowTemplate
 from tests.unit.conftest import World
 from tests.unit.fakes import FakeTransactions
+from tests.unit.workflow_fakes import Documents, People, publish_built_ins
 
 TODAY = date(2026, 11, 30)
 
@@ -51,38 +49,22 @@ class Recorder:
         return [e.type for e in self.events]
 
 
-class People:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def company_of(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID | None:
-        user = await self.world.users.get(principal, user_id)
-        return None if user is None else user.company_id
-
-
-class Documents:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def request(self, principal: Principal, **data: Any) -> uuid.UUID:
-        document = await self.world.documents.create(principal, {**data, "kind": DocumentKind(data["kind"])})
-        return document.id
-
-
 @pytest.fixture
 def recorder(world: World) -> Recorder:
     return Recorder(world)
 
 
 @pytest.fixture
-def service(world: World) -> WorkflowCommands:
+async def service(world: World) -> WorkflowCommands:
     store = KernelWorkflowStore(world.store)
-    return WorkflowCommands(store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
+    commands = WorkflowCommands(store, People(world), Documents(world), FakeTransactions(), clock=lambda: TODAY)
+    await publish_built_ins(world, commands)
+    return commands
 
 
 async def _started(world: World, service: WorkflowCommands) -> tuple[Workflow, list[WorkflowStep]]:
-    workflow = await service.start(
-        world.as_(world.hr), WorkflowTemplate.EMPLOYEE_ONBOARDING, world.alice.id, TODAY + timedelta(days=30)
+    workflow = await service.start_by_code(
+        world.as_(world.hr), "EMPLOYEE_ONBOARDING", world.alice.id, TODAY + timedelta(days=30)
     )
     return workflow, await service.steps_of(workflow.id)
 
@@ -177,8 +159,8 @@ async def test_start_refuses_and_changes_nothing(
     subject_id = uuid.uuid4() if subject == "nobody" else getattr(world, subject).id
     before = len(world.store.rows(DOCUMENT))
     with pytest.raises(error):
-        await service.start(
-            world.as_(getattr(world, who)), WorkflowTemplate.OFFBOARDING, subject_id, TODAY + timedelta(days=5)
+        await service.start_by_code(
+            world.as_(getattr(world, who)), "OFFBOARDING", subject_id, TODAY + timedelta(days=5)
         )
     assert len(world.store.rows(DOCUMENT)) == before
     assert world.store.rows(WORKFLOW_STEP) == []
@@ -187,7 +169,7 @@ async def test_start_refuses_and_changes_nothing(
 
 async def test_start_refuses_a_due_date_in_the_past(world: World, service: WorkflowCommands) -> None:
     with pytest.raises(Invalid) as error:
-        await service.start(world.as_(world.hr), WorkflowTemplate.OFFBOARDING, world.bob.id, TODAY - timedelta(1))
+        await service.start_by_code(world.as_(world.hr), "OFFBOARDING", world.bob.id, TODAY - timedelta(1))
     assert ("due_date",) in error.value.problems
 
 

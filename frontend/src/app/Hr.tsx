@@ -10,7 +10,7 @@ import {
   PeopleDocument,
   ReviewQueueDocument,
   type ReviewQueueQuery,
-  type WorkflowTemplate,
+  type WorkflowTemplateCode,
 } from "../../generated/graphql";
 import { addDays, dueText, today } from "./dates";
 import { combinedErrorSentence, typedErrorSentence } from "./errors";
@@ -74,7 +74,7 @@ function StartOnboarding({ onStarted }: { onStarted: () => void }) {
   const id = useId();
   const [people] = useQuery({ query: PeopleDocument });
   const [person, setPerson] = useState("");
-  const [template, setTemplate] = useState<WorkflowTemplate>("EMPLOYEE_ONBOARDING");
+  const [template, setTemplate] = useState<WorkflowTemplateCode>("EMPLOYEE_ONBOARDING");
   const [due, setDue] = useState(() => addDays(today(), 30));
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -125,7 +125,7 @@ function StartOnboarding({ onStarted }: { onStarted: () => void }) {
           <select
             id={`${id}-template`}
             value={template}
-            onChange={(e) => setTemplate(e.target.value as WorkflowTemplate)}
+            onChange={(e) => setTemplate(e.target.value as WorkflowTemplateCode)}
           >
             <option value="EMPLOYEE_ONBOARDING">Employee onboarding</option>
             <option value="OFFBOARDING">Offboarding</option>

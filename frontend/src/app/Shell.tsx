@@ -10,6 +10,7 @@ import { makeClient, type Connection } from "./client";
 import { Employee } from "./Employee";
 import { combinedErrorSentence, isSignedOut } from "./errors";
 import { Hr } from "./Hr";
+import { Inbox } from "./Inbox";
 import { STEP_STATUS, WORKFLOW_STATUS } from "./labels";
 import type { Live, LiveEvent } from "./useRefetchOnLive";
 
@@ -98,6 +99,7 @@ function Signed({
           </p>
         ) : null}
         {viewer.fetching && !me ? <p>Loading…</p> : null}
+        {me ? <Inbox live={state} /> : null}
         {me && me.role === "EMPLOYEE" ? <Employee live={state} /> : null}
         {me && me.role !== "EMPLOYEE" ? <Hr live={state} viewerId={me.id} /> : null}
         {me ? (

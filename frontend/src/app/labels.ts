@@ -10,9 +10,11 @@ export const DOCUMENT_STATUS: Record<DocumentStatus, string> = {
 };
 
 export const STEP_STATUS: Record<StepStatus, string> = {
+  WAITING: "Waiting for an earlier step",
   PENDING: "To do",
   SUBMITTED: "In review",
   DONE: "Done",
+  REJECTED: "Rejected",
 };
 
 export const WORKFLOW_STATUS: Record<WorkflowStatus, string> = {
@@ -20,4 +22,5 @@ export const WORKFLOW_STATUS: Record<WorkflowStatus, string> = {
   IN_PROGRESS: "In progress",
   COMPLETED: "Completed",
   CANCELLED: "Cancelled",
+  REJECTED: "Rejected",
 };
