@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""
     reminder_scan_seconds: float = 60.0
     """How often a worker looks for reminders due (on the clock's day)."""
+    escalate_after_days: int = 3
+    """A document overdue this many days escalates to its owner's manager, twice as many to HR
+    (a company may set its own: ``updateFollowUpSettings``)."""
     smtp_url: str | None = None
     """``smtp://user:pass@host:587`` or ``smtps://...``; unset: mails are ``.eml`` files under DATA_DIR/mail."""
     mail_from: str = "HR Graph <no-reply@hr-graph.invalid>"

@@ -18,6 +18,7 @@ from adapters.jobs.clock import StoredClock
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
+from adapters.sql.notifications import SqlFollowUpStore, SqlNotificationStore
 from adapters.sql.outbox import SqlOutbox
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
@@ -40,6 +41,8 @@ from domains.kernel.errors import Unauthenticated, Unavailable
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
+from domains.notification.follow_ups import FollowUpCommands, FollowUpSettings
+from domains.notification.inbox import NotificationCommands
 from domains.user.model import User
 from domains.webhook.service import WebhookCommands
 from domains.workflow.events import EVENT_TYPES as WORKFLOW_EVENTS
@@ -158,6 +161,14 @@ class Container:
             ),
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
             jobs=JobCommands(SqlJobQueue(db)),
+            notification=NotificationCommands(SqlNotificationStore(db)),
+            follow_up=FollowUpCommands(
+                SqlFollowUpStore(db),
+                FollowUpSettings(
+                    tuple(sorted(set(self.settings.reminder_days_before), reverse=True)),
+                    self.settings.escalate_after_days,
+                ),
+            ),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
@@ -237,6 +248,7 @@ class Container:
             services=operation.services,
             commands=operation.commands,
             feed=self.events,
+            notification_feed=self.events,
             transaction=operation.uow.transaction,
             sql=db,
             request_id=request_id,

@@ -34,6 +34,7 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         webhook_allow_loopback=settings.webhook_allow_loopback and not settings.production,
         reminder_days=tuple(settings.reminder_days_before),
         reminder_scan_seconds=settings.reminder_scan_seconds,
+        escalate_after_days=settings.escalate_after_days,
         keep_succeeded_hours=max(1, int(settings.event_retention_hours)),
     )
 

@@ -13,6 +13,8 @@ from domains.document.service import DocumentCommands
 from domains.document.spec import DOCUMENT
 from domains.jobs.service import JobCommands
 from domains.kernel.entity import Registry
+from domains.notification.follow_ups import FollowUpCommands
+from domains.notification.inbox import NotificationCommands
 from domains.user.spec import USER
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
@@ -32,3 +34,5 @@ class Commands:
     workflow: WorkflowCommands
     webhook: WebhookCommands
     jobs: JobCommands
+    notification: NotificationCommands
+    follow_up: FollowUpCommands
