@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     """Attempts per delivery: retried after 2, 4, 8 ... seconds, then hourly: about a day in all."""
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
+    webhook_disable_after_failures: int = 3
+    """An endpoint whose last this many deliveries all ran out of attempts is disabled (HR is told)."""
     """Deliver to loopback addresses too (development, tests); ignored in production."""
     reminder_days_before: list[int] = [3, 0]
     """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""

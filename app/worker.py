@@ -31,6 +31,7 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
         webhook_max_attempts=settings.webhook_max_attempts,
         webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
+        webhook_disable_after_failures=settings.webhook_disable_after_failures,
         webhook_allow_loopback=settings.webhook_allow_loopback and not settings.production,
         reminder_days=tuple(settings.reminder_days_before),
         reminder_scan_seconds=settings.reminder_scan_seconds,

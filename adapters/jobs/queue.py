@@ -50,6 +50,7 @@ class JobsConfig:
     webhook_max_attempts: int = 35
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
+    webhook_disable_after_failures: int = 3
     keep_succeeded_hours: int = 168
     """Succeeded jobs are deleted after this long (failed ones stay until retried)."""
     reminder_days: tuple[int, ...] = (3, 0)
@@ -109,7 +110,14 @@ class Jobs:
         async def deliver(context: procrastinate.JobContext, delivery_id: int) -> None:
             attempts = (context.job.attempts if context.job else 0) + 1
             final = attempts >= self.backoff.max_attempts
-            await webhooks.deliver(pool, self.sender, delivery_id, final=final, retry_in=self.backoff.wait(attempts))
+            await webhooks.deliver(
+                pool,
+                self.sender,
+                delivery_id,
+                final=final,
+                retry_in=self.backoff.wait(attempts),
+                disable_after=self.config.webhook_disable_after_failures,
+            )
 
         @app.task(name=MAIL, retry=Backoff(5.0, 12))
         async def mail_on_event(event_id: int) -> None:

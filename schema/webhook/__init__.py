@@ -10,6 +10,7 @@ from schema.context import Info
 from schema.domain import DomainSchema
 from schema.errors import MUTATION_ERRORS
 from schema.factory import parse_id
+from schema.webhook.mutations import replay_webhook_delivery
 from schema.webhook.types import (
     RegisterWebhookEndpointInput,
     RegisterWebhookEndpointPayload,
@@ -64,6 +65,7 @@ def webhook_mutations(_: EntitySchemaFactory) -> dict[str, Any]:
         "disable_webhook_endpoint": strawberry.field(
             resolver=disable_webhook_endpoint, description="Stops deliveries to the endpoint (HR, ADMIN)."
         ),
+        "replay_webhook_delivery": replay_webhook_delivery.FIELD,
     }
 
 
