@@ -97,11 +97,16 @@ class Settings(BaseSettings):
     """Attempts per delivery: retried after 2, 4, 8 ... seconds, then hourly: about a day in all."""
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
+    webhook_disable_after_failures: int = 3
+    """An endpoint whose last this many deliveries all ran out of attempts is disabled (HR is told)."""
     """Deliver to loopback addresses too (development, tests); ignored in production."""
     reminder_days_before: list[int] = [3, 0]
     """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""
     reminder_scan_seconds: float = 60.0
     """How often a worker looks for reminders due (on the clock's day)."""
+    escalate_after_days: int = 3
+    """A document overdue this many days escalates to its owner's manager, twice as many to HR
+    (a company may set its own: ``updateFollowUpSettings``)."""
     smtp_url: str | None = None
     """``smtp://user:pass@host:587`` or ``smtps://...``; unset: mails are ``.eml`` files under DATA_DIR/mail."""
     mail_from: str = "HR Graph <no-reply@hr-graph.invalid>"

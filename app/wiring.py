@@ -18,6 +18,7 @@ from adapters.jobs.clock import StoredClock
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
+from adapters.sql.notifications import SqlFollowUpStore, SqlNotificationStore
 from adapters.sql.outbox import SqlOutbox
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
@@ -40,6 +41,8 @@ from domains.kernel.operation import KernelPorts
 from domains.kernel.principal import Principal
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
+from domains.notification.follow_ups import FollowUpCommands, FollowUpSettings
+from domains.notification.inbox import NotificationCommands
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
 from domains.workflow.store import KernelWorkflowStore
@@ -156,6 +159,15 @@ class Container:
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow),
             jobs=JobCommands(SqlJobQueue(db), uow),
             **{name: build(kernel) for name, build in BUILT_FROM_KERNEL.items()},
+            notification=NotificationCommands(SqlNotificationStore(db), uow),
+            follow_up=FollowUpCommands(
+                SqlFollowUpStore(db),
+                FollowUpSettings(
+                    tuple(sorted(set(self.settings.reminder_days_before), reverse=True)),
+                    self.settings.escalate_after_days,
+                ),
+                uow,
+            ),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
@@ -188,6 +200,7 @@ class Container:
             services=operation.services,
             commands=operation.commands,
             feed=self.events,
+            notification_feed=self.events,
             sql=db,
             request_id=request_id,
             principal=principal,

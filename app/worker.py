@@ -31,9 +31,11 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
         webhook_max_attempts=settings.webhook_max_attempts,
         webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
+        webhook_disable_after_failures=settings.webhook_disable_after_failures,
         webhook_allow_loopback=settings.webhook_allow_loopback and not settings.production,
         reminder_days=tuple(settings.reminder_days_before),
         reminder_scan_seconds=settings.reminder_scan_seconds,
+        escalate_after_days=settings.escalate_after_days,
         keep_succeeded_hours=max(1, int(settings.event_retention_hours)),
     )
 

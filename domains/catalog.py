@@ -18,6 +18,8 @@ from domains.document.spec import DOCUMENT
 from domains.jobs.service import JobCommands
 from domains.kernel.entity import Registry
 from domains.kernel.operation import KernelPorts
+from domains.notification.follow_ups import FollowUpCommands
+from domains.notification.inbox import NotificationCommands
 from domains.user.spec import USER
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
@@ -37,6 +39,8 @@ class Commands:
     workflow: WorkflowCommands
     webhook: WebhookCommands
     jobs: JobCommands
+    notification: NotificationCommands
+    follow_up: FollowUpCommands
 
 
 BUILT_FROM_KERNEL: Mapping[str, Callable[[KernelPorts], Any]] = {}

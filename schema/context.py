@@ -11,6 +11,7 @@ from domains.catalog import Commands
 from domains.kernel.crud import EntityService
 from domains.kernel.errors import DomainError, Unauthenticated
 from domains.kernel.principal import Principal
+from domains.notification.live import EventFeed as NotificationFeed
 from domains.workflow.live import EventFeed
 from schema.loaders import Loaders
 
@@ -29,6 +30,8 @@ class Context:
     """Each context's commands for this operation, on its unit of work."""
     feed: EventFeed
     """The process's view of the outbox, which subscriptions read."""
+    notification_feed: NotificationFeed
+    """The same feed, as the notification context reads it (each context declares its port)."""
     sql: StatementCounter
     request_id: str
     principal: Principal | None = None

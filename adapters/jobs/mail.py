@@ -1,5 +1,8 @@
 """Mail about events: over SMTP (aiosmtplib) with ``SMTP_URL``, else ``.eml`` files in a folder.
 
+Only to people who want it: a kind they muted, or mail turned off in their preferences, sends
+nothing (``adapters/jobs/notifications.recipients``).
+
 Idempotent by event and recipient: a sent mail leaves a receipt (``consumer_receipts``), and
 a job run again for the same event skips every recipient with one. Its ``Message-ID`` is
 derived from both, so a mail sent again after a worker died between sending and the receipt
@@ -11,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -21,7 +23,8 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from psycopg_pool import AsyncConnectionPool
 
-from domains.notification.mail import RULES, Audience, Mail, compose
+from adapters.jobs.notifications import recipients
+from domains.notification.mail import RULES, Mail, compose
 
 CONSUMER = "mail"
 
@@ -91,17 +94,8 @@ async def on_event(pool: AsyncConnectionPool, mailer: Mailer, event_id: int, *, 
             return 0
         rule = RULES[event[0]]
         payload = json.loads(event[2]) if isinstance(event[2], str) else dict(event[2])
-        if rule.audience is Audience.COMPANY_HR:
-            query, args = (
-                "SELECT email FROM users WHERE company_id = %s AND role = 'HR' AND deleted_at IS NULL ORDER BY email",
-                (event[1],),
-            )
-        else:
-            query, args = (
-                "SELECT email FROM users WHERE id = %s AND deleted_at IS NULL",
-                (uuid.UUID(payload["ownerId"]),),
-            )
-        recipients = [row[0] for row in await (await conn.execute(query, args)).fetchall()]
+        found = await recipients(conn, rule.audience.value, event[1], payload, rule.kind, by_mail=True)
+        addresses = [email for _, email in found]
         done = {
             row[0]
             for row in await (
@@ -112,7 +106,7 @@ async def on_event(pool: AsyncConnectionPool, mailer: Mailer, event_id: int, *, 
         }
     mail = compose(rule, payload, app_url)
     sent = 0
-    for to in recipients:
+    for to in addresses:
         if to in done:
             continue
         await mailer.send(message(mail, sender=sender, to=to, event_id=event_id))

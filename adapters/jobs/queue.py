@@ -19,9 +19,10 @@ import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.jobs import mail, reminders, webhooks
+from adapters.jobs import escalations, mail, notifications, reminders, webhooks
 from adapters.jobs.clock import StoredClock, SystemClock
 from adapters.jobs.relay import Consumer, Relay
+from domains.notification.inbox import IN_APP
 from domains.notification.mail import EVENT_TYPES as MAIL_EVENT_TYPES
 
 log = logging.getLogger("hrgraph.jobs")
@@ -30,6 +31,7 @@ FAN_OUT = "hrgraph.webhooks.fan_out"
 DELIVER = "hrgraph.webhooks.deliver"
 MAIL = "hrgraph.mail.on_event"
 REMIND = "hrgraph.reminders.send"
+NOTIFY = "hrgraph.notifications.on_event"
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,12 @@ class JobsConfig:
     webhook_max_attempts: int = 35
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
+    webhook_disable_after_failures: int = 3
     keep_succeeded_hours: int = 168
     """Succeeded jobs are deleted after this long (failed ones stay until retried)."""
     reminder_days: tuple[int, ...] = (3, 0)
     reminder_scan_seconds: float = 60.0
+    escalate_after_days: int = 3
 
 
 class Backoff(BaseRetryStrategy):
@@ -90,6 +94,7 @@ class Jobs:
             [
                 Consumer("webhooks", FAN_OUT, config.webhook_event_types),
                 Consumer("mail", MAIL, frozenset(MAIL_EVENT_TYPES)),
+                Consumer("notifications", NOTIFY, frozenset(IN_APP)),
             ],
         )
         self._register()
@@ -105,11 +110,22 @@ class Jobs:
         async def deliver(context: procrastinate.JobContext, delivery_id: int) -> None:
             attempts = (context.job.attempts if context.job else 0) + 1
             final = attempts >= self.backoff.max_attempts
-            await webhooks.deliver(pool, self.sender, delivery_id, final=final, retry_in=self.backoff.wait(attempts))
+            await webhooks.deliver(
+                pool,
+                self.sender,
+                delivery_id,
+                final=final,
+                retry_in=self.backoff.wait(attempts),
+                disable_after=self.config.webhook_disable_after_failures,
+            )
 
         @app.task(name=MAIL, retry=Backoff(5.0, 12))
         async def mail_on_event(event_id: int) -> None:
             await mail.on_event(pool, self.mailer, event_id, sender=self.config.mail_from, app_url=self.config.app_url)
+
+        @app.task(name=NOTIFY, retry=Backoff(1.0, 12))
+        async def notify(event_id: int) -> None:
+            await notifications.on_event(pool, event_id)
 
         @app.task(name=REMIND, retry=Backoff(5.0, 12))
         async def remind(document_id: str, due_on: str) -> None:
@@ -129,11 +145,13 @@ class Jobs:
             await self.clock.refresh()
 
     async def _remind(self, stop: asyncio.Event) -> None:
-        """Claims the reminders due on the clock's day, every ``reminder_scan_seconds``."""
+        """Claims the reminders and escalations due on the clock's day, every ``reminder_scan_seconds``."""
         while not stop.is_set():
             try:
                 await self._refresh_clock()
-                await reminders.scan(self.pool, self.clock.now().date(), self.config.reminder_days, REMIND)
+                today = self.clock.now().date()
+                await reminders.scan(self.pool, today, self.config.reminder_days, REMIND)
+                await escalations.scan(self.pool, today, self.config.escalate_after_days)
             except Exception as error:  # the database may be away; try again next round
                 log.warning("reminder scan failed (%s: %s)", type(error).__name__, error)
             with contextlib.suppress(TimeoutError):

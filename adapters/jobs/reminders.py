@@ -4,7 +4,9 @@ A scan finds each document still to hand in whose reminder day has come (``days`
 due date, up to the date itself: a worker that was down catches up) and, in one transaction,
 claims the reminder (a receipt keyed by document, due date and days: only one worker's claim
 succeeds) and enqueues its mail job. A moved due date is a new key, so it is reminded again
-on its own schedule; a document handed in or approved no longer matches the scan.
+on its own schedule; a document handed in or approved no longer matches the scan. A company may
+set its own days (``company_follow_up_settings``); the others have the setting's. A reminder
+sent is the document's ``remindedAt`` (its follow-up, ``follow_ups``).
 """
 
 from __future__ import annotations
@@ -22,23 +24,42 @@ CONSUMER = "reminder"
 
 
 async def scan(pool: AsyncConnectionPool, today: date, days: Sequence[int], task: str, queue: str = "default") -> int:
-    """Claims the reminders due today and enqueues their mails; how many."""
+    """Claims the reminders due today and enqueues their mails; how many. ``days``: the
+    default, for companies without days of their own (``company_follow_up_settings``)."""
     claimed = 0
+    default = sorted(set(days))
     async with pool.connection() as conn, conn.transaction():
-        for before in sorted(set(days)):  # the nearest first: a later-day reminder makes an earlier one moot
+        own = await (
+            await conn.execute("SELECT DISTINCT unnest(reminder_days) FROM company_follow_up_settings")
+        ).fetchall()
+        for before in sorted({*default, *(row[0] for row in own)}):
+            # the nearest first: a later-day reminder makes an earlier one moot
             rows = await (
                 await conn.execute(
                     "INSERT INTO consumer_receipts (consumer, event_id, key)"
                     " SELECT %s, 0, d.id::text || ':' || d.due_on::text || ':' || %s::text"
                     " FROM documents d JOIN users u ON u.id = d.owner_id"
+                    " LEFT JOIN company_follow_up_settings s ON s.company_id = d.company_id"
                     " WHERE d.deleted_at IS NULL AND u.deleted_at IS NULL AND d.status = ANY (%s)"
+                    " AND %s = ANY (coalesce(s.reminder_days, %s::int[]))"
                     " AND d.due_on IS NOT NULL AND d.due_on - %s <= %s AND d.due_on >= %s"
                     # none when a nearer one is claimed (a worker down for days sends one, not two)
                     " AND NOT EXISTS (SELECT 1 FROM consumer_receipts r WHERE r.consumer = %s"
                     "   AND r.key LIKE d.id::text || ':' || d.due_on::text || ':%%'"
                     "   AND split_part(r.key, ':', 3)::int <= %s)"
                     " ON CONFLICT DO NOTHING RETURNING key",
-                    (CONSUMER, before, list(REMINDED_STATUSES), before, today, today, CONSUMER, before),
+                    (
+                        CONSUMER,
+                        before,
+                        list(REMINDED_STATUSES),
+                        before,
+                        default,
+                        before,
+                        today,
+                        today,
+                        CONSUMER,
+                        before,
+                    ),
                 )
             ).fetchall()
             for (key,) in rows:
@@ -60,13 +81,19 @@ async def send(
     async with pool.connection() as conn:
         row = await (
             await conn.execute(
-                "SELECT d.kind, u.email FROM documents d JOIN users u ON u.id = d.owner_id"
+                "SELECT d.kind, u.email, coalesce(p.email, true) AND NOT ('DOCUMENT_DUE' = ANY"
+                " (coalesce(p.muted_kinds, '{}')))"
+                " FROM documents d JOIN users u ON u.id = d.owner_id"
+                " LEFT JOIN notification_preferences p ON p.user_id = u.id"
                 " WHERE d.id = %s AND d.deleted_at IS NULL AND u.deleted_at IS NULL AND d.status = ANY (%s)"
                 " AND d.due_on = %s",
                 (document_id, list(REMINDED_STATUSES), due_on),
             )
         ).fetchone()
     if row is None:
+        return False
+    await _record_reminded(pool, document_id)
+    if not row[2]:  # the owner turned reminders (or mail) off
         return False
     mail = reminder(row[0], document_id, due_on, today, app_url)
     key = f"{document_id}:{due_on.isoformat()}:{(due_on - today).days}"
@@ -75,3 +102,18 @@ async def send(
     built["Message-ID"] = f"<reminder.{key.replace(':', '.')}@hr-graph>"
     await mailer.send(built)
     return True
+
+
+async def _record_reminded(pool: AsyncConnectionPool, document_id: str) -> None:
+    """The document's ``remindedAt`` (its follow-up, for this due date)."""
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO follow_ups (target_type, target_id, company_id, due_on, reminded_at)"
+            " SELECT 'DOCUMENT', d.id, d.company_id, d.due_on, now() FROM documents d WHERE d.id = %s"
+            " ON CONFLICT (target_type, target_id) DO UPDATE SET reminded_at = now(), updated_at = now(),"
+            "   due_on = excluded.due_on,"
+            "   escalated_at = CASE WHEN follow_ups.due_on = excluded.due_on THEN follow_ups.escalated_at END,"
+            "   escalation_stage = CASE WHEN follow_ups.due_on = excluded.due_on"
+            "     THEN follow_ups.escalation_stage ELSE 0 END",
+            (document_id,),
+        )

@@ -25,12 +25,15 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from standardwebhooks.webhooks import Webhook
 
+from adapters.jobs.notifications import NOTIFY_CHANNEL, OUTBOX_LOCK
 from domains.webhook.model import message_id, webhook_message
 
 PENDING, DELIVERED, FAILED = "PENDING", "DELIVERED", "FAILED"
+ENDPOINT_DISABLED = "WebhookEndpointDisabled"
 MAX_ERROR = 500
 
 
@@ -142,9 +145,18 @@ class Attempt:
     response_ms: int
 
 
-async def deliver(pool: AsyncConnectionPool, sender: Sender, delivery_id: int, *, final: bool, retry_in: float) -> bool:
+async def deliver(
+    pool: AsyncConnectionPool,
+    sender: Sender,
+    delivery_id: int,
+    *,
+    final: bool,
+    retry_in: float,
+    disable_after: int = 0,
+) -> bool:
     """Sends one delivery unless already delivered; True when delivered now or before. A failed
-    attempt is recorded (FAILED when ``final``) and raised as ``DeliveryFailed``."""
+    attempt is recorded (FAILED when ``final``) and raised as ``DeliveryFailed``. When the
+    endpoint's last ``disable_after`` deliveries have all FAILED, it is disabled (0: never)."""
     async with pool.connection() as conn:
         row = await (
             await conn.execute(
@@ -160,7 +172,7 @@ async def deliver(pool: AsyncConnectionPool, sender: Sender, delivery_id: int, *
     if status == DELIVERED:
         return True
     if not enabled:
-        await _record(pool, delivery_id, Attempt(None, "endpoint disabled", 0), final=True, retry_in=0)
+        await _record(pool, delivery_id, Attempt(None, "endpoint disabled", 0), final=True, retry_in=0, disable_after=0)
         return False
     body = json.dumps(webhook_message(event_type, event_id, occurred_at, _payload(payload)), separators=(",", ":"))
     headers = signed_headers(secret, message_id(event_id), body, datetime.now(UTC))
@@ -171,7 +183,7 @@ async def deliver(pool: AsyncConnectionPool, sender: Sender, delivery_id: int, *
     except (BlockedAddress, aiohttp.ClientError, TimeoutError, OSError) as problem:
         code, error = None, (f"{type(problem).__name__}: {problem}" if str(problem) else type(problem).__name__)
     attempt = Attempt(code, error, int((time.monotonic() - started) * 1000))
-    await _record(pool, delivery_id, attempt, final=final, retry_in=retry_in)
+    await _record(pool, delivery_id, attempt, final=final, retry_in=retry_in, disable_after=disable_after)
     if error is not None:
         raise DeliveryFailed(error)
     return True
@@ -182,11 +194,11 @@ def _payload(value: Any) -> dict[str, Any]:
 
 
 async def _record(
-    pool: AsyncConnectionPool, delivery_id: int, attempt: Attempt, *, final: bool, retry_in: float
+    pool: AsyncConnectionPool, delivery_id: int, attempt: Attempt, *, final: bool, retry_in: float, disable_after: int
 ) -> None:
     ok = attempt.error is None
     status = DELIVERED if ok else (FAILED if final else PENDING)
-    async with pool.connection() as conn:
+    async with pool.connection() as conn, conn.transaction():
         await conn.execute(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, status = %s, last_status_code = %s,"
             " last_error = %s, last_response_ms = %s,"
@@ -204,3 +216,34 @@ async def _record(
                 DELIVERED,
             ),
         )
+        if status == FAILED and disable_after > 0:
+            await _disable_if_failing(conn, delivery_id, disable_after)
+
+
+async def _disable_if_failing(conn: AsyncConnection[Any], delivery_id: int, failures: int) -> None:
+    """Disables the delivery's endpoint when its last ``failures`` finished deliveries all
+    FAILED, and records ``WebhookEndpointDisabled`` (the notifications consumer tells HR), in
+    the transaction that recorded the failure: disabled once, told once."""
+    disabled = await (
+        await conn.execute(
+            "UPDATE webhook_endpoints w SET enabled = false"
+            " WHERE w.id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = %(d)s) AND w.enabled"
+            " AND (SELECT count(*) FILTER (WHERE s.status = 'FAILED') FROM (SELECT status FROM webhook_deliveries"
+            "   WHERE endpoint_id = w.id AND status <> 'PENDING' ORDER BY id DESC LIMIT %(n)s) s) = %(n)s"
+            " RETURNING w.id, w.company_id",
+            {"d": delivery_id, "n": failures},
+        )
+    ).fetchone()
+    if disabled is None:
+        return
+    payload = {"endpointId": str(disabled[0]), "companyId": str(disabled[1]), "failedDeliveries": failures}
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
+    written = await (
+        await conn.execute(
+            "INSERT INTO events (type, aggregate, aggregate_id, company_id, actor_id, payload, occurred_at)"
+            " VALUES (%s, 'webhook', %s, %s, NULL, %s::jsonb, now()) RETURNING id",
+            (ENDPOINT_DISABLED, disabled[0], disabled[1], json.dumps(payload)),
+        )
+    ).fetchone()
+    assert written is not None
+    await conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(written[0])))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from adapters.sql.documents import DOCUMENT_VERSIONS
 from adapters.sql.jobs import JOB_TABLES
+from adapters.sql.notifications import NOTIFICATION_TABLES
 from adapters.sql.outbox import EVENTS
 from domains.kernel.entity import EntitySpec, Field, FieldType, Registry
 
@@ -63,6 +64,6 @@ def build_tables(registry: Registry, metadata: sa.MetaData | None = None) -> dic
         )
     EVENTS.to_metadata(metadata)
     DOCUMENT_VERSIONS.to_metadata(metadata)
-    for table in JOB_TABLES:
+    for table in (*JOB_TABLES, *NOTIFICATION_TABLES):
         table.to_metadata(metadata)
     return tables

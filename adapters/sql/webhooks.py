@@ -21,8 +21,10 @@ def _endpoint(row: Any) -> Endpoint:
 
 
 class SqlWebhookStore:
-    def __init__(self, db: RequestDatabase) -> None:
+    def __init__(self, db: RequestDatabase, deliver_task: str = "hrgraph.webhooks.deliver") -> None:
         self.db = db
+        self.deliver_task = deliver_task
+        """The queue's delivery task (``adapters/jobs/queue.DELIVER``: a test checks they agree)."""
 
     async def add(self, endpoint: Endpoint, secret: str, created_by: uuid.UUID) -> Endpoint:
         row = (
@@ -61,3 +63,31 @@ class SqlWebhookStore:
         return [
             Delivery(**{c.name: row[c.name] for c in t.columns}) for row in (await self.db.execute(query)).mappings()
         ]
+
+    async def delivery(self, id: int) -> Delivery | None:
+        t = WEBHOOK_DELIVERIES
+        row = (await self.db.execute(sa.select(t).where(t.c.id == id))).mappings().first()
+        return None if row is None else Delivery(**{c.name: row[c.name] for c in t.columns})
+
+    async def replay(self, delivery_id: int, endpoint_id: uuid.UUID) -> Delivery:
+        t = WEBHOOK_DELIVERIES
+        row = (
+            (
+                await self.db.execute(
+                    sa.update(t)
+                    .where(t.c.id == delivery_id)
+                    .values(status="PENDING", next_attempt_at=sa.func.now(), delivered_at=None)
+                    .returning(*t.c)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        # one endpoint's deliveries run one at a time, in order: the fan-out's lock
+        await self.db.execute(
+            sa.text(
+                "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', :task, 0, :lock, NULL,"
+                " jsonb_build_object('delivery_id', CAST(:id AS bigint)), NULL)::procrastinate_job_to_defer_v1])"
+            ).bindparams(task=self.deliver_task, lock=f"webhook-endpoint:{endpoint_id}", id=delivery_id)
+        )
+        return Delivery(**{c.name: row[c.name] for c in t.columns})

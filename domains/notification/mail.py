@@ -18,6 +18,8 @@ from typing import Any
 class Audience(enum.Enum):
     COMPANY_HR = "COMPANY_HR"
     DOCUMENT_OWNER = "DOCUMENT_OWNER"
+    NAMED = "NAMED"
+    """The people the event names (its payload's ``recipientIds``: an escalation's)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,12 @@ RULES: Mapping[str, MailRule] = {
         Audience.DOCUMENT_OWNER,
         "Your document was rejected",
         "Your {kind} document was rejected. Open it to see why and hand in a new file.",
+    ),
+    "DocumentEscalated": MailRule(
+        "OVERDUE_ESCALATED",
+        Audience.NAMED,
+        "An overdue document was escalated to you",
+        "A {kind} document is overdue and was escalated to you: its owner has yet to hand it in.",
     ),
 }
 EVENT_TYPES = tuple(RULES)

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domains.kernel.errors import NotFound
+from domains.kernel.errors import Invalid, NotFound
 from domains.kernel.principal import Principal
 from domains.kernel.unit_of_work import Transactional
 from domains.webhook.model import check_endpoint, new_secret
 
 MAX_DELIVERIES = 100
 REFUSAL = "only HR and ADMIN manage webhooks"
+PENDING = "PENDING"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ class WebhookStore(Protocol):
 
     async def deliveries(self, endpoint_id: uuid.UUID, limit: int) -> Sequence[Delivery]:
         """Newest first."""
+        ...
+
+    async def delivery(self, id: int) -> Delivery | None: ...
+
+    async def replay(self, delivery_id: int, endpoint_id: uuid.UUID) -> Delivery:
+        """Back to PENDING, and its job in the queue (after the endpoint's earlier ones)."""
         ...
 
 
@@ -102,3 +109,18 @@ class WebhookCommands:
         if not actor.sees_company(endpoint.company_id):
             raise NotFound("WebhookEndpoint", endpoint.id)
         return await self.store.deliveries(endpoint.id, max(1, min(first, MAX_DELIVERIES)))
+
+    async def replay(self, actor: Principal, delivery_id: int) -> Delivery:
+        """Sends a delivered or failed delivery again (the same message: its ``webhook-id``
+        stays, so a receiver that kept it sees a repeat)."""
+        actor.require_manager(REFUSAL)
+        async with self.uow.transaction():
+            found = await self.store.delivery(delivery_id)
+            if found is None:
+                raise NotFound("WebhookDelivery", delivery_id)
+            endpoint = await self.visible(actor, found.endpoint_id)
+            if not endpoint.enabled:
+                raise Invalid.field("id", "belongs to a disabled endpoint: register it again to deliver to it")
+            if found.status == PENDING:
+                raise Invalid.field("id", "is being delivered already")
+            return await self.store.replay(found.id, endpoint.id)

@@ -16,6 +16,8 @@ WHAT = {
     "hrgraph.webhooks.deliver": "WEBHOOK_DELIVERY",
     "hrgraph.webhooks.fan_out": "WEBHOOK_FAN_OUT",
     "hrgraph.mail.on_event": "MAIL",
+    "hrgraph.notifications.on_event": "IN_APP_NOTIFICATION",
+    "hrgraph.reminders.send": "REMINDER",
 }
 
 
@@ -26,7 +28,9 @@ def commands(info: Info) -> JobCommands:
 @strawberry.type(description="One job of the queue: what, when, how many attempts, the last error.")
 class Job:
     id: strawberry.ID
-    what: str = strawberry.field(description="WEBHOOK_DELIVERY, WEBHOOK_FAN_OUT or MAIL.")
+    what: str = strawberry.field(
+        description="WEBHOOK_DELIVERY, WEBHOOK_FAN_OUT, MAIL, IN_APP_NOTIFICATION, REMINDER or ESCALATION."
+    )
     status: JobStatus  # type: ignore[valid-type]
     attempts: int
     scheduled_at: datetime.datetime | None = strawberry.field(description="Not before then (null: at once).")

@@ -17,6 +17,7 @@ def commands(info: Info) -> WebhookCommands:
 
 @strawberry.type(description="One event's delivery to an endpoint, with its last attempt.")
 class WebhookDelivery:
+    id: strawberry.ID = strawberry.field(description="The delivery's number (replayWebhookDelivery takes it).")
     event_id: strawberry.ID = strawberry.field(description="The event's id: the message's webhook-id is evt_<it>.")
     event_type: str
     status: str = strawberry.field(description="PENDING (being retried), DELIVERED or FAILED (attempts exhausted).")
@@ -25,7 +26,7 @@ class WebhookDelivery:
         description="The receiver's last answer; null after a network error."
     )
     last_error: str | None
-    last_response_ms: int | None
+    last_response_ms: int | None = strawberry.field(description="How long the last attempt took, in milliseconds.")
     next_attempt_at: datetime.datetime | None
     delivered_at: datetime.datetime | None
     created_at: datetime.datetime
@@ -33,6 +34,7 @@ class WebhookDelivery:
     @classmethod
     def of(cls, delivery: Delivery) -> WebhookDelivery:
         return cls(
+            id=strawberry.ID(str(delivery.id)),
             event_id=strawberry.ID(str(delivery.event_id)),
             event_type=delivery.event_type,
             status=delivery.status,

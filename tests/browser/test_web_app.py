@@ -3,7 +3,8 @@ blocked: HR and Alice in two browser contexts at once (Alice on a 390 px wide sc
 by keyboard alone). HR starts Alice's onboarding; Alice sees it appear; she uploads three real
 files through the file input; HR's queue shows them; HR rejects one with a reason (a blank
 reason first: the error is shown next to it); Alice sees the reason and uploads again; HR
-approves all three; Alice's screen shows the onboarding COMPLETED. Nobody reloads a page (a
+approves all three; Alice's screen shows the onboarding COMPLETED. HR's bell (a worker process
+makes the notifications) counts the three submissions live and is marked read. Nobody reloads a page (a
 marker set at sign-in survives to the end). Screenshots of each stage land in artifacts/.
 
 Skipped when chromium or Node.js is missing, unless REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -29,6 +30,10 @@ from app.wiring import Container
 from tests.browser.bundle import ensure_bundle
 from tests.browser.test_graphiql import ARTIFACTS, CHROMIUM, FLAGS, _is_loopback, _require_chromium
 from tests.conftest import Demo, _free_port
+from tests.integration import test_jobs_process as process
+
+# a worker process makes the notifications HR's bell hears of (with an SMTP server for its mails)
+clean_queue, smtp, workers = process.clean_queue, process.smtp, process.workers
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Locator, Page, Route, WebSocket
@@ -188,9 +193,10 @@ async def _upload(alice: Person, title: str, path: Path) -> None:
 
 
 async def test_hr_and_alice_run_an_onboarding_to_completion_live(
-    web_server: WebServer, demo: Demo, browser: Browser, tmp_path: Path
+    web_server: WebServer, demo: Demo, browser: Browser, tmp_path: Path, clean_queue: None, workers: Any
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    workers(REMINDER_DAYS_BEFORE="[]")
     files = {
         "Identity document": (tmp_path / "passport.png", png()),
         "Signed employment contract": (tmp_path / "contract.pdf", pdf("Employment contract, signed by Alice Martin")),
@@ -259,6 +265,18 @@ async def test_hr_and_alice_run_an_onboarding_to_completion_live(
         download = await hr.page.request.get(str(await link.get_attribute("href")))
         assert download.ok and await download.body() == files["Identity document"][1]
         await hr.shot("4-queue-filled")
+
+        # 4b. HR's bell counted the three live, one notification each; marked read, it shows none
+        bell = hr.page.locator(".bell")
+        await bell.locator(".unread[data-unread='3']").wait_for(timeout=WAIT_MS)
+        await bell.get_by_role("button", name="Notifications: 3 unread").click()
+        items = bell.locator("li[data-read='false']")
+        await items.nth(2).wait_for(timeout=WAIT_MS)
+        assert await items.count() == 3 and "waits for your review" in await items.first.inner_text()
+        await hr.shot("4-bell")
+        await bell.get_by_role("button", name="Mark all read").click()
+        await bell.locator(".unread[data-unread='0']").wait_for(timeout=WAIT_MS)
+        assert await bell.locator("li[data-read='true']").count() == 3
 
         # 5. HR rejects the tax form: first without a reason (the sentence shows next to it)
         tax = hr.card("Review queue", "Tax form")

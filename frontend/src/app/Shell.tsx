@@ -6,6 +6,7 @@ import {
   ViewerDocument,
   type AppWorkflowEventsSubscription,
 } from "../../generated/graphql";
+import { Bell } from "./Bell";
 import { makeClient, type Connection } from "./client";
 import { Employee } from "./Employee";
 import { combinedErrorSentence, isSignedOut } from "./errors";
@@ -79,6 +80,7 @@ function Signed({
               {me.fullName} <span className="muted">({me.role}, {me.company?.name})</span>
             </span>
           ) : null}
+          {me ? <Bell /> : null}
           <span className={`connection ${connection}`} role="status">
             {connection === "live" ? "Live" : connection === "connecting" ? "Connecting…" : "Offline: reconnecting"}
           </span>
