@@ -101,7 +101,12 @@ class Settings(BaseSettings):
     reminder_days_before: list[int] = [3, 0]
     """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""
     reminder_scan_seconds: float = 60.0
-    """How often a worker looks for reminders due (on the clock's day)."""
+    """How often a worker looks for reminders due (on the clock's day) and for documents expiring."""
+    analyzer: Literal["embedded", "textract", "off"] = "embedded"
+    """Who reads each uploaded file in the workers: ``embedded`` (offline OCR and classifier),
+    ``textract`` (AWS Textract, with AWS_REGION and the AWS credentials), ``off``."""
+    textract_endpoint_url: str | None = None
+    """Another Textract endpoint (a VPC endpoint, a test server); unset: AWS's for AWS_REGION."""
     smtp_url: str | None = None
     """``smtp://user:pass@host:587`` or ``smtps://...``; unset: mails are ``.eml`` files under DATA_DIR/mail."""
     mail_from: str = "HR Graph <no-reply@hr-graph.invalid>"

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from adapters.jobs.queue import Jobs, JobsConfig
 from app.database import driver_dsn
+from app.document_jobs import WorkerDocuments
 from app.settings import DEFAULT_PUBLIC_URL, Settings
 from app.wiring import WEBHOOK_EVENT_TYPES
 
@@ -35,6 +36,7 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         reminder_days=tuple(settings.reminder_days_before),
         reminder_scan_seconds=settings.reminder_scan_seconds,
         keep_succeeded_hours=max(1, int(settings.event_retention_hours)),
+        documents=WorkerDocuments(settings, database_url),
     )
 
 

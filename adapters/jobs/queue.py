@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
@@ -30,6 +32,19 @@ FAN_OUT = "hrgraph.webhooks.fan_out"
 DELIVER = "hrgraph.webhooks.deliver"
 MAIL = "hrgraph.mail.on_event"
 REMIND = "hrgraph.reminders.send"
+ANALYZE = "hrgraph.documents.analyze"
+ANALYZED_EVENTS = frozenset({"DocumentUploaded"})
+
+
+class DocumentJobs(Protocol):
+    """The document work a worker does through the document commands (built in ``app/``):
+    reading a new file version, and expiring the documents whose day has come."""
+
+    async def analyze(self, document_id: str, file_version: int) -> None: ...
+
+    async def expire_due(self) -> int:
+        """Expires what is due on the clock's day (and requests the renewals); how many."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,8 @@ class JobsConfig:
     """Succeeded jobs are deleted after this long (failed ones stay until retried)."""
     reminder_days: tuple[int, ...] = (3, 0)
     reminder_scan_seconds: float = 60.0
+    documents: DocumentJobs | None = None
+    """Analysis after each upload and the expiry scan; none without it (some tests)."""
 
 
 class Backoff(BaseRetryStrategy):
@@ -85,13 +102,13 @@ class Jobs:
         )
         self.clock: StoredClock | SystemClock = StoredClock(config.dsn) if config.movable_clock else SystemClock()
         self.backoff = Backoff(config.webhook_retry_base_seconds, config.webhook_max_attempts)
-        self.relay = Relay(
-            self.pool,
-            [
-                Consumer("webhooks", FAN_OUT, config.webhook_event_types),
-                Consumer("mail", MAIL, frozenset(MAIL_EVENT_TYPES)),
-            ],
-        )
+        consumers = [
+            Consumer("webhooks", FAN_OUT, config.webhook_event_types),
+            Consumer("mail", MAIL, frozenset(MAIL_EVENT_TYPES)),
+        ]
+        if config.documents is not None:
+            consumers.append(Consumer("analysis", ANALYZE, ANALYZED_EVENTS))
+        self.relay = Relay(self.pool, consumers)
         self._register()
 
     def _register(self) -> None:
@@ -124,6 +141,17 @@ class Jobs:
                 app_url=self.config.app_url,
             )
 
+        @app.task(name=ANALYZE, retry=Backoff(5.0, 5))
+        async def analyze(event_id: int) -> None:
+            documents = self.config.documents
+            if documents is None:
+                return
+            async with pool.connection() as conn:
+                row = await (await conn.execute("SELECT payload FROM events WHERE id = %s", (event_id,))).fetchone()
+            if row is not None:
+                payload = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+                await documents.analyze(str(payload["documentId"]), int(payload["fileVersion"]))
+
     async def _refresh_clock(self) -> None:
         if isinstance(self.clock, StoredClock):
             await self.clock.refresh()
@@ -134,6 +162,8 @@ class Jobs:
             try:
                 await self._refresh_clock()
                 await reminders.scan(self.pool, self.clock.now().date(), self.config.reminder_days, REMIND)
+                if self.config.documents is not None:
+                    await self.config.documents.expire_due()
             except Exception as error:  # the database may be away; try again next round
                 log.warning("reminder scan failed (%s: %s)", type(error).__name__, error)
             with contextlib.suppress(TimeoutError):

@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # Heavy and not needed to answer a request on the local blob store: the S3 stack (aioboto3
 # pulls aiobotocore, aiohttp, boto3 and botocore: more than the rest of the app's imports
 # together), the migration and embedded-database tools, the S3 test server.
-NOT_FOR_A_REQUEST = ("aioboto3", "aiobotocore", "aiohttp", "boto3", "botocore", "alembic", "pgserver", "moto")
+# The document analyzer (OCR, PDF text, onnxruntime, OpenCV, numpy) loads in workers only, on
+# the first file it reads.
+ANALYZER = ("rapidocr_onnxruntime", "onnxruntime", "cv2", "numpy", "pypdf", "PIL")
+NOT_FOR_A_REQUEST = (
+    "aioboto3", "aiobotocore", "aiohttp", "boto3", "botocore", "alembic", "pgserver", "moto", *ANALYZER
+)
 
 # The app as the Lambda entry and the server build it, with production settings and no I/O:
 # the engine connects on first use, and nothing here uses it.
