@@ -51,7 +51,11 @@
 #                                   timeout and attempts, retried after 2, 4, 8 ... s, then hourly: a day (10, 35, 2)
 #             WEBHOOK_ALLOW_LOOPBACK   loopback receivers (development only; ignored here)
 #             REMINDER_DAYS_BEFORE  days before a due date its owner is reminded, JSON ([3, 0]: and on the day)
-#             REMINDER_SCAN_SECONDS  how often a worker looks for reminders due (60)
+#             REMINDER_SCAN_SECONDS  how often a worker looks for reminders due and documents expiring (60)
+#             EXPIRY_REMINDER_DAYS_BEFORE  days before an expiry date the owner and HR are reminded ([30, 7])
+#             ANALYZER              who reads each uploaded file: embedded (offline OCR and classifier),
+#                                   textract (AWS Textract, AWS_REGION and credentials) or off (embedded)
+#             TEXTRACT_ENDPOINT_URL   another Textract endpoint (a VPC endpoint); unset: AWS's
 #             SMTP_URL              smtp://user:pass@host:587 (or smtps://); unset: mails are .eml files in DATA_DIR/mail
 #             MAIL_FROM             the mails' sender (HR Graph <no-reply@hr-graph.invalid>)
 #             APP_URL               the web app's address, for links in mails (else PUBLIC_URL)

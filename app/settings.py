@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""
     reminder_scan_seconds: float = 60.0
     """How often a worker looks for reminders due (on the clock's day) and for documents expiring."""
+    expiry_reminder_days_before: list[int] = [30, 7]
+    """Days before a document's expiry date its owner and HR are reminded (JSON: ``[30, 7]``)."""
     analyzer: Literal["embedded", "textract", "off"] = "embedded"
     """Who reads each uploaded file in the workers: ``embedded`` (offline OCR and classifier),
     ``textract`` (AWS Textract, with AWS_REGION and the AWS credentials), ``off``."""

@@ -36,6 +36,7 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         reminder_days=tuple(settings.reminder_days_before),
         reminder_scan_seconds=settings.reminder_scan_seconds,
         keep_succeeded_hours=max(1, int(settings.event_retention_hours)),
+        expiry_reminder_days=tuple(settings.expiry_reminder_days_before),
         documents=WorkerDocuments(settings, database_url),
     )
 

@@ -33,6 +33,7 @@ DELIVER = "hrgraph.webhooks.deliver"
 MAIL = "hrgraph.mail.on_event"
 REMIND = "hrgraph.reminders.send"
 ANALYZE = "hrgraph.documents.analyze"
+REMIND_EXPIRY = "hrgraph.reminders.expiry"
 ANALYZED_EVENTS = frozenset({"DocumentUploaded"})
 
 
@@ -67,6 +68,7 @@ class JobsConfig:
     """Succeeded jobs are deleted after this long (failed ones stay until retried)."""
     reminder_days: tuple[int, ...] = (3, 0)
     reminder_scan_seconds: float = 60.0
+    expiry_reminder_days: tuple[int, ...] = (30, 7)
     documents: DocumentJobs | None = None
     """Analysis after each upload and the expiry scan; none without it (some tests)."""
 
@@ -141,6 +143,19 @@ class Jobs:
                 app_url=self.config.app_url,
             )
 
+        @app.task(name=REMIND_EXPIRY, retry=Backoff(5.0, 12))
+        async def remind_expiry(document_id: str, expires_on: str) -> None:
+            await self._refresh_clock()
+            await reminders.send_expiry(
+                pool,
+                self.mailer,
+                document_id,
+                date.fromisoformat(expires_on),
+                self.clock.now().date(),
+                sender=self.config.mail_from,
+                app_url=self.config.app_url,
+            )
+
         @app.task(name=ANALYZE, retry=Backoff(5.0, 5))
         async def analyze(event_id: int) -> None:
             documents = self.config.documents
@@ -163,6 +178,8 @@ class Jobs:
                 await self._refresh_clock()
                 await reminders.scan(self.pool, self.clock.now().date(), self.config.reminder_days, REMIND)
                 if self.config.documents is not None:
+                    today = self.clock.now().date()
+                    await reminders.scan_expiry(self.pool, today, self.config.expiry_reminder_days, REMIND_EXPIRY)
                     await self.config.documents.expire_due()
             except Exception as error:  # the database may be away; try again next round
                 log.warning("reminder scan failed (%s: %s)", type(error).__name__, error)

@@ -11,11 +11,14 @@ import asyncio
 import io
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +115,7 @@ async def worker(
                 " ON CONFLICT (consumer) DO UPDATE SET last_event_id = excluded.last_event_id"
             )
         )
+    shutil.rmtree(analysis_server.container.settings.data_dir / "mail", ignore_errors=True)
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -175,8 +179,13 @@ async def eventually(check: Any, timeout: float, what: str) -> Any:
 
 
 async def test_uploads_are_read_advised_accepted_and_expire_into_a_renewal(
-    gql: GraphQLClient, worker: subprocess.Popen[bytes], container: Container, database_url: str
+    gql: GraphQLClient,
+    worker: subprocess.Popen[bytes],
+    container: Container,
+    database_url: str,
+    analysis_server: LiveServer,
 ) -> None:
+    mail_folder = analysis_server.container.settings.data_dir
     expires = datetime.now(UTC).date() + timedelta(days=30)
     contract = await upload(
         gql, "CONTRACT", "Employment contract", "contract.pdf", "application/pdf", text_pdf(CONTRACT_TEXT)
@@ -221,6 +230,20 @@ async def test_uploads_are_read_advised_accepted_and_expire_into_a_renewal(
     assert document["expiresOn"] == expires.isoformat() and document["status"] == "UPLOADED"
     again = (await gql.data(READ, {"id": identity}, as_user=HR))["document"]["versions"][0]["analysis"]
     assert [f["accepted"] for f in again["fields"] if f["name"] == "EXPIRY_DATE"] == [True]
+    # the expiry is 30 days away: the owner and HR are reminded now (EXPIRY_REMINDER_DAYS_BEFORE 30, 7)
+    folder = mail_folder / "mail"
+
+    async def reminded() -> dict[str, str] | None:
+        mails = {}
+        for path in folder.glob("*.eml") if folder.exists() else []:
+            parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            mails[str(parsed["To"])] = str(parsed["Subject"])
+        return mails if len(mails) >= 2 else None
+
+    assert await eventually(reminded, 30, "the expiry reminders") == {
+        ALICE: "A document expires in 30 days",
+        HR: "A document expires in 30 days",
+    }
     expiring = await gql.data(EXPIRING, {"d": (expires + timedelta(days=1)).isoformat()}, as_user=HR)
     assert [e["node"]["id"] for e in expiring["documentsExpiringBefore"]["edges"]] == [identity]
     assert (await gql.data(EXPIRING, {"d": expires.isoformat()}, as_user=HR))["documentsExpiringBefore"][
