@@ -203,13 +203,15 @@ def render(kind: str, form: str, rng: random.Random, today: date) -> tuple[bytes
 KINDS = ("CONTRACT", "ID", "TAX_FORM", "CERTIFICATE", "OTHER")
 
 
-def generate(out: Path, per_kind: int, seed: int, today: date) -> list[Sample]:
+def generate(out: Path, per_kind: int, seed: int, today: date, *, stagger: bool = False) -> list[Sample]:
+    """``per_kind`` documents of each kind, the forms in turn; ``stagger`` starts each kind at
+    the next form (a small sample then still holds every form)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
-    for kind in KINDS:
+    for k, kind in enumerate(KINDS):
         for i in range(per_kind):
-            form = FORMS[i % len(FORMS)]
+            form = FORMS[(i + (k if stagger else 0)) % len(FORMS)]
             data, content_type, labels = render(kind, form, rng, today)
             suffix = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[content_type]
             name = f"{kind.lower()}-{i:03d}-{form}.{suffix}"

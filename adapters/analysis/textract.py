@@ -2,9 +2,10 @@
 
 - Images: ``AnalyzeID`` first (identity documents: expiry date, names, document number, each
   with Textract's confidence); a page it finds fields on is an ID.
-- Everything: ``AnalyzeDocument`` (FORMS) for the text lines; the kind from the text with the
-  same classifier as the embedded analyzer, the fields it did not get from ``AnalyzeID`` from
-  the lines with the same rules.
+- Everything: ``DetectDocumentText`` for the text lines (the LINE blocks ``AnalyzeDocument``
+  returns too, without the price of its FORMS and TABLES features, which nothing here reads);
+  the kind from the text with the same classifier as the embedded analyzer, the fields
+  ``AnalyzeID`` did not give from the lines with the same rules.
 
 Textract's synchronous calls take PNG, JPEG and single-page PDFs up to 10 MB; a longer PDF
 needs the asynchronous API and an S3 object, which this adapter does not use (a warning says so).
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aioboto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from adapters.analysis.classifier import KindClassifier
@@ -32,6 +34,8 @@ class TextractSettings:
     endpoint_url: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = None
+    max_attempts: int = 3
+    """Attempts per call (botocore's retries of throttling and server errors)."""
 
 
 class TextractAnalyzer:
@@ -44,13 +48,15 @@ class TextractAnalyzer:
             credentials["aws_access_key_id"] = settings.access_key_id
             credentials["aws_secret_access_key"] = settings.secret_access_key
         self._session = aioboto3.Session(**credentials)
+        self._config = Config(retries={"max_attempts": settings.max_attempts, "mode": "standard"})
         self.classifier = classifier or KindClassifier.from_examples()
 
     async def analyze(self, content: bytes, content_type: str) -> AnalyzerResult:
         warnings: list[str] = []
         identity: tuple[ExtractedField, ...] = ()
         lines: list[Line] = []
-        async with self._session.client("textract", endpoint_url=self.settings.endpoint_url) as textract:
+        client = self._session.client("textract", endpoint_url=self.settings.endpoint_url, config=self._config)
+        async with client as textract:
             if content_type in IMAGES:
                 try:
                     found = await textract.analyze_id(DocumentPages=[{"Bytes": content}])
@@ -58,14 +64,14 @@ class TextractAnalyzer:
                 except ClientError as error:
                     warnings.append(f"Textract AnalyzeID failed ({_code(error)})")
             try:
-                found = await textract.analyze_document(Document={"Bytes": content}, FeatureTypes=["FORMS"])
+                found = await textract.detect_document_text(Document={"Bytes": content})
                 lines = [
                     Line(str(b.get("Text", "")), float(b.get("Confidence", 0.0)) / 100)
                     for b in found.get("Blocks", [])
                     if b.get("BlockType") == "LINE"
                 ]
             except ClientError as error:
-                warnings.append(f"Textract AnalyzeDocument failed ({_code(error)})")
+                warnings.append(f"Textract DetectDocumentText failed ({_code(error)})")
         text = "\n".join(line.text for line in lines)
         prediction = self.classifier.predict(text) if text.strip() else None
         kind = DocumentKind(prediction.kind) if prediction else None
