@@ -94,3 +94,20 @@ def test_with_a_bucket_the_s3_store_is_still_built() -> None:
     built = run(BUILD_APP, {"S3_BUCKET": "documents", "AWS_REGION": "eu-west-1"})
     assert built["blobs"] == "S3BlobStore"
     assert {"aioboto3", "boto3", "botocore"} <= packages(built)
+
+
+def test_a_worker_loads_the_analyzer_only_for_its_first_file() -> None:
+    """``python -m app worker`` builds its queue without the OCR stack; the first analysis loads it."""
+    program = """
+import json, sys
+from app.settings import Settings
+from app.worker import jobs_config
+config = jobs_config(Settings(_env_file=None), "postgresql://nobody@127.0.0.1:1/none")
+before = sorted(sys.modules)
+assert config.documents is not None and config.documents.analyzer is not None
+print(json.dumps({"modules": before, "after": sorted(sys.modules)}))
+"""
+    answer = run(program, {"APP_ENV": "development"})
+    assert packages(answer).isdisjoint(ANALYZER), sorted(packages(answer) & set(ANALYZER))
+    assert "adapters.analysis.embedded" not in answer["modules"]
+    assert "adapters.analysis.embedded" in answer["after"]
