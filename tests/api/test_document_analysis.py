@@ -225,10 +225,14 @@ async def test_uploads_are_read_advised_accepted_and_expire_into_a_renewal(
     card_doc = read[identity]
     refused = await gql.data(ACCEPT, {"id": identity, "field": "EXPIRY_DATE", "v": card_doc["version"]}, as_user=ALICE)
     assert refused["acceptDocumentExtraction"]["__typename"] == "ForbiddenError", refused
-    accepted = await gql.data(ACCEPT, {"id": identity, "field": "EXPIRY_DATE", "v": card_doc["version"]}, as_user=HR)
-    document = accepted["acceptDocumentExtraction"]["document"]
+    accepted = await gql(ACCEPT, {"id": identity, "field": "EXPIRY_DATE", "v": card_doc["version"]}, as_user=HR)
+    # the user, the document, its file version, the document's UPDATE, the analysis' UPDATE
+    assert accepted["extensions"]["sql"]["statements"] == 5, accepted["extensions"]
+    document = accepted["data"]["acceptDocumentExtraction"]["document"]
     assert document["expiresOn"] == expires.isoformat() and document["status"] == "UPLOADED"
-    again = (await gql.data(READ, {"id": identity}, as_user=HR))["document"]["versions"][0]["analysis"]
+    reread = await gql(READ, {"id": identity}, as_user=HR)
+    assert reread["extensions"]["sql"]["statements"] == 3, reread["extensions"]  # the user, the document, its files
+    again = reread["data"]["document"]["versions"][0]["analysis"]
     assert [f["accepted"] for f in again["fields"] if f["name"] == "EXPIRY_DATE"] == [True]
     # the expiry is 30 days away: the owner and HR are reminded now (EXPIRY_REMINDER_DAYS_BEFORE 30, 7)
     folder = mail_folder / "mail"
