@@ -52,8 +52,12 @@
 #             WEBHOOK_ALLOW_LOOPBACK   loopback receivers (development only; ignored here)
 #             WEBHOOK_DISABLE_AFTER_FAILURES   an endpoint whose last this many deliveries failed is disabled (3)
 #             REMINDER_DAYS_BEFORE  days before a due date its owner is reminded, JSON ([3, 0]: and on the day)
-#             REMINDER_SCAN_SECONDS  how often a worker looks for reminders due (60)
+#             REMINDER_SCAN_SECONDS  how often a worker looks for reminders due and documents expiring (60)
 #             ESCALATE_AFTER_DAYS  days overdue before the owner's manager is told; twice as many: HR (3)
+#             EXPIRY_REMINDER_DAYS_BEFORE  days before an expiry date the owner and HR are reminded ([30, 7])
+#             ANALYZER              who reads each uploaded file: embedded (offline OCR and classifier),
+#                                   textract (AWS Textract, AWS_REGION and credentials) or off (embedded)
+#             TEXTRACT_ENDPOINT_URL   another Textract endpoint (a VPC endpoint); unset: AWS's
 #             SMTP_URL              smtp://user:pass@host:587 (or smtps://); unset: mails are .eml files in DATA_DIR/mail
 #             MAIL_FROM             the mails' sender (HR Graph <no-reply@hr-graph.invalid>)
 #             APP_URL               the web app's address, for links in mails (else PUBLIC_URL)

@@ -97,16 +97,23 @@ class Settings(BaseSettings):
     """Attempts per delivery: retried after 2, 4, 8 ... seconds, then hourly: about a day in all."""
     webhook_retry_base_seconds: float = 2.0
     webhook_allow_loopback: bool = False
+    """Deliver to loopback addresses too (development, tests); ignored in production."""
     webhook_disable_after_failures: int = 3
     """An endpoint whose last this many deliveries all ran out of attempts is disabled (HR is told)."""
-    """Deliver to loopback addresses too (development, tests); ignored in production."""
     reminder_days_before: list[int] = [3, 0]
     """Days before a document's due date its owner is reminded (JSON: ``[3, 0]``; 0 is the day itself)."""
     reminder_scan_seconds: float = 60.0
-    """How often a worker looks for reminders due (on the clock's day)."""
+    """How often a worker looks for reminders due (on the clock's day) and for documents expiring."""
     escalate_after_days: int = 3
     """A document overdue this many days escalates to its owner's manager, twice as many to HR
     (a company may set its own: ``updateFollowUpSettings``)."""
+    expiry_reminder_days_before: list[int] = [30, 7]
+    """Days before a document's expiry date its owner and HR are reminded (JSON: ``[30, 7]``)."""
+    analyzer: Literal["embedded", "textract", "off"] = "embedded"
+    """Who reads each uploaded file in the workers: ``embedded`` (offline OCR and classifier),
+    ``textract`` (AWS Textract, with AWS_REGION and the AWS credentials), ``off``."""
+    textract_endpoint_url: str | None = None
+    """Another Textract endpoint (a VPC endpoint, a test server); unset: AWS's for AWS_REGION."""
     smtp_url: str | None = None
     """``smtp://user:pass@host:587`` or ``smtps://...``; unset: mails are ``.eml`` files under DATA_DIR/mail."""
     mail_from: str = "HR Graph <no-reply@hr-graph.invalid>"

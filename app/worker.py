@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from adapters.jobs.queue import Jobs, JobsConfig
 from app.database import driver_dsn
+from app.document_jobs import WorkerDocuments
 from app.reactions import WEBHOOK_EVENT_TYPES
 from app.settings import DEFAULT_PUBLIC_URL, Settings
 
@@ -37,6 +38,8 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         reminder_scan_seconds=settings.reminder_scan_seconds,
         escalate_after_days=settings.escalate_after_days,
         keep_succeeded_hours=max(1, int(settings.event_retention_hours)),
+        expiry_reminder_days=tuple(settings.expiry_reminder_days_before),
+        documents=WorkerDocuments(settings, database_url),
     )
 
 

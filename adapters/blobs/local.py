@@ -134,6 +134,13 @@ class LocalBlobStore:
     async def seal(self, upload_key: str, key: str) -> StoredFile | None:
         return await asyncio.to_thread(self._seal, upload_key, key)
 
+    async def read(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
+
     async def discard(self, key: str) -> None:
         path = self._path(key)
         await asyncio.to_thread(path.unlink, missing_ok=True)

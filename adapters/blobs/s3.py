@@ -124,6 +124,21 @@ class S3BlobStore:
         sealed = await self.inspect(key)
         return None if sealed is None else replace(sealed, stored_at=uploaded["LastModified"])
 
+    async def read(self, key: str) -> bytes | None:
+        async with self._client() as s3:
+            try:
+                found = await s3.get_object(Bucket=self.settings.bucket, Key=key)
+            except ClientError as error:
+                if _missing(error):
+                    return None
+                raise
+            body = found["Body"]
+            try:
+                content: bytes = await body.read()
+            finally:
+                body.close()
+        return content
+
     async def discard(self, key: str) -> None:
         async with self._client() as s3:
             await s3.delete_object(Bucket=self.settings.bucket, Key=key)

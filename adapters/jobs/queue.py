@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
@@ -32,6 +34,20 @@ DELIVER = "hrgraph.webhooks.deliver"
 MAIL = "hrgraph.mail.on_event"
 REMIND = "hrgraph.reminders.send"
 NOTIFY = "hrgraph.notifications.on_event"
+ANALYZE = "hrgraph.documents.analyze"
+REMIND_EXPIRY = "hrgraph.reminders.expiry"
+ANALYZED_EVENTS = frozenset({"DocumentUploaded"})
+
+
+class DocumentJobs(Protocol):
+    """The document work a worker does through the document commands (built in ``app/``):
+    reading a new file version, and expiring the documents whose day has come."""
+
+    async def analyze(self, document_id: str, file_version: int) -> None: ...
+
+    async def expire_due(self) -> int:
+        """Expires what is due on the clock's day (and requests the renewals); how many."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,9 @@ class JobsConfig:
     reminder_days: tuple[int, ...] = (3, 0)
     reminder_scan_seconds: float = 60.0
     escalate_after_days: int = 3
+    expiry_reminder_days: tuple[int, ...] = (30, 7)
+    documents: DocumentJobs | None = None
+    """Analysis after each upload and the expiry scan; none without it (some tests)."""
 
 
 class Backoff(BaseRetryStrategy):
@@ -89,14 +108,14 @@ class Jobs:
         )
         self.clock: StoredClock | SystemClock = StoredClock(config.dsn) if config.movable_clock else SystemClock()
         self.backoff = Backoff(config.webhook_retry_base_seconds, config.webhook_max_attempts)
-        self.relay = Relay(
-            self.pool,
-            [
-                Consumer("webhooks", FAN_OUT, config.webhook_event_types),
-                Consumer("mail", MAIL, frozenset(MAIL_EVENT_TYPES)),
-                Consumer("notifications", NOTIFY, frozenset(IN_APP)),
-            ],
-        )
+        consumers = [
+            Consumer("webhooks", FAN_OUT, config.webhook_event_types),
+            Consumer("mail", MAIL, frozenset(MAIL_EVENT_TYPES)),
+            Consumer("notifications", NOTIFY, frozenset(IN_APP)),
+        ]
+        if config.documents is not None:
+            consumers.append(Consumer("analysis", ANALYZE, ANALYZED_EVENTS))
+        self.relay = Relay(self.pool, consumers)
         self._register()
 
     def _register(self) -> None:
@@ -140,6 +159,30 @@ class Jobs:
                 app_url=self.config.app_url,
             )
 
+        @app.task(name=REMIND_EXPIRY, retry=Backoff(5.0, 12))
+        async def remind_expiry(document_id: str, expires_on: str) -> None:
+            await self._refresh_clock()
+            await reminders.send_expiry(
+                pool,
+                self.mailer,
+                document_id,
+                date.fromisoformat(expires_on),
+                self.clock.now().date(),
+                sender=self.config.mail_from,
+                app_url=self.config.app_url,
+            )
+
+        @app.task(name=ANALYZE, retry=Backoff(5.0, 5))
+        async def analyze(event_id: int) -> None:
+            documents = self.config.documents
+            if documents is None:
+                return
+            async with pool.connection() as conn:
+                row = await (await conn.execute("SELECT payload FROM events WHERE id = %s", (event_id,))).fetchone()
+            if row is not None:
+                payload = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+                await documents.analyze(str(payload["documentId"]), int(payload["fileVersion"]))
+
     async def _refresh_clock(self) -> None:
         if isinstance(self.clock, StoredClock):
             await self.clock.refresh()
@@ -152,6 +195,11 @@ class Jobs:
                 today = self.clock.now().date()
                 await reminders.scan(self.pool, today, self.config.reminder_days, REMIND)
                 await escalations.scan(self.pool, today, self.config.escalate_after_days)
+                await reminders.scan(self.pool, self.clock.now().date(), self.config.reminder_days, REMIND)
+                if self.config.documents is not None:
+                    today = self.clock.now().date()
+                    await reminders.scan_expiry(self.pool, today, self.config.expiry_reminder_days, REMIND_EXPIRY)
+                    await self.config.documents.expire_due()
             except Exception as error:  # the database may be away; try again next round
                 log.warning("reminder scan failed (%s: %s)", type(error).__name__, error)
             with contextlib.suppress(TimeoutError):

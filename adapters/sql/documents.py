@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from adapters.sql.database import RequestDatabase
+from domains.document.analysis import Analysis
 from domains.document.model import DocumentFile
 
 DOCUMENT_VERSIONS = sa.Table(
@@ -22,6 +24,7 @@ DOCUMENT_VERSIONS = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("uploaded_by", sa.Uuid(), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("analysis", JSONB(), nullable=True),
 )
 
 _COLUMNS = (
@@ -51,5 +54,25 @@ class SqlDocumentFiles:
         t = DOCUMENT_VERSIONS
         query = sa.select(t).where(t.c.document_id.in_(list(set(ids)))).order_by(t.c.document_id, t.c.version.desc())
         for row in (await self.db.execute(query)).mappings():
-            found[row["document_id"]].append(DocumentFile(**{c: row[c] for c in _COLUMNS}))
+            found[row["document_id"]].append(_file(row))
         return found
+
+    async def get(self, document_id: uuid.UUID, version: int) -> DocumentFile | None:
+        t = DOCUMENT_VERSIONS
+        query = sa.select(t).where(t.c.document_id == document_id, t.c.version == version)
+        row = (await self.db.execute(query)).mappings().first()
+        return None if row is None else _file(row)
+
+    async def record_analysis(self, document_id: uuid.UUID, version: int, analysis: Analysis) -> None:
+        t = DOCUMENT_VERSIONS
+        await self.db.execute(
+            sa.update(t)
+            .where(t.c.document_id == document_id, t.c.version == version)
+            .values(analysis=analysis.to_json())
+        )
+
+
+def _file(row: sa.RowMapping) -> DocumentFile:
+    stored = row["analysis"]
+    analysis = None if stored is None else Analysis.from_json(stored)
+    return DocumentFile(**{c: row[c] for c in _COLUMNS}, analysis=analysis)

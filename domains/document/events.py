@@ -65,6 +65,12 @@ class DocumentRejected(DocumentEvent):
     """IN_REVIEW to REJECTED, with a ``reason``."""
 
 
-EVENTS = (DocumentUploaded, DocumentSubmitted, DocumentApproved, DocumentRejected)
+@dataclass(frozen=True, kw_only=True)
+class DocumentExpired(DocumentEvent):
+    """Its expiry date came: UPLOADED, IN_REVIEW, APPROVED or REJECTED to EXPIRED. A renewal
+    (a new REQUESTED document of the same kind, ``renewsId`` this one) is created with it."""
+
+
+EVENTS = (DocumentUploaded, DocumentSubmitted, DocumentApproved, DocumentRejected, DocumentExpired)
 EVENT_TYPES = tuple(e.published_name() for e in EVENTS)
 PAYLOAD_KEYS = tuple(camel(f.name) for f in dataclasses.fields(DocumentEvent))

@@ -1,7 +1,8 @@
 """A document a person hands in, its files and its review: the rules live on the entity.
 
 The status moves only through commands: ``REQUESTED → UPLOADED → IN_REVIEW → APPROVED |
-REJECTED``, and ``REJECTED → UPLOADED`` with a new file version. Any other move is an
+REJECTED``, and ``REJECTED → UPLOADED`` with a new file version; a document with a file
+becomes ``EXPIRED`` on its ``expires_on`` (the expiry scan), and a renewal is requested. Any other move is an
 ``InvalidTransition``, whoever asks; a move that is allowed but not for this person is
 ``Forbidden``. Each move records its event on the document (``domains/document/events.py``);
 the unit of work takes it once the document is saved.
@@ -16,10 +17,12 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from domains.document.events import (
     DocumentApproved,
     DocumentEvent,
+    DocumentExpired,
     DocumentRejected,
     DocumentSubmitted,
     DocumentUploaded,
@@ -27,6 +30,9 @@ from domains.document.events import (
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
 from domains.kernel.principal import Principal, Role
+
+if TYPE_CHECKING:
+    from domains.document.analysis import Analysis
 
 MB = 1024 * 1024
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
@@ -46,6 +52,7 @@ class DocumentStatus(enum.Enum):
     IN_REVIEW = "IN_REVIEW"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
 
 
 class DocumentCommand(enum.Enum):
@@ -61,11 +68,14 @@ class DocumentCommand(enum.Enum):
 S = DocumentStatus
 TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
     S.REQUESTED: frozenset({S.UPLOADED}),
-    S.UPLOADED: frozenset({S.IN_REVIEW}),
-    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED}),
-    S.REJECTED: frozenset({S.UPLOADED}),
-    S.APPROVED: frozenset(),
+    S.UPLOADED: frozenset({S.IN_REVIEW, S.EXPIRED}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.EXPIRED}),
+    S.REJECTED: frozenset({S.UPLOADED, S.EXPIRED}),
+    S.APPROVED: frozenset({S.EXPIRED}),
+    S.EXPIRED: frozenset(),
 }
+# Only the expiry scan moves a document to EXPIRED (``Document.expire``), on its expiry date.
+EXPIRES_FROM = (S.UPLOADED, S.IN_REVIEW, S.APPROVED, S.REJECTED)
 AWAITING_REVIEW = (S.UPLOADED, S.IN_REVIEW)
 ACCEPTS_UPLOAD = (S.REQUESTED, S.REJECTED)
 
@@ -74,13 +84,15 @@ ACCEPTS_UPLOAD = (S.REQUESTED, S.REJECTED)
 class KindRules:
     content_types: frozenset[str]
     max_bytes: int
+    expires: bool = False
+    """Its documents carry an expiry date: they expire on it and are requested again."""
 
 
 KIND_RULES: dict[DocumentKind, KindRules] = {
     DocumentKind.CONTRACT: KindRules(frozenset({PDF}), 10 * MB),
-    DocumentKind.ID: KindRules(frozenset({PDF, PNG, JPEG}), 5 * MB),
+    DocumentKind.ID: KindRules(frozenset({PDF, PNG, JPEG}), 5 * MB, expires=True),
     DocumentKind.TAX_FORM: KindRules(frozenset({PDF}), 10 * MB),
-    DocumentKind.CERTIFICATE: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB),
+    DocumentKind.CERTIFICATE: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB, expires=True),
     DocumentKind.OTHER: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB),
 }
 
@@ -130,6 +142,8 @@ class DocumentFile:
     sha256: str
     uploaded_at: datetime
     uploaded_by: uuid.UUID
+    analysis: Analysis | None = None
+    """What its analysis read (a job after the confirm); None until it ran."""
 
 
 def object_key(company_id: uuid.UUID, owner_id: uuid.UUID, document_id: uuid.UUID, version: int) -> str:
@@ -181,6 +195,8 @@ class Document(Entity):
     pending_size_bytes: int | None = None
     pending_expires_at: datetime | None = None
     rejection_reason: str | None = None
+    expires_on: date | None = None
+    renews_id: uuid.UUID | None = None
 
     # ---- who ---------------------------------------------------------------------------
 
@@ -199,6 +215,8 @@ class Document(Entity):
         return (actor.user_id == self.owner_id and actor.company_id == self.company_id) or self.is_reviewer(actor)
 
     def frozen_because(self) -> str | None:
+        if self.status is S.EXPIRED:
+            return "an expired document cannot be edited: its renewal can"
         return "an approved document cannot be edited" if self.status is S.APPROVED else None
 
     # ---- the state machine -------------------------------------------------------------
@@ -308,6 +326,28 @@ class Document(Entity):
         previous = self._review(S.REJECTED, actor)
         self.rejection_reason = reason
         self._record(DocumentRejected, previous, actor, at, reason=reason)
+
+    # ---- expiry ------------------------------------------------------------------------
+
+    def accept_expiry(self, expires_on: date, actor: Principal) -> None:
+        """HR takes an extracted expiry date as the document's (the analysis only advises)."""
+        if self.status is S.EXPIRED:
+            raise InvalidTransition("Document", self.status.value, self.status.value)
+        if not self.is_reviewer(actor):
+            raise Forbidden("only HR of the document's company may accept what its analysis read")
+        if not KIND_RULES[self.kind].expires:
+            raise Invalid.field("field", f"a {self.kind.value} does not expire")
+        self.expires_on = expires_on
+
+    def is_due_to_expire(self, today: date) -> bool:
+        return self.expires_on is not None and self.expires_on <= today and self.status in EXPIRES_FROM
+
+    def expire(self, actor: Principal, at: datetime) -> None:
+        """On its expiry date (or after): EXPIRED, with its event; the renewal is the command's."""
+        if self.expires_on is None or self.expires_on > at.date():
+            raise Invalid.field("expires_on", "the document has not reached its expiry date")
+        previous = self._move(S.EXPIRED, self.is_reviewer(actor), "HR of the document's company")
+        self._record(DocumentExpired, previous, actor, at)
 
     def available_commands(self, actor: Principal) -> list[DocumentCommand]:
         """The commands this person may run next, in the order of the review."""

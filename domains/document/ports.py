@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
+from domains.document.analysis import Analysis
 from domains.document.model import Document, DocumentFile, StoredFile
 from domains.kernel.principal import Principal
 
@@ -67,6 +68,10 @@ class BlobStore(Protocol):
         """Removes a sealed copy that was not recorded (no error when there is none)."""
         ...
 
+    async def read(self, key: str) -> bytes | None:
+        """The bytes of a sealed object (for its analysis, in a worker), or None."""
+        ...
+
     def presign_download(self, request: DownloadRequest) -> str:
         """A URL that serves the object as an attachment named ``file_name`` until it expires."""
         ...
@@ -85,6 +90,12 @@ class DocumentFiles(Protocol):
         """Every asked id, with its files newest first (an empty list when it has none)."""
         ...
 
+    async def get(self, document_id: uuid.UUID, version: int) -> DocumentFile | None: ...
+
+    async def record_analysis(self, document_id: uuid.UUID, version: int, analysis: Analysis) -> None:
+        """Stores (or replaces) the analysis of one file version."""
+        ...
+
 
 class DocumentStore(Protocol):
     """Documents as the commands see them: what an actor may see, created with the generic
@@ -96,4 +107,8 @@ class DocumentStore(Protocol):
 
     async def save(self, document: Document, expected_version: int) -> None:
         """Writes ``document`` at ``expected_version + 1``, or raises ``Conflict`` when stale."""
+        ...
+
+    async def due_to_expire(self, actor: Principal, today: date) -> list[uuid.UUID]:
+        """The documents ``actor`` may see whose expiry date has come and that may expire."""
         ...

@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from domains.document.analysis import Advice, Analysis, DocumentAnalyzer, ExtractedFieldName, advise
 from domains.document.model import (
     KIND_RULES,
     DeclaredFile,
@@ -33,7 +34,7 @@ from domains.document.ports import (
     UploadPolicy,
     UploadTicket,
 )
-from domains.kernel.errors import Conflict, Invalid, NotFound
+from domains.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domains.kernel.principal import Principal
 from domains.kernel.unit_of_work import Transactional
 from domains.kernel.versions import check_version
@@ -64,6 +65,10 @@ class NewDocument:
         if missing:
             raise Invalid({(name,): ["is required for a new document"] for name in missing})
         return cls(**{name: given[name] for name in cls.fields()})
+
+
+RENEWAL_DUE = timedelta(days=14)
+"""How long the owner has to hand in the renewal of an expired document."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,89 @@ class DocumentCommands:
             document.reject(reason, actor, self.clock.now())
             await self.documents.save(document, expected_version)
             return document
+
+    # ---- analysis (advice, never a move) ------------------------------------------------
+
+    async def analyze(
+        self,
+        actor: Principal,
+        id: uuid.UUID,
+        version: int,
+        analyzer: DocumentAnalyzer,
+        owner_name: Callable[[uuid.UUID], Awaitable[str | None]],
+    ) -> Analysis | None:
+        """Reads one file version and stores what it says (a job after the confirm; again for
+        the same version replaces it). The file is read outside any transaction: OCR takes
+        seconds and holds no connection. None when the file is gone."""
+        document = await self._load(actor, id)
+        file = await self.files.get(id, version)
+        content = None if file is None else await self.blobs.read(file.object_key)
+        if file is None or content is None:
+            return None
+        result = await analyzer.analyze(content, file.content_type)
+        now = self.clock.now()
+        advice = Advice(declared=document.kind, owner_name=await owner_name(document.owner_id), today=now.date())
+        analysis = advise(result, advice, analyzer.name, now)
+        async with self.uow.transaction():
+            await self.files.record_analysis(id, version, analysis)
+        return analysis
+
+    async def accept_extraction(
+        self, actor: Principal, id: uuid.UUID, version: int, name: ExtractedFieldName, expected_version: int
+    ) -> Document:
+        """HR takes one field its analysis read: an expiry date becomes the document's
+        ``expires_on``; a name or number is marked accepted on the analysis."""
+        async with self.uow.transaction():
+            document = await self._load(actor, id, expected_version)
+            file = await self.files.get(id, version)
+            if file is None:
+                raise Invalid.field("version", f"the document has no file version {version}")
+            extracted = None if file.analysis is None else file.analysis.field(name)
+            if file.analysis is None or extracted is None:
+                raise Invalid.field("field", f"the analysis of version {version} read no {name.value}")
+            if not document.is_reviewer(actor):
+                raise Forbidden("only HR of the document's company may accept what its analysis read")
+            if name is ExtractedFieldName.EXPIRY_DATE:
+                try:
+                    expires_on = date.fromisoformat(extracted.value)
+                except ValueError:
+                    raise Invalid.field("field", f"{extracted.value!r} is not a date") from None
+                document.accept_expiry(expires_on, actor)
+                await self.documents.save(document, expected_version)
+            await self.files.record_analysis(id, version, file.analysis.accepting(name))
+            return document
+
+    # ---- expiry ------------------------------------------------------------------------
+
+    async def expire_due(self, actor: Principal) -> list[Document]:
+        """Every document whose expiry date has come becomes EXPIRED, and a renewal (REQUESTED,
+        the same kind, title and owner, ``renews_id`` the expired one) is created; one
+        transaction per document. The renewals, in the order of expiry."""
+        today = self.clock.now().date()
+        renewals = []
+        for id in await self.documents.due_to_expire(actor, today):
+            async with self.uow.transaction():
+                document = await self.documents.visible(actor, id)
+                if document is None or not document.is_due_to_expire(today):
+                    continue  # another worker took it
+                expected = document.version
+                document.expire(actor, self.clock.now())
+                await self.documents.save(document, expected)
+                renewal = await self.documents.create(
+                    actor,
+                    {
+                        "company_id": document.company_id,
+                        "owner_id": document.owner_id,
+                        "kind": document.kind,
+                        "title": document.title,
+                        "due_on": today + RENEWAL_DUE,
+                    },
+                )
+                created = renewal.version
+                renewal.renews_id = document.id
+                await self.documents.save(renewal, created)
+                renewals.append(renewal)
+        return renewals
 
     # ---- reads -------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@ in ``domains/document/service.py``; the generic update keeps the fields that sta
 
 from __future__ import annotations
 
-from domains.document.model import AWAITING_REVIEW, Document, DocumentKind, DocumentStatus
+from datetime import date
+
+from domains.document.model import AWAITING_REVIEW, EXPIRES_FROM, Document, DocumentKind, DocumentStatus
 from domains.kernel.entity import (
     Access,
     EntitySpec,
@@ -19,7 +21,7 @@ from domains.kernel.entity import (
     timestamp,
 )
 from domains.kernel.principal import Principal, Role
-from domains.kernel.query import Condition, Op, Order
+from domains.kernel.query import AllOf, Condition, Filter, Op, Order
 
 HR_ONLY = frozenset({Role.HR, Role.ADMIN})
 BY_COMMAND = {"on_create": False, "on_update": False}
@@ -28,6 +30,11 @@ PENDING = "Of the upload a ticket was issued for; null once confirmed."
 
 def awaiting_review(_: Principal) -> Condition:
     return Condition("status", Op.IN, list(AWAITING_REVIEW))
+
+
+def expiring_before(day: date) -> Filter:
+    """Documents with an expiry date before ``day`` that have not expired yet (documentsExpiringBefore)."""
+    return AllOf((Condition("expires_on", Op.LT, day), Condition("status", Op.IN, list(EXPIRES_FROM))))
 
 
 DOCUMENT = EntitySpec(
@@ -69,6 +76,19 @@ DOCUMENT = EntitySpec(
             max_length=2000,
             filterable=False,
             description="Why HR rejected the latest file; null once a new file is confirmed.",
+            **BY_COMMAND,
+        ),
+        day(
+            "expires_on",
+            sortable=True,
+            updatable_by=HR_ONLY,
+            description="When it expires (set by HR, or accepted from its analysis); "
+            "on that day it becomes EXPIRED and a renewal is requested.",
+        ),
+        reference(
+            "renews_id",
+            "Document",
+            description="The expired document this one renews.",
             **BY_COMMAND,
         ),
     ),

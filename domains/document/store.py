@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from domains.document.model import Document
+from domains.document.model import EXPIRES_FROM, Document
 from domains.kernel.crud import EntityService
 from domains.kernel.principal import Principal
+from domains.kernel.query import AllOf, Condition, Op, Order, PageRequest
 
 
 class KernelDocumentStore:
@@ -25,3 +27,12 @@ class KernelDocumentStore:
 
     async def save(self, document: Document, expected_version: int) -> None:
         await self.documents.store.save(self.documents.spec, document, expected_version)
+
+    async def due_to_expire(self, actor: Principal, today: date) -> list[uuid.UUID]:
+        due = AllOf((Condition("expires_on", Op.LTE, today), Condition("status", Op.IN, list(EXPIRES_FROM))))
+        page = await self.documents.list(actor, due, (Order("expires_on"),), PageRequest(first=EXPIRY_BATCH))
+        return [document.id for document in page.items]
+
+
+EXPIRY_BATCH = 100
+"""Documents expired per round of the scan (the next round takes the rest)."""

@@ -55,6 +55,10 @@ DEFAULT_REMINDER_DAYS = (3, 0)
 """Reminders before a document's due date: 3 days before and on the day."""
 REMINDED_STATUSES = ("REQUESTED", "UPLOADED", "REJECTED")
 """A document in these is its owner's to hand in (or submit); once in review or approved, no reminder."""
+DEFAULT_EXPIRY_REMINDER_DAYS = (30, 7)
+"""Reminders before a document's expiry date, to its owner and the company's HR."""
+EXPIRING_STATUSES = ("UPLOADED", "IN_REVIEW", "APPROVED", "REJECTED")
+"""A document in these expires on its date (``domains/document/model.py``, ``EXPIRES_FROM``)."""
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,15 @@ def reminder(kind: str, document_id: str, due_on: date, today: date, app_url: st
     rule = MailRule("DOCUMENT_DUE", Audience.DOCUMENT_OWNER, f"A document is due {when.split(',')[0]}", "")
     text = f"Your {kind.replace('_', ' ').lower()} document is due {when}."
     return compose(MailRule(rule.kind, rule.audience, rule.subject, text), {"documentId": document_id}, app_url)
+
+
+def expiry_reminder(kind: str, document_id: str, expires_on: date, today: date, app_url: str) -> Mail:
+    """To a document's owner and HR: it expires in some days (a renewal will be requested)."""
+    days = (expires_on - today).days
+    when = "today" if days <= 0 else ("tomorrow" if days == 1 else f"in {days} days, on {expires_on.isoformat()}")
+    text = (
+        f"Your {kind.replace('_', ' ').lower()} document expires {when}. "
+        "A new one will be requested from its owner on that day."
+    )
+    rule = MailRule("DOCUMENT_EXPIRING", Audience.DOCUMENT_OWNER, f"A document expires {when.split(',')[0]}", text)
+    return compose(rule, {"documentId": document_id}, app_url)

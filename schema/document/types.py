@@ -10,6 +10,7 @@ from domains.document.model import DocumentCommand as DomainDocumentCommand
 from domains.document.model import DocumentFile, DocumentKind
 from domains.document.ports import UploadTicket as DomainUploadTicket
 from domains.kernel.ids import to_global_id
+from schema.document.analysis_types import DocumentAnalysis
 
 DocumentCommand = strawberry.enum(
     DomainDocumentCommand, name="DocumentCommand", description="A command one may run on a document."
@@ -48,6 +49,9 @@ class DocumentVersion:
     checksum: str = strawberry.field(description="SHA-256 of the bytes, hex.")
     uploaded_at: datetime.datetime
     uploaded_by: strawberry.ID = strawberry.field(description="The User who uploaded it.")
+    analysis: DocumentAnalysis | None = strawberry.field(
+        description="What its analysis read (a job after the upload); null until it ran."
+    )
 
     @classmethod
     def of(cls, file: DocumentFile) -> DocumentVersion:
@@ -59,6 +63,7 @@ class DocumentVersion:
             checksum=file.sha256,
             uploaded_at=file.uploaded_at,
             uploaded_by=strawberry.ID(to_global_id("User", file.uploaded_by)),
+            analysis=DocumentAnalysis.of(file.analysis),
         )
 
 

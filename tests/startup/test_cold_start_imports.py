@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # Heavy and not needed to answer a request on the local blob store: the S3 stack (aioboto3
 # pulls aiobotocore, aiohttp, boto3 and botocore: more than the rest of the app's imports
 # together), the migration and embedded-database tools, the S3 test server.
-NOT_FOR_A_REQUEST = ("aioboto3", "aiobotocore", "aiohttp", "boto3", "botocore", "alembic", "pgserver", "moto")
+# The document analyzer (OCR, PDF text, onnxruntime, OpenCV, numpy) loads in workers only, on
+# the first file it reads.
+ANALYZER = ("rapidocr_onnxruntime", "onnxruntime", "cv2", "numpy", "pypdf", "PIL")
+NOT_FOR_A_REQUEST = (
+    "aioboto3", "aiobotocore", "aiohttp", "boto3", "botocore", "alembic", "pgserver", "moto", *ANALYZER
+)
 
 # The app as the Lambda entry and the server build it, with production settings and no I/O:
 # the engine connects on first use, and nothing here uses it.
@@ -89,3 +94,20 @@ def test_with_a_bucket_the_s3_store_is_still_built() -> None:
     built = run(BUILD_APP, {"S3_BUCKET": "documents", "AWS_REGION": "eu-west-1"})
     assert built["blobs"] == "S3BlobStore"
     assert {"aioboto3", "boto3", "botocore"} <= packages(built)
+
+
+def test_a_worker_loads_the_analyzer_only_for_its_first_file() -> None:
+    """``python -m app worker`` builds its queue without the OCR stack; the first analysis loads it."""
+    program = """
+import json, sys
+from app.settings import Settings
+from app.worker import jobs_config
+config = jobs_config(Settings(_env_file=None), "postgresql://nobody@127.0.0.1:1/none")
+before = sorted(sys.modules)
+assert config.documents is not None and config.documents.analyzer is not None
+print(json.dumps({"modules": before, "after": sorted(sys.modules)}))
+"""
+    answer = run(program, {"APP_ENV": "development"})
+    assert packages(answer).isdisjoint(ANALYZER), sorted(packages(answer) & set(ANALYZER))
+    assert "adapters.analysis.embedded" not in answer["modules"]
+    assert "adapters.analysis.embedded" in answer["after"]

@@ -3,6 +3,7 @@ and what it records, saves and refuses is checked here without any I/O."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domains.document.analysis import Analysis
 from domains.document.model import DeclaredFile, DocumentCommand, DocumentFile, DocumentKind, DocumentStatus, StoredFile
 from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
 from domains.document.service import DocumentCommands, Expiry, NewDocument
@@ -53,6 +55,9 @@ class FakeBlobStore:
     async def discard(self, key: str) -> None:
         self.objects.pop(key, None)
 
+    async def read(self, key: str) -> bytes | None:
+        return self.objects[key][1] if key in self.objects else None
+
     def presign_download(self, request: DownloadRequest) -> str:
         return (
             f"memory://{request.key}?name={request.file_name}&sha256={request.sha256}"
@@ -70,6 +75,15 @@ class FakeFiles:
 
     async def for_documents(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DocumentFile]]:
         return {i: sorted((f for f in self.files if f.document_id == i), key=lambda f: -f.version) for i in ids}
+
+    async def get(self, document_id: uuid.UUID, version: int) -> DocumentFile | None:
+        return next((f for f in self.files if (f.document_id, f.version) == (document_id, version)), None)
+
+    async def record_analysis(self, document_id: uuid.UUID, version: int, analysis: Analysis) -> None:
+        self.files = [
+            dataclasses.replace(f, analysis=analysis) if (f.document_id, f.version) == (document_id, version) else f
+            for f in self.files
+        ]
 
 
 class FixedClock:

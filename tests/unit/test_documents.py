@@ -51,10 +51,11 @@ def with_status(world: World, status: DocumentStatus, **extra: object) -> Docume
 def test_the_declared_moves() -> None:
     assert {
         S.REQUESTED: {S.UPLOADED},
-        S.UPLOADED: {S.IN_REVIEW},
-        S.IN_REVIEW: {S.APPROVED, S.REJECTED},
-        S.REJECTED: {S.UPLOADED},
-        S.APPROVED: set(),
+        S.UPLOADED: {S.IN_REVIEW, S.EXPIRED},
+        S.IN_REVIEW: {S.APPROVED, S.REJECTED, S.EXPIRED},
+        S.REJECTED: {S.UPLOADED, S.EXPIRED},
+        S.APPROVED: {S.EXPIRED},
+        S.EXPIRED: set(),
     } == TRANSITIONS
 
 

@@ -7,6 +7,7 @@ export const DOCUMENT_STATUS: Record<DocumentStatus, string> = {
   IN_REVIEW: "Waiting for HR's review",
   APPROVED: "Approved",
   REJECTED: "Rejected",
+  EXPIRED: "Expired: a renewal is requested",
 };
 
 export const STEP_STATUS: Record<StepStatus, string> = {
