@@ -1,4 +1,4 @@
-"""``python -m app serve | migrate | seed | token | worker | clock | export-schema``."""
+"""``python -m app serve | migrate | seed | token | worker | clock | export-schema | audit verify``."""
 
 from __future__ import annotations
 
@@ -232,6 +232,12 @@ def _export_schema(_: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from app.audit_cli import report, verify_trail
+
+    return report(asyncio.run(verify_trail(_database(settings, serving=False))))
+
+
 def _invalid_settings(error: ValueError) -> str:
     """Each setting that does not parse with what it accepts (never the value: it may be a secret)."""
     from pydantic import ValidationError
@@ -267,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     moved.add_argument("duration", nargs="?", help="for advance: 90s, 15m, 2h, 8d, 1w")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", default=str(ROOT / "schema.graphql"))
+    audit = commands.add_parser("audit", help="verify the audit trail's hash chain")
+    audit.add_argument("action", choices=["verify"])
     args = parser.parse_args(argv)
 
     try:
@@ -283,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         "export-schema": _export_schema,
         "worker": _worker,
         "clock": _clock,
+        "audit": _audit,
     }
     try:
         return handlers[args.command](settings, args)

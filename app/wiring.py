@@ -15,6 +15,7 @@ from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
+from adapters.sql.audit import SqlAuditEntries, SqlAuditLog
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
@@ -27,12 +28,14 @@ from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
+from domains.audit.service import AuditTrail
 from domains.catalog import Commands, build_registry
 from domains.document.events import EVENT_TYPES as DOCUMENT_EVENTS
 from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
 from domains.jobs.service import JobCommands
+from domains.kernel.audit import AuditOrigin
 from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
@@ -139,8 +142,8 @@ class Container:
 
     def operation(self, db: RequestDatabase) -> Operation:
         """One operation's unit of work on ``db``, and its services and commands on it."""
-        uow: UnitOfWork[Commands] = UnitOfWork(db, SqlOutbox(db), self.bus)
-        store = SqlEntityStore(db, self.registry, self.tables, saved=uow.saved)
+        uow: UnitOfWork[Commands] = UnitOfWork(db, SqlOutbox(db), self.bus, SqlAuditLog(db))
+        store = SqlEntityStore(db, self.registry, self.tables, saved=uow.saved, changed=uow.changed)
         services = {spec.name: EntityService(spec, store, self.registry, uow, self.limits) for spec in self.registry}
         expiry = Expiry(
             upload=timedelta(seconds=self.settings.upload_expiry_seconds),
@@ -148,7 +151,13 @@ class Container:
         )
         commands = Commands(
             document=DocumentCommands(
-                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, uow, expiry
+                KernelDocumentStore(services["Document"]),
+                SqlDocumentFiles(db),
+                self.blobs,
+                self.clock,
+                uow,
+                expiry,
+                audit=uow,
             ),
             workflow=WorkflowCommands(
                 KernelWorkflowStore(store),
@@ -158,6 +167,7 @@ class Container:
             ),
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
             jobs=JobCommands(SqlJobQueue(db)),
+            audit=AuditTrail(SqlAuditEntries(db)),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
@@ -221,7 +231,9 @@ class Container:
         # The row just read is the one `me` asks for: the request's first operation starts
         # with it in its loader instead of reading it again (see OperationScope).
         state["viewer_record"] = user
-        context = self.context_for(db, operation, request_id, _principal(user) if user is not None else None, state)
+        principal = _principal(user) if user is not None else None
+        operation.uow.origin = AuditOrigin.of(principal, request_id, state.get("client_address"))
+        context = self.context_for(db, operation, request_id, principal, state)
         context.auth_error, context.auth_failure = auth_error, auth_failure
         return context
 
@@ -248,7 +260,9 @@ class Container:
     def operation_context(self, request_id: str, principal: Principal | None) -> Context:
         """A context of its own for a principal already known (the system, tests)."""
         db = RequestDatabase(self.engine)
-        return self.context_for(db, self.operation(db), request_id, principal, {})
+        operation = self.operation(db)
+        operation.uow.origin = AuditOrigin.of(principal, request_id, None)
+        return self.context_for(db, operation, request_id, principal, {})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domains.audit.service import AuditTrail
 from domains.company.spec import COMPANY
 from domains.document.service import DocumentCommands
 from domains.document.spec import DOCUMENT
@@ -32,3 +33,4 @@ class Commands:
     workflow: WorkflowCommands
     webhook: WebhookCommands
     jobs: JobCommands
+    audit: AuditTrail

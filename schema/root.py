@@ -11,6 +11,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
+from schema.audit import AUDIT_SCHEMA
 from schema.context import Info
 from schema.document import DOCUMENT_SCHEMA
 from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
@@ -55,7 +56,7 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
 
 
 # The per-domain packages (``schema/<d>/``): one entry each.
-DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA, JOBS_SCHEMA)
+DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA, JOBS_SCHEMA, AUDIT_SCHEMA)
 
 
 def build_schema(
