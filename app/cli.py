@@ -1,4 +1,4 @@
-"""``python -m app serve | migrate | seed | token | worker | clock | export-schema | audit verify``."""
+"""``python -m app serve | migrate | seed | token | worker | clock | export-schema | audit verify | keys rotate``."""
 
 from __future__ import annotations
 
@@ -238,6 +238,12 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     return report(asyncio.run(verify_trail(_database(settings, serving=False))))
 
 
+def _keys(settings: Settings, _: argparse.Namespace) -> int:
+    from app.keys_cli import rotate
+
+    return rotate(settings)
+
+
 def _invalid_settings(error: ValueError) -> str:
     """Each setting that does not parse with what it accepts (never the value: it may be a secret)."""
     from pydantic import ValidationError
@@ -275,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--output", default=str(ROOT / "schema.graphql"))
     audit = commands.add_parser("audit", help="verify the audit trail's hash chain")
     audit.add_argument("action", choices=["verify"])
+    keys = commands.add_parser("keys", help="re-wrap the local blob store's object keys under a new master key")
+    keys.add_argument("action", choices=["rotate"])
     args = parser.parse_args(argv)
 
     try:
@@ -292,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker": _worker,
         "clock": _clock,
         "audit": _audit,
+        "keys": _keys,
     }
     try:
         return handlers[args.command](settings, args)

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     blob_secret: str | None = None
+    blob_encryption_keys: str | None = None
+    """The local store's master keys, ``id:base64key[,id:base64key...]`` (32-byte keys), the
+    first one wrapping new objects' keys; unset outside production: a keyring under DATA_DIR."""
+    s3_kms_key_id: str | None = None
+    """S3 uploads must ask for SSE-KMS with this key (else SSE-S3)."""
     upload_expiry_seconds: int = 600
     download_expiry_seconds: int = 300
     max_concurrent_uploads: int = 8
@@ -152,6 +157,8 @@ class Settings(BaseSettings):
                 missing.append("PUBLIC_URL (or S3_BUCKET)")
             if not (self.blob_secret or self.jwt_secret):
                 missing.append("BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)")
+            if not self.blob_encryption_keys:
+                missing.append("BLOB_ENCRYPTION_KEYS (or S3_BUCKET)")
         return missing
 
     @property

@@ -12,6 +12,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.tokens import TokenVerifier
+from adapters.blobs.crypto import MasterKeys
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
@@ -76,6 +77,7 @@ def build_blob_store(settings: Settings) -> BlobStore:
                 region=settings.aws_region,
                 access_key_id=settings.aws_access_key_id,
                 secret_access_key=settings.aws_secret_access_key,
+                kms_key_id=settings.s3_kms_key_id,
             )
         )
     return LocalBlobStore(
@@ -83,7 +85,17 @@ def build_blob_store(settings: Settings) -> BlobStore:
         settings.blob_base_url,
         settings.blob_signing_secret,
         max_concurrent_uploads=settings.max_concurrent_uploads,
+        keys=master_keys(settings),
     )
+
+
+def master_keys(settings: Settings) -> MasterKeys:
+    """``BLOB_ENCRYPTION_KEYS``; outside production (which requires it) the data folder's keyring."""
+    if settings.blob_encryption_keys:
+        return MasterKeys.parse(settings.blob_encryption_keys)
+    if settings.production:
+        return MasterKeys.none("production with the local blob store needs BLOB_ENCRYPTION_KEYS")
+    return MasterKeys.development(settings.data_dir)
 
 
 @dataclass

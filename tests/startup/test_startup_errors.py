@@ -26,10 +26,15 @@ OWN_SETTINGS = (
     "S3_BUCKET",
     "PUBLIC_URL",
     "BLOB_SECRET",
+    "BLOB_ENCRYPTION_KEYS",
 )
 DEAD = "postgresql://postgres@127.0.0.1:1/x"
 JWKS = "https://idp.example/jwks.json"
-LOCAL_STORE = ["PUBLIC_URL (or S3_BUCKET)", "BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)"]
+LOCAL_STORE = [
+    "PUBLIC_URL (or S3_BUCKET)",
+    "BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)",
+    "BLOB_ENCRYPTION_KEYS (or S3_BUCKET)",
+]
 
 
 def _free_port() -> int:
