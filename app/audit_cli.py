@@ -7,7 +7,7 @@ import sys
 
 from adapters.sql.audit import all_entries, head
 from adapters.sql.database import create_engine
-from domains.audit.chain import Verdict, verify
+from domains.audit.chain import ChainWalk, Verdict
 
 
 async def verify_trail(url: str) -> Verdict:
@@ -16,8 +16,11 @@ async def verify_trail(url: str) -> Verdict:
         async with engine.connect() as connection:
             # One snapshot for the walk and the head: appends meanwhile are simply not seen.
             await connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            entries = [entry async for entry in all_entries(connection)]
-            return verify(entries, await head(connection))
+            walk = ChainWalk()
+            async for entry in all_entries(connection):
+                if not walk.step(entry):
+                    break
+            return walk.finish(await head(connection))
     finally:
         await engine.dispose()
 

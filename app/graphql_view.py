@@ -85,7 +85,7 @@ class GraphQLApp(GraphQL[Context, None]):
         context = await self.container.context(
             request_id=operation_request_id(connection),
             authorization=sign_in.authorization if sign_in is not None else None,
-            state={},
+            state={"client_address": connection.request_state.get("client_address")},
         )
         context.connection_params = connection.connection_params
         if context.principal is not None:

@@ -177,8 +177,8 @@ class Container:
                 DocumentsFromService(services["Document"]),
                 uow,
             ),
-            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
-            jobs=JobCommands(SqlJobQueue(db)),
+            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, audit=uow),
+            jobs=JobCommands(SqlJobQueue(db), audit=uow),
             audit=AuditTrail(SqlAuditEntries(db)),
         )
         uow.serve(commands)

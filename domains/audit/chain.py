@@ -82,21 +82,43 @@ class Verdict:
     broken: Break | None
 
 
+class ChainWalk:
+    """Follows the entries in ``seq`` order, one at a time (a trail of any length in constant
+    memory); the first one that does not follow is the break."""
+
+    def __init__(self) -> None:
+        self.expected_seq, self.previous, self.checked = 1, GENESIS, 0
+        self.broken: Break | None = None
+
+    def step(self, entry: StoredEntry) -> bool:
+        """False once broken (the walk can stop)."""
+        if self.broken is not None:
+            return False
+        if entry.seq != self.expected_seq:
+            self.broken = Break(self.expected_seq, f"entry {self.expected_seq} is missing (next is {entry.seq})")
+        elif entry.previous_hash != self.previous:
+            self.broken = Break(entry.seq, "its previous hash is not the hash of the entry before")
+        elif chain_hash(self.previous, entry) != entry.hash:
+            self.broken = Break(entry.seq, "its hash does not match its content")
+        else:
+            self.previous, self.expected_seq, self.checked = entry.hash, self.expected_seq + 1, self.checked + 1
+        return self.broken is None
+
+    def finish(self, head: tuple[int, str]) -> Verdict:
+        """``head``: the last sequence number and hash the trail says it holds (a removed tail)."""
+        if self.broken is None:
+            last_seq, last_hash = head
+            if last_seq != self.checked:
+                reason = f"the trail's head says {last_seq} entries, {self.checked} are there"
+                self.broken = Break(self.checked + 1, reason)
+            elif last_hash != self.previous:
+                self.broken = Break(self.checked, "the trail's head hash is not the last entry's")
+        return Verdict(self.checked, self.broken)
+
+
 def verify(entries: Iterable[StoredEntry], head: tuple[int, str]) -> Verdict:
-    """Walks the entries in ``seq`` order; the first one that does not follow is the break.
-    ``head`` is the last sequence number and hash the trail says it holds (a removed tail)."""
-    expected_seq, previous, checked = 1, GENESIS, 0
+    walk = ChainWalk()
     for entry in entries:
-        if entry.seq != expected_seq:
-            return Verdict(checked, Break(expected_seq, f"entry {expected_seq} is missing (next is {entry.seq})"))
-        if entry.previous_hash != previous:
-            return Verdict(checked, Break(entry.seq, "its previous hash is not the hash of the entry before"))
-        if chain_hash(previous, entry) != entry.hash:
-            return Verdict(checked, Break(entry.seq, "its hash does not match its content"))
-        previous, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-    last_seq, last_hash = head
-    if last_seq != checked:
-        return Verdict(checked, Break(checked + 1, f"the trail's head says {last_seq} entries, {checked} are there"))
-    if last_hash != previous:
-        return Verdict(checked, Break(checked, "the trail's head hash is not the last entry's"))
-    return Verdict(checked, None)
+        if not walk.step(entry):
+            break
+    return walk.finish(head)

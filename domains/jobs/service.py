@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domains.kernel.audit import AuditEntry, AuditRecorder
 from domains.kernel.errors import Forbidden, Invalid, NotFound
 from domains.kernel.principal import Principal, Role
 
@@ -53,8 +54,9 @@ class JobQueue(Protocol):
 
 
 class JobCommands:
-    def __init__(self, queue: JobQueue) -> None:
+    def __init__(self, queue: JobQueue, audit: AuditRecorder | None = None) -> None:
         self.queue = queue
+        self.audit = audit
 
     @staticmethod
     def _require_manager(viewer: Principal) -> None:
@@ -78,4 +80,10 @@ class JobCommands:
         await self.queue.retry(id)
         found = await self.queue.get(id)
         assert found is not None
+        if self.audit is not None:
+            changes = {
+                "status": {"old": job.status.value, "new": found.status.value},
+                "jobId": {"old": None, "new": id},
+            }
+            await self.audit.record([AuditEntry("JobRetried", "Job", None, job.company_id, changes=changes)])
         return found

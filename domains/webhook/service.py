@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domains.kernel.audit import AuditEntry, AuditRecorder
 from domains.kernel.errors import Forbidden, NotFound
 from domains.kernel.principal import Principal, Role
 from domains.webhook.model import check_endpoint, new_secret
@@ -66,9 +67,16 @@ class Registered:
 
 
 class WebhookCommands:
-    def __init__(self, store: WebhookStore, event_types: Iterable[str]) -> None:
+    def __init__(self, store: WebhookStore, event_types: Iterable[str], audit: AuditRecorder | None = None) -> None:
         self.store = store
         self.event_types = frozenset(event_types)
+        self.audit = audit
+
+    async def _record(self, action: str, endpoint: Endpoint, changes: dict[str, object]) -> None:
+        if self.audit is not None:
+            await self.audit.record(
+                [AuditEntry(action, "WebhookEndpoint", endpoint.id, endpoint.company_id, changes=changes)]
+            )
 
     @staticmethod
     def _require_manager(viewer: Principal) -> None:
@@ -80,7 +88,17 @@ class WebhookCommands:
         url, types = check_endpoint(url, event_types, self.event_types)
         secret = new_secret()
         endpoint = Endpoint(uuid.uuid4(), viewer.company_id, url, tuple(types), True)
-        return Registered(await self.store.add(endpoint, secret, viewer.user_id), secret)
+        registered = Registered(await self.store.add(endpoint, secret, viewer.user_id), secret)
+        await self._record(
+            "WebhookEndpointRegistered",
+            endpoint,
+            {
+                "url": {"old": None, "new": url},
+                "eventTypes": {"old": None, "new": list(types)},
+                "secret": {"secret": True},  # the signing secret never enters the trail
+            },
+        )
+        return registered
 
     async def endpoints(self, viewer: Principal) -> Sequence[Endpoint]:
         self._require_manager(viewer)
@@ -96,6 +114,7 @@ class WebhookCommands:
     async def disable(self, viewer: Principal, id: uuid.UUID) -> Endpoint:
         found = await self.visible(viewer, id)
         await self.store.set_enabled(found.id, False)
+        await self._record("WebhookEndpointDisabled", found, {"enabled": {"old": found.enabled, "new": False}})
         return Endpoint(found.id, found.company_id, found.url, found.event_types, False, found.created_at)
 
     async def deliveries(self, viewer: Principal, endpoint: Endpoint, first: int) -> Sequence[Delivery]:

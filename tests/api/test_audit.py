@@ -3,6 +3,7 @@ record, who reads which entries, the append-only table and the hash chain's veri
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -185,3 +186,38 @@ async def test_the_trail_is_append_only_and_verify_finds_a_tampered_entry(api: A
     finally:
         await conn.execute("SET session_replication_role = origin")
         await conn.close()
+
+
+async def test_a_webhook_endpoint_is_recorded_without_its_secret(api: Api) -> None:
+    from tests.api.test_webhooks import DISABLE, GOOD, REGISTER
+
+    registered = (await api.gql.data(REGISTER, {"input": GOOD}, as_user=HR))["registerWebhookEndpoint"]
+    endpoint_id = registered["endpoint"]["id"]
+    disabled = await api.gql.data(DISABLE, {"id": endpoint_id}, as_user=HR)
+    assert disabled["disableWebhookEndpoint"]["endpoint"]["enabled"] is False
+    entries = await trail(api, HR, entity="WebhookEndpoint", entityId=endpoint_id)
+    assert [e["action"] for e in entries] == ["WebhookEndpointDisabled", "WebhookEndpointRegistered"]
+    registered_entry = {c["field"]: c for c in entries[1]["changes"]}
+    assert registered_entry["secret"] == {"field": "secret", "old": None, "new": None, "secret": True}
+    assert json.loads(registered_entry["url"]["new"]) == GOOD["url"]
+    assert registered["secret"] not in json.dumps(entries)
+    assert changes(entries[0]) == {"enabled": (True, False)}
+
+
+async def test_concurrent_writers_keep_one_unbroken_chain(api: Api, database_url: str) -> None:
+    """Twelve updates at once, each its own transaction: the head row serialises their appends."""
+    documents = [(await api.ticket())["document"] for _ in range(12)]
+
+    async def rename(document: dict[str, Any]) -> str:
+        variables = {"id": document["id"], "input": {"note": "renamed at once"}, "v": document["version"]}
+        body = await api.gql(UPDATE, variables, as_user=HR)
+        return str(body["data"]["updateDocument"]["__typename"])
+
+    assert await asyncio.gather(*map(rename, documents)) == ["DocumentPayload"] * 12
+    async with api.container.engine.connect() as conn:
+        seqs = [r.seq for r in await conn.execute(sa.text("SELECT seq FROM audit_entries ORDER BY seq"))]
+        renamed = "SELECT count(*) FROM audit_entries WHERE action = 'update' AND changes LIKE '%renamed at once%'"
+        notes = (await conn.execute(sa.text(renamed))).scalar_one()
+    assert seqs == list(range(1, len(seqs) + 1)) and notes == 12
+    verified = verify_cli(database_url)
+    assert verified.returncode == 0, verified.stderr
