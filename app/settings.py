@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +117,24 @@ class Settings(BaseSettings):
     # GRAPHIQL, INTROSPECTION: unset means on outside production and off in production.
     graphiql: bool | None = None
     introspection: bool | None = None
+
+    @field_validator("blob_encryption_keys")
+    @classmethod
+    def _master_keys(cls, value: str | None) -> str | None:
+        """Refused at start-up, in one line, unless ``id:base64key`` pairs of 32-byte keys."""
+        if not value:
+            return None
+        ids = set()
+        for part in value.split(","):
+            key_id, sep, encoded = part.strip().partition(":")
+            try:
+                size = len(base64.b64decode(encoded.encode(), validate=True))
+            except ValueError:
+                size = -1
+            if not sep or not key_id or key_id in ids or size != 32:
+                raise ValueError("id:base64key pairs, comma separated, each id once, each key 32 bytes")
+            ids.add(key_id)
+        return value
 
     @property
     def production(self) -> bool:

@@ -3,6 +3,7 @@ exit within seconds, never a traceback nor a "serving" banner."""
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -157,3 +158,12 @@ def test_an_unknown_app_env_lists_the_allowed_ones() -> None:
         "hr-graph: invalid setting APP_ENV (expected 'development', 'test' or 'production'):"
         " fix the environment or .env"
     ]
+
+
+def test_master_keys_that_do_not_parse_are_one_line_never_the_value() -> None:
+    short = "k1:" + base64.b64encode(b"sixteen byte key").decode()
+    for value in ("nonsense", short, f"{short},{short}"):
+        code, lines, _ = command({"BLOB_ENCRYPTION_KEYS": value}, "keys", "rotate")
+        assert code == 1 and len(lines) == 1, lines
+        assert lines[0].startswith("hr-graph: invalid setting BLOB_ENCRYPTION_KEYS (id:base64key pairs")
+        assert value not in lines[0]
