@@ -17,6 +17,10 @@
 #             PUBLIC_URL            the address clients reach this service at
 #                                   (https://hr.example.com): the store's links start with it
 #             BLOB_SECRET           signs those links (else JWT_SECRET)
+#             BLOB_ENCRYPTION_KEYS  the master keys that wrap each file's AES-256-GCM key:
+#                                   id:base64key[,id:base64key...], the first one current
+#                                   (a 32-byte key: `openssl rand -base64 32`); rotate with
+#                                   `python -m app keys rotate`
 #   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
 #             TOKEN_MAX_AGE_SECONDS  tokens older than this by `iat` are refused, whatever `exp` (43200)
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
@@ -30,6 +34,7 @@
 #             COMPILED_READS        false to answer every read through the resolvers (true)
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)
+#             S3_KMS_KEY_ID         uploads must ask for SSE-KMS with this key (else SSE-S3, AES256)
 #             UPLOAD_EXPIRY_SECONDS, DOWNLOAD_EXPIRY_SECONDS   link lifetimes (600, 300)
 #             MAX_CONCURRENT_UPLOADS     files the local store receives at once; more get 503 (8)
 #             DATA_DIR              the local store's folder (/srv/app/.data)

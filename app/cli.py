@@ -1,4 +1,4 @@
-"""``python -m app serve | migrate | seed | token | worker | clock | export-schema``."""
+"""``python -m app serve | migrate | seed | token | worker | clock | export-schema | audit verify | keys rotate``."""
 
 from __future__ import annotations
 
@@ -232,6 +232,18 @@ def _export_schema(_: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from app.audit_cli import report, verify_trail
+
+    return report(asyncio.run(verify_trail(_database(settings, serving=False))))
+
+
+def _keys(settings: Settings, _: argparse.Namespace) -> int:
+    from app.keys_cli import rotate
+
+    return rotate(settings)
+
+
 def _invalid_settings(error: ValueError) -> str:
     """Each setting that does not parse with what it accepts (never the value: it may be a secret)."""
     from pydantic import ValidationError
@@ -267,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     moved.add_argument("duration", nargs="?", help="for advance: 90s, 15m, 2h, 8d, 1w")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", default=str(ROOT / "schema.graphql"))
+    audit = commands.add_parser("audit", help="verify the audit trail's hash chain")
+    audit.add_argument("action", choices=["verify"])
+    keys = commands.add_parser("keys", help="re-wrap the local blob store's object keys under a new master key")
+    keys.add_argument("action", choices=["rotate"])
     args = parser.parse_args(argv)
 
     try:
@@ -283,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         "export-schema": _export_schema,
         "worker": _worker,
         "clock": _clock,
+        "audit": _audit,
+        "keys": _keys,
     }
     try:
         return handlers[args.command](settings, args)

@@ -56,6 +56,8 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         state = request.scope.setdefault("state", {})
+        if request.client is not None:  # who the audit trail names as the change's origin
+            state.setdefault("client_address", request.client.host)
         context = await self.container.context(
             request_id=state.get("request_id") or uuid.uuid4().hex,
             authorization=request.headers.get("authorization"),
@@ -83,7 +85,7 @@ class GraphQLApp(GraphQL[Context, None]):
         context = await self.container.context(
             request_id=operation_request_id(connection),
             authorization=sign_in.authorization if sign_in is not None else None,
-            state={},
+            state={"client_address": connection.request_state.get("client_address")},
         )
         context.connection_params = connection.connection_params
         if context.principal is not None:

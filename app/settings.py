@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +76,11 @@ class Settings(BaseSettings):
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     blob_secret: str | None = None
+    blob_encryption_keys: str | None = None
+    """The local store's master keys, ``id:base64key[,id:base64key...]`` (32-byte keys), the
+    first one wrapping new objects' keys; unset outside production: a keyring under DATA_DIR."""
+    s3_kms_key_id: str | None = None
+    """S3 uploads must ask for SSE-KMS with this key (else SSE-S3)."""
     upload_expiry_seconds: int = 600
     download_expiry_seconds: int = 300
     max_concurrent_uploads: int = 8
@@ -123,6 +130,24 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
 
+    @field_validator("blob_encryption_keys")
+    @classmethod
+    def _master_keys(cls, value: str | None) -> str | None:
+        """Refused at start-up, in one line, unless ``id:base64key`` pairs of 32-byte keys."""
+        if not value:
+            return None
+        ids = set()
+        for part in value.split(","):
+            key_id, sep, encoded = part.strip().partition(":")
+            try:
+                size = len(base64.b64decode(encoded.encode(), validate=True))
+            except ValueError:
+                size = -1
+            if not sep or not key_id or key_id in ids or size != 32:
+                raise ValueError("id:base64key pairs, comma separated, each id once, each key 32 bytes")
+            ids.add(key_id)
+        return value
+
     @property
     def production(self) -> bool:
         return self.app_env == "production"
@@ -164,6 +189,8 @@ class Settings(BaseSettings):
                 missing.append("PUBLIC_URL (or S3_BUCKET)")
             if not (self.blob_secret or self.jwt_secret):
                 missing.append("BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)")
+            if not self.blob_encryption_keys:
+                missing.append("BLOB_ENCRYPTION_KEYS (or S3_BUCKET)")
         return missing
 
     @property

@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.sign_in import SignIn, principal_of
 from adapters.auth.tokens import TokenVerifier
+from adapters.blobs.crypto import MasterKeys
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
+from adapters.sql.audit import SqlAuditEntries, SqlAuditLog
 from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
@@ -28,11 +30,13 @@ from app.settings import Settings
 from app.socket_limits import SocketLimits
 from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
+from domains.audit.service import AuditTrail
 from domains.catalog import BUILT_FROM_KERNEL, Commands, build_registry
 from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
 from domains.jobs.service import JobCommands
+from domains.kernel.audit import AuditOrigin
 from domains.kernel.bus import MessageBus
 from domains.kernel.crud import EntityService
 from domains.kernel.entity import Registry
@@ -68,6 +72,7 @@ def build_blob_store(settings: Settings) -> BlobStore:
                 region=settings.aws_region,
                 access_key_id=settings.aws_access_key_id,
                 secret_access_key=settings.aws_secret_access_key,
+                kms_key_id=settings.s3_kms_key_id,
             )
         )
     return LocalBlobStore(
@@ -75,7 +80,17 @@ def build_blob_store(settings: Settings) -> BlobStore:
         settings.blob_base_url,
         settings.blob_signing_secret,
         max_concurrent_uploads=settings.max_concurrent_uploads,
+        keys=master_keys(settings),
     )
+
+
+def master_keys(settings: Settings) -> MasterKeys:
+    """``BLOB_ENCRYPTION_KEYS``; outside production (which requires it) the data folder's keyring."""
+    if settings.blob_encryption_keys:
+        return MasterKeys.parse(settings.blob_encryption_keys)
+    if settings.production:
+        return MasterKeys.none("production with the local blob store needs BLOB_ENCRYPTION_KEYS")
+    return MasterKeys.development(settings.data_dir)
 
 
 @dataclass
@@ -137,8 +152,8 @@ class Container:
 
     def operation(self, db: RequestDatabase) -> Operation:
         """One operation's unit of work on ``db``, and its services and commands on it."""
-        uow: UnitOfWork[Commands] = UnitOfWork(db, SqlOutbox(db), self.bus)
-        store = SqlEntityStore(db, self.registry, self.tables, saved=uow.saved)
+        uow: UnitOfWork[Commands] = UnitOfWork(db, SqlOutbox(db), self.bus, SqlAuditLog(db))
+        store = SqlEntityStore(db, self.registry, self.tables, saved=uow.saved, changed=uow.changed)
         services = {spec.name: EntityService(spec, store, self.registry, uow, self.limits) for spec in self.registry}
         expiry = Expiry(
             upload=timedelta(seconds=self.settings.upload_expiry_seconds),
@@ -147,7 +162,13 @@ class Container:
         kernel = KernelPorts(services, store, uow)
         commands = Commands(
             document=DocumentCommands(
-                KernelDocumentStore(services["Document"]), SqlDocumentFiles(db), self.blobs, self.clock, uow, expiry
+                KernelDocumentStore(services["Document"]),
+                SqlDocumentFiles(db),
+                self.blobs,
+                self.clock,
+                uow,
+                expiry,
+                audit=uow,
             ),
             workflow=WorkflowCommands(
                 KernelWorkflowStore(store),
@@ -156,8 +177,8 @@ class Container:
                 uow,
                 limits=self.limits,
             ),
-            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow),
-            jobs=JobCommands(SqlJobQueue(db), uow),
+            webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES, uow, audit=uow),
+            jobs=JobCommands(SqlJobQueue(db), uow, audit=uow),
             **{name: build(kernel) for name, build in BUILT_FROM_KERNEL.items()},
             notification=NotificationCommands(SqlNotificationStore(db), uow),
             follow_up=FollowUpCommands(
@@ -168,6 +189,7 @@ class Container:
                 ),
                 uow,
             ),
+            audit=AuditTrail(SqlAuditEntries(db)),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
@@ -184,7 +206,9 @@ class Container:
         # The row just read is the one `me` asks for: the request's first operation starts
         # with it in its loader instead of reading it again (see OperationScope).
         state["viewer_record"] = user
-        context = self.context_for(db, operation, request_id, principal_of(user) if user is not None else None, state)
+        principal = principal_of(user) if user is not None else None
+        operation.uow.origin = AuditOrigin.of(principal, request_id, state.get("client_address"))
+        context = self.context_for(db, operation, request_id, principal, state)
         context.auth_error, context.auth_failure = auth_error, auth_failure
         return context
 
@@ -211,7 +235,9 @@ class Container:
     def operation_context(self, request_id: str, principal: Principal | None) -> Context:
         """A context of its own for a principal already known (the system, tests)."""
         db = RequestDatabase(self.engine)
-        return self.context_for(db, self.operation(db), request_id, principal, {})
+        operation = self.operation(db)
+        operation.uow.origin = AuditOrigin.of(principal, request_id, None)
+        return self.context_for(db, operation, request_id, principal, {})
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from domains.audit.service import AuditTrail
 from domains.company.spec import COMPANY
 from domains.document.service import DocumentCommands
 from domains.document.spec import DOCUMENT
@@ -41,6 +42,7 @@ class Commands:
     jobs: JobCommands
     notification: NotificationCommands
     follow_up: FollowUpCommands
+    audit: AuditTrail
 
 
 BUILT_FROM_KERNEL: Mapping[str, Callable[[KernelPorts], Any]] = {}

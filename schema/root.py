@@ -11,6 +11,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from domains.kernel.entity import Registry
+from schema.audit import AUDIT_SCHEMA
 from schema.context import Info
 from schema.document import DOCUMENT_SCHEMA
 from schema.domain import DomainSchema, merged_root_fields, merged_type_fields
@@ -62,6 +63,7 @@ DOMAINS: tuple[DomainSchema, ...] = (
     WEBHOOK_SCHEMA,
     JOBS_SCHEMA,
     NOTIFICATION_SCHEMA,
+    AUDIT_SCHEMA,
 )
 
 

@@ -10,6 +10,11 @@ An upload is read as it arrives (python-multipart's streaming parser): the field
 file are checked against the signed policy before one byte of the file is read, and the file
 goes to disk chunk by chunk, never past the ticket's size. The app serves both endpoints
 (``app/blob_routes.py``); this module holds every rule.
+
+Every object is encrypted at rest (``adapters/blobs/crypto.py``): a data key per upload, the
+file written as sealed frames while it arrives, the wrapped data key in its metadata file; a
+download decrypts frame by frame as it streams. Files stored before encryption (no key in
+their metadata) are still read as they are.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +38,13 @@ from urllib.parse import urlencode
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from adapters.blobs.crypto import (
+    EncryptingWriter,
+    MasterKeys,
+    Undecryptable,
+    decrypted_chunks,
+    new_data_key,
+)
 from domains.document.model import KIND_RULES, StoredFile
 from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
 
@@ -99,8 +111,11 @@ class LocalBlobStore:
         clock: Callable[[], datetime] = _now,
         max_concurrent_uploads: int = 8,
         max_file_bytes: int = LARGEST_FILE,
+        keys: MasterKeys | None = None,
     ) -> None:
+        """``keys``: the master keys; by default the development keyring beside ``root``."""
         self.root = root
+        self.keys = keys if keys is not None else MasterKeys.development(root.parent)
         self.base_url = base_url.rstrip("/")
         self._secret = hashlib.sha256(b"hrgraph-local-blobs:" + secret).digest()
         self._clock = clock
@@ -172,6 +187,8 @@ class LocalBlobStore:
             raise Refused(400, "the form's boundary is not usable") from None
         incoming = self.root / INCOMING / secrets.token_hex(16)
         file: IO[bytes] | None = None
+        sealer: EncryptingWriter | None = None
+        data_key = new_data_key()
         policy: _Policy | None = None
         receiving = False
         try:
@@ -182,21 +199,23 @@ class LocalBlobStore:
                         raise Refused(503, "too many uploads at once: try again in a moment")
                     self._receiving, receiving = self._receiving + 1, True
                     file = await asyncio.to_thread(_create, incoming)
+                    sealer = EncryptingWriter(file, data_key)
                 if policy is not None and form.file_bytes > policy.max_bytes:
                     raise Refused(400, f"the file must be between 1 and {policy.max_bytes} bytes")
-                if file is not None and (form.pending_bytes >= WRITE_BATCH or form.file_done):
-                    await asyncio.to_thread(file.write, form.take_pending())
+                if sealer is not None and (form.pending_bytes >= WRITE_BATCH or form.file_done):
+                    await asyncio.to_thread(sealer.write, form.take_pending())
                 if form.file_done:
                     break  # as with S3, whatever follows the file is not read
-            if policy is None or file is None:
+            if policy is None or file is None or sealer is None:
                 raise Refused(400, "the form has no file")
             if not form.file_done:
                 raise Refused(400, "the upload ended before the file did")
             if form.file_bytes == 0:
                 raise Refused(400, f"the file must be between 1 and {policy.max_bytes} bytes")
+            await asyncio.to_thread(sealer.finish)
             await asyncio.to_thread(file.close)
             # like S3, the store keeps the form's Content-Type field, not the file part's header
-            await asyncio.to_thread(self._store, policy, incoming)
+            await asyncio.to_thread(self._store, policy, incoming, self.keys.wrap(data_key))
             return policy.key
         finally:
             if receiving:
@@ -211,8 +230,13 @@ class LocalBlobStore:
             raise Refused(403, "the download link is not valid")
         if not params["expires"].isdigit() or self._clock().timestamp() > int(params["expires"]):
             raise Refused(403, "the download link has expired")
-        handle, size = await asyncio.to_thread(self._open_checked, params["key"], params["sha256"])
-        return Download(params["filename"], params["type"], size, _read(handle))
+        handle, size, data_key = await asyncio.to_thread(self._open_checked, params["key"], params["sha256"])
+        return Download(params["filename"], params["type"], size, _read(handle, data_key))
+
+    async def rewrap_keys(self) -> tuple[int, int]:
+        """Every object's data key under the current master key, the files untouched:
+        ``(re-wrapped, already under it)``."""
+        return await asyncio.to_thread(self._rewrap_keys)
 
     # ---- the policy ------------------------------------------------------------------------
 
@@ -246,26 +270,30 @@ class LocalBlobStore:
             raise Refused(400, "not a valid key")
         return self.root / key
 
-    def _claim(self, path: Path, content_type: str) -> None:
+    def _claim(self, path: Path, content_type: str, encryption: Mapping[str, Any] | None) -> None:
         """Takes a key for good: its metadata file is created only if absent (O_EXCL), so of two
         writers one wins and the other is refused, and a key once taken is never written again."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with _meta(path).open("x") as meta:
-                json.dump({"contentType": content_type}, meta)
+                stored: dict[str, Any] = {"contentType": content_type}
+                if encryption is not None:
+                    stored["encryption"] = dict(encryption)
+                json.dump(stored, meta)
         except FileExistsError:
             raise Refused(409, "this ticket's file was already uploaded: ask for a new ticket") from None
 
-    def _store(self, policy: _Policy, incoming: Path) -> None:
+    def _store(self, policy: _Policy, incoming: Path, encryption: Mapping[str, Any]) -> None:
         path = self._path(policy.key)
-        self._claim(path, policy.content_type)
+        self._claim(path, policy.content_type, encryption)
         os.replace(incoming, path)  # readers see the whole file or none
 
     def _seal(self, upload_key: str, key: str) -> StoredFile | None:
         source, target = self._path(upload_key), self._path(key)
         if not source.is_file():
             return None
-        self._claim(target, json.loads(_meta(source).read_text())["contentType"])
+        meta = json.loads(_meta(source).read_text())
+        self._claim(target, meta["contentType"], meta.get("encryption"))
         try:
             os.link(source, target)  # the same bytes and time; the upload's key is never rewritten
         except FileExistsError:
@@ -280,7 +308,7 @@ class LocalBlobStore:
             return None
         meta = json.loads(_meta(path).read_text())
         with path.open("rb") as f:
-            digest, size, head = _measure(f)
+            digest, size, head = _measure(_plain(f, self._data_key(meta)))
         return StoredFile(
             size_bytes=size,
             content_type=meta["contentType"],
@@ -289,20 +317,50 @@ class LocalBlobStore:
             stored_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
         )
 
-    def _open_checked(self, key: str, sha256: str) -> tuple[IO[bytes], int]:
+    def _data_key(self, meta: Mapping[str, Any]) -> bytes | None:
+        encryption = meta.get("encryption")
+        if encryption is None:
+            return None  # stored before encryption at rest
+        try:
+            return self.keys.unwrap(encryption)
+        except Undecryptable:
+            raise Refused(500, "the stored file's key cannot be unwrapped with the configured master keys") from None
+
+    def _open_checked(self, key: str, sha256: str) -> tuple[IO[bytes], int, bytes | None]:
         path = self._path(key)
         if not path.is_file():
             raise Refused(404, "no such file")
+        data_key = self._data_key(json.loads(_meta(path).read_text()))
         handle = path.open("rb")
         try:
-            digest, size, _ = _measure(handle)
+            try:
+                digest, size, _ = _measure(_plain(handle, data_key))
+            except Undecryptable:
+                digest, size = "", 0
             if not hmac.compare_digest(digest, sha256):
                 raise Refused(500, "the stored file does not match its recorded checksum")
             handle.seek(0)
         except BaseException:
             handle.close()
             raise
-        return handle, size
+        return handle, size, data_key
+
+    def _rewrap_keys(self) -> tuple[int, int]:
+        rewrapped = unchanged = 0
+        for meta_path in sorted(self.root.rglob("*.meta.json")):
+            if INCOMING in meta_path.relative_to(self.root).parts:
+                continue
+            meta = json.loads(meta_path.read_text())
+            encryption = meta.get("encryption")
+            fresh = self.keys.rewrap(encryption) if encryption is not None else None
+            if fresh is None:
+                unchanged += 1
+                continue
+            draft = meta_path.with_name(f".{meta_path.name}.{secrets.token_hex(4)}")
+            draft.write_text(json.dumps({**meta, "encryption": fresh}))
+            os.replace(draft, meta_path)  # the key stays claimed: the file is replaced whole
+            rewrapped += 1
+        return rewrapped, unchanged
 
 
 class _Form:
@@ -404,11 +462,20 @@ class _Form:
         self._part = None
 
 
-def _measure(f: IO[bytes]) -> tuple[str, int, bytes]:
+def _plain(f: IO[bytes], data_key: bytes | None) -> Iterator[bytes]:
+    """The object's plaintext a chunk at a time: decrypted, or as stored before encryption."""
+    if data_key is not None:
+        yield from decrypted_chunks(f, data_key)
+        return
+    while chunk := f.read(READ_CHUNK):
+        yield chunk
+
+
+def _measure(chunks: Iterator[bytes]) -> tuple[str, int, bytes]:
     digest = hashlib.sha256()
     size = 0
     head = b""
-    while chunk := f.read(READ_CHUNK):
+    for chunk in chunks:
         if len(head) < 16:
             head += chunk[: 16 - len(head)]
         digest.update(chunk)
@@ -427,9 +494,12 @@ def _drop(file: IO[bytes], path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-async def _read(handle: IO[bytes]) -> AsyncIterator[bytes]:
+async def _read(handle: IO[bytes], data_key: bytes | None) -> AsyncIterator[bytes]:
+    """Streams the plaintext; checked whole before the first byte went out (``_open_checked``),
+    so a frame failing now means the file changed since: the response is cut short."""
+    chunks = _plain(handle, data_key)
     try:
-        while chunk := await asyncio.to_thread(handle.read, READ_CHUNK):
+        while chunk := await asyncio.to_thread(next, chunks, b""):
             yield chunk
     finally:
         handle.close()

@@ -36,6 +36,24 @@ class S3Settings:
     region: str = "us-east-1"
     access_key_id: str | None = None
     secret_access_key: str | None = None
+    kms_key_id: str | None = None
+    """Uploads must ask for SSE-KMS with this key; None: SSE-S3 (AES256)."""
+
+    def encryption_fields(self) -> dict[str, str]:
+        """The form fields (and equal policy conditions) an upload must carry: S3 refuses a
+        POST without them, so no object lands unencrypted or under another key."""
+        if self.kms_key_id:
+            return {
+                "x-amz-server-side-encryption": "aws:kms",
+                "x-amz-server-side-encryption-aws-kms-key-id": self.kms_key_id,
+            }
+        return {"x-amz-server-side-encryption": "AES256"}
+
+    def copy_encryption(self) -> dict[str, str]:
+        """The same encryption for the sealed copy (a copy takes the bucket's default otherwise)."""
+        if self.kms_key_id:
+            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
+        return {"ServerSideEncryption": "AES256"}
 
 
 def _seconds_until(moment: datetime) -> int:
@@ -65,11 +83,16 @@ class S3BlobStore:
         return self._session.client("s3", endpoint_url=self.settings.endpoint_url, config=self._config)
 
     async def presign_upload(self, policy: UploadPolicy) -> UploadTicket:
+        encryption = self.settings.encryption_fields()
         post = self._signer.generate_presigned_post(
             Bucket=self.settings.bucket,
             Key=policy.key,
-            Fields={"Content-Type": policy.content_type},
-            Conditions=[{"Content-Type": policy.content_type}, ["content-length-range", 1, policy.max_bytes]],
+            Fields={"Content-Type": policy.content_type, **encryption},
+            Conditions=[
+                {"Content-Type": policy.content_type},
+                *({name: value} for name, value in encryption.items()),
+                ["content-length-range", 1, policy.max_bytes],
+            ],
             ExpiresIn=_seconds_until(policy.expires_at),
         )
         return UploadTicket(url=post["url"], fields=tuple(post["fields"].items()), expires_at=policy.expires_at)
@@ -114,6 +137,7 @@ class S3BlobStore:
                     CopySource={"Bucket": bucket, "Key": upload_key},
                     CopySourceIfMatch=uploaded["ETag"],
                     MetadataDirective="COPY",
+                    **self.settings.copy_encryption(),
                 )
             except ClientError as error:
                 if _missing(error):

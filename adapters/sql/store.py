@@ -18,6 +18,8 @@ from domains.kernel.events import camel
 from domains.kernel.query import Filter, Order, Page, PageRequest, encode_cursor
 from domains.kernel.versions import VersionedSave
 
+Changed = Callable[[EntitySpec[Any], Mapping[str, Any] | None, Any], None]
+
 
 class SqlEntityStore(VersionedSave):
     def __init__(
@@ -26,10 +28,14 @@ class SqlEntityStore(VersionedSave):
         registry: Registry,
         tables: dict[str, sa.Table],
         saved: Callable[[Any], None] | None = None,
+        changed: Changed | None = None,
     ) -> None:
-        """``saved`` hears of each entity written (the unit of work, which takes its events)."""
+        """``saved`` hears of each entity written (the unit of work, which takes its events);
+        ``changed`` of the row as it was before (None for an insert) and the entity as written
+        (the unit of work's audit entries)."""
         self.db = db
         self.saved = saved
+        self.changed = changed
         self.registry = registry
         self.tables = tables
         self.filters = FilterCompiler(registry, tables)
@@ -136,6 +142,8 @@ class SqlEntityStore(VersionedSave):
     async def insert(self, spec: EntitySpec[Any], entity: Any) -> None:
         table = self.tables[spec.name]
         await self._write(spec, sa.insert(table).values(self._values(spec, entity)))
+        if self.changed is not None:
+            self.changed(spec, None, entity)
         if self.saved is not None:
             self.saved(entity)
 
@@ -143,11 +151,23 @@ class SqlEntityStore(VersionedSave):
         table = self.tables[spec.name]
         values = self._values(spec, entity)
         del values["id"], values["created_at"]
-        statement = sa.update(table).where(table.c.id == entity.id, table.c.version == expected_version).values(values)
-        written = (await self._write(spec, statement)).rowcount == 1
-        if written and self.saved is not None:
+        # The row as it was comes back from the same statement (a self-join reads it from the
+        # statement's snapshot): the audit trail's old values cost no statement of their own.
+        before = table.alias("before")
+        statement = (
+            sa.update(table)
+            .where(table.c.id == entity.id, table.c.version == expected_version, before.c.id == table.c.id)
+            .values(values)
+            .returning(*(before.c[f.name].label(f"before_{f.name}") for f in all_fields(spec)))
+        )
+        row = (await self._write(spec, statement)).mappings().first()
+        if row is None:
+            return False
+        if self.changed is not None:
+            self.changed(spec, {f.name: row[f"before_{f.name}"] for f in all_fields(spec)}, entity)
+        if self.saved is not None:
             self.saved(entity)
-        return bool(written)
+        return True
 
     async def _write(self, spec: EntitySpec[Any], statement: sa.Executable) -> sa.CursorResult[Any]:
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from adapters.sql.audit import AUDIT_TABLES
 from adapters.sql.documents import DOCUMENT_VERSIONS
 from adapters.sql.jobs import JOB_TABLES
 from adapters.sql.notifications import NOTIFICATION_TABLES
@@ -65,5 +66,7 @@ def build_tables(registry: Registry, metadata: sa.MetaData | None = None) -> dic
     EVENTS.to_metadata(metadata)
     DOCUMENT_VERSIONS.to_metadata(metadata)
     for table in (*JOB_TABLES, *NOTIFICATION_TABLES):
+        table.to_metadata(metadata)
+    for table in AUDIT_TABLES:
         table.to_metadata(metadata)
     return tables

@@ -34,6 +34,7 @@ from domains.document.ports import (
     UploadPolicy,
     UploadTicket,
 )
+from domains.kernel.audit import DOWNLOAD_LINK_ISSUED, AuditEntry, AuditRecorder
 from domains.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domains.kernel.principal import Principal
 from domains.kernel.unit_of_work import Transactional
@@ -86,8 +87,10 @@ class DocumentCommands:
         clock: Clock,
         uow: Transactional,
         expiry: Expiry = Expiry(),
+        audit: AuditRecorder | None = None,
     ) -> None:
         self.uow = uow
+        self.audit = audit
         self.documents = documents
         self.files = files
         self.blobs = blobs
@@ -277,6 +280,28 @@ class DocumentCommands:
                 expires_at=self.clock.now() + self.expiry.download,
             )
         )
+
+    async def download_urls(
+        self, actor: Principal, wanted: Sequence[tuple[Document, Sequence[DocumentFile]]]
+    ) -> list[str | None]:
+        """``download_url`` for each, every link issued recorded in the audit trail first (in
+        the transaction running, else in one of their own): no entry, no link."""
+        urls = [self.download_url(actor, document, files) for document, files in wanted]
+        entries = [
+            AuditEntry(
+                action=DOWNLOAD_LINK_ISSUED,
+                entity="Document",
+                entity_id=document.id,
+                company_id=document.company_id,
+                subject_id=document.owner_id,
+                changes={"fileVersion": {"old": None, "new": max(f.version for f in files)}},
+            )
+            for (document, files), url in zip(wanted, urls, strict=True)
+            if url is not None
+        ]
+        if self.audit is not None:
+            await self.audit.record(entries)
+        return urls
 
     async def _load(self, actor: Principal, id: uuid.UUID, expected_version: int | None = None) -> Document:
         document = await self.documents.visible(actor, id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domains.kernel.audit import AuditEntry, AuditRecorder
 from domains.kernel.errors import Invalid, NotFound
 from domains.kernel.principal import Principal
 from domains.kernel.unit_of_work import Transactional
@@ -55,9 +56,10 @@ class JobQueue(Protocol):
 
 
 class JobCommands:
-    def __init__(self, queue: JobQueue, uow: Transactional) -> None:
+    def __init__(self, queue: JobQueue, uow: Transactional, audit: AuditRecorder | None = None) -> None:
         self.queue = queue
         self.uow = uow
+        self.audit = audit
 
     async def jobs(self, actor: Principal, status: JobStatus | None, first: int) -> Sequence[Job]:
         actor.require_manager(REFUSAL)
@@ -76,5 +78,11 @@ class JobCommands:
                 raise Invalid.field("id", f"only a FAILED job is retried (this one is {job.status.value})")
             await self.queue.retry(id)
             found = await self.queue.get(id)
-        assert found is not None
+            assert found is not None
+            if self.audit is not None:
+                changes = {
+                    "status": {"old": job.status.value, "new": found.status.value},
+                    "jobId": {"old": None, "new": id},
+                }
+                await self.audit.record([AuditEntry("JobRetried", "Job", None, job.company_id, changes=changes)])
         return found

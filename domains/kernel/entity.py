@@ -143,6 +143,9 @@ class Field:
     updatable_by: frozenset[Role] | None = None
     validators: tuple[Validator, ...] = ()
     description: str = ""
+    # A value the audit trail must not hold (a token, a tax number): its entries say the field
+    # changed, never from what to what.
+    secret: bool = False
 
     @property
     def is_unique(self) -> bool:

@@ -15,13 +15,15 @@ already open: it commits, with its events, when the outermost one ends, or not a
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Generic, Protocol
+from typing import Any, Generic, Protocol
 
+from domains.kernel.audit import AuditEntry, AuditLog, AuditOrigin, change_entry
 from domains.kernel.bus import C, MessageBus
-from domains.kernel.entity import Entity
+from domains.kernel.entity import Entity, EntitySpec
 from domains.kernel.events import DomainEvent
 
 log = logging.getLogger("hrgraph.unit_of_work")
@@ -51,14 +53,21 @@ class Outbox(Protocol):
 
 
 class UnitOfWork(Generic[C]):
-    def __init__(self, database: Transactional, outbox: Outbox, bus: MessageBus[C]) -> None:
+    def __init__(
+        self, database: Transactional, outbox: Outbox, bus: MessageBus[C], audit: AuditLog | None = None
+    ) -> None:
         self.database = database
         self.outbox = outbox
         self.bus = bus
+        self.audit = audit
+        self.origin = AuditOrigin()
+        """Who the operation acts as, and from where: what its audit entries name."""
         self.commands: C | None = None
         self._seen: list[Entity] = []
+        self._entries: list[AuditEntry] = []
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self._active = False
+        self._recording = asyncio.Lock()
 
     def serve(self, commands: C) -> None:
         """The operation's commands, given to the handlers of its events."""
@@ -68,6 +77,23 @@ class UnitOfWork(Generic[C]):
         """Called by the store for each entity it inserted or updated."""
         if all(seen is not entity for seen in self._seen):
             self._seen.append(entity)
+
+    def changed(self, spec: EntitySpec[Any], before: Mapping[str, Any] | None, entity: Entity) -> None:
+        """Called by the store with the row as it was (None for an insert) and as written."""
+        if self.audit is not None:
+            self._entries.append(change_entry(spec, before, entity, self.origin))
+
+    async def record(self, entries: Sequence[AuditEntry]) -> None:
+        """``domains.kernel.audit.AuditRecorder``: in the transaction running, or in one of
+        their own (a read that issues download links)."""
+        if self.audit is None or not entries:
+            return
+        async with self._recording:
+            if self._active:
+                self._entries.extend(entries)
+                return
+            async with self.transaction():
+                self._entries.extend(entries)
 
     def defer(self, action: Callable[[], Awaitable[None]]) -> None:
         """``domains.kernel.ports.AfterCommit``: runs ``action`` once the transaction committed."""
@@ -90,6 +116,7 @@ class UnitOfWork(Generic[C]):
             raise
         finally:
             self._active = False
+            self._entries.clear()
             for entity in self._seen:
                 entity.take_events()  # published, or rolled back with their change
             self._seen.clear()
@@ -106,14 +133,17 @@ class UnitOfWork(Generic[C]):
 
     async def _publish(self) -> None:
         batch = self._collect()
-        if not batch:
-            return
-        await self.outbox.lock()
-        last_id = 0
-        while batch:
-            last_id = max(last_id, await self.outbox.append(batch))
-            for event in batch:
-                assert self.commands is not None, "the unit of work serves no commands"
-                await self.bus.handle(event, self.commands)
-            batch = self._collect()
-        await self.outbox.wake(last_id)
+        if batch:
+            await self.outbox.lock()
+            last_id = 0
+            while batch:
+                last_id = max(last_id, await self.outbox.append(batch))
+                for event in batch:
+                    assert self.commands is not None, "the unit of work serves no commands"
+                    await self.bus.handle(event, self.commands)
+                batch = self._collect()
+            await self.outbox.wake(last_id)
+        # Last, after every handler's changes: the chain's lock is held from here to the commit.
+        if self._entries and self.audit is not None:
+            entries, self._entries = self._entries, []
+            await self.audit.append(self.origin, entries)

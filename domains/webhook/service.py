@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domains.kernel.audit import AuditEntry, AuditRecorder
 from domains.kernel.errors import Invalid, NotFound
 from domains.kernel.principal import Principal
 from domains.kernel.unit_of_work import Transactional
@@ -75,10 +76,23 @@ class Registered:
 
 
 class WebhookCommands:
-    def __init__(self, store: WebhookStore, event_types: Iterable[str], uow: Transactional) -> None:
+    def __init__(
+        self,
+        store: WebhookStore,
+        event_types: Iterable[str],
+        uow: Transactional,
+        audit: AuditRecorder | None = None,
+    ) -> None:
         self.store = store
         self.event_types = frozenset(event_types)
         self.uow = uow
+        self.audit = audit
+
+    async def _record(self, action: str, endpoint: Endpoint, changes: dict[str, object]) -> None:
+        if self.audit is not None:
+            await self.audit.record(
+                [AuditEntry(action, "WebhookEndpoint", endpoint.id, endpoint.company_id, changes=changes)]
+            )
 
     async def register(self, actor: Principal, url: str, event_types: Sequence[str]) -> Registered:
         actor.require_manager(REFUSAL)
@@ -86,7 +100,17 @@ class WebhookCommands:
         secret = new_secret()
         endpoint = Endpoint(uuid.uuid4(), actor.company_id, url, tuple(types), True)
         async with self.uow.transaction():
-            return Registered(await self.store.add(endpoint, secret, actor.user_id), secret)
+            registered = Registered(await self.store.add(endpoint, secret, actor.user_id), secret)
+            await self._record(
+                "WebhookEndpointRegistered",
+                endpoint,
+                {
+                    "url": {"old": None, "new": url},
+                    "eventTypes": {"old": None, "new": list(types)},
+                    "secret": {"secret": True},  # the signing secret never enters the trail
+                },
+            )
+            return registered
 
     async def endpoints(self, actor: Principal) -> Sequence[Endpoint]:
         actor.require_manager(REFUSAL)
@@ -103,6 +127,7 @@ class WebhookCommands:
         async with self.uow.transaction():
             found = await self.visible(actor, id)
             await self.store.set_enabled(found.id, False)
+            await self._record("WebhookEndpointDisabled", found, {"enabled": {"old": found.enabled, "new": False}})
         return Endpoint(found.id, found.company_id, found.url, found.event_types, False, found.created_at)
 
     async def deliveries(self, actor: Principal, endpoint: Endpoint, first: int) -> Sequence[Delivery]:

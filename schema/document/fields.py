@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from domains.document.model import Document, DocumentCommand, DocumentFile
 from domains.document.service import DocumentCommands
+from domains.kernel.principal import Principal
 from schema.context import Info
 from schema.document.types import DocumentVersion
 
@@ -48,9 +49,29 @@ async def versions(root: strawberry.Parent[Any], info: Info) -> list[DocumentVer
     return [DocumentVersion.of(f) for f in await _files(root, info)]
 
 
+class DownloadLinksLoader(DataLoader[Document, str | None]):
+    """The download links of every document on a page, recorded in the audit trail together
+    (one transaction for the page, not one per link)."""
+
+    def __init__(self, commands: DocumentCommands, viewer: Principal, files: DocumentVersionsByKeyLoader) -> None:
+        async def load(documents: Sequence[Document]) -> list[str | None]:
+            found = await files.load_many([d.id for d in documents])
+            return await commands.download_urls(viewer, list(zip(documents, found, strict=True)))
+
+        super().__init__(load_fn=load, cache=False)
+
+
 async def download_url(root: strawberry.Parent[Any], info: Info) -> str | None:
-    files = await _files(root, info)
-    return commands(info).download_url(info.context.viewer, root, files)
+    if root.file_version == 0:
+        return None  # nothing uploaded yet: no statement, no link
+    viewer = info.context.viewer
+    files = versions_loader(info)
+    loader = info.context.loaders.custom(
+        DownloadLinksLoader, lambda: DownloadLinksLoader(commands(info), viewer, files)
+    )
+    assert isinstance(loader, DownloadLinksLoader)
+    result: str | None = await loader.load(root)
+    return result
 
 
 def available_transitions(root: strawberry.Parent[Any], info: Info) -> list[DocumentCommand]:

@@ -57,6 +57,7 @@ async def test_a_v2_event_with_a_token_gets_the_answer(monkeypatch, database_url
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("JWT_SECRET", SECRET)
     monkeypatch.setenv("PUBLIC_URL", "https://hr.example.com")  # the local store's links, never followed here
+    monkeypatch.setenv("BLOB_ENCRYPTION_KEYS", "k1:" + "A" * 43 + "=")  # its files' master key (32 bytes)
     monkeypatch.setattr(lambda_handler, "_adapter", None)
     monkeypatch.setattr(lambda_handler, "_container", None)
     token = TokenVerifier(TokenSettings(secret=SECRET)).issue(demo.principal("alice@acme.example"))
@@ -92,7 +93,8 @@ def test_missing_production_settings_are_named(monkeypatch) -> None:
     from app import lambda_handler
     from app.startup import StartupError
 
-    for name in ("DATABASE_URL", "JWKS_URL", "JWT_SECRET", "S3_BUCKET", "PUBLIC_URL", "BLOB_SECRET"):
+    own = ("DATABASE_URL", "JWKS_URL", "JWT_SECRET", "S3_BUCKET", "PUBLIC_URL", "BLOB_SECRET", "BLOB_ENCRYPTION_KEYS")
+    for name in own:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setattr(lambda_handler, "_adapter", None)

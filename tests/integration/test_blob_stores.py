@@ -5,17 +5,24 @@ written once, the form is checked before the file is read, uploads at once are b
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import io
+import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+import boto3
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+from adapters.blobs.crypto import CHUNK, EncryptingWriter, MasterKeys, Undecryptable, decrypted_chunks, new_data_key
 from adapters.blobs.local import LocalBlobStore
 from adapters.blobs.s3 import S3BlobStore, S3Settings
 from app.blob_routes import local_blob_routes
@@ -270,3 +277,125 @@ async def test_an_upload_declared_larger_than_the_stores_largest_is_refused_unre
     refused = await post(past_it, blobs.max_upload_bytes + 1)
     assert (refused.status_code, refused.json()) == (413, {"error": "the upload is too large"})
     assert await blobs.inspect(past_it.key) is None and await blobs.inspect(at_the_cap.key) is not None
+
+
+# ---- encryption at rest ----------------------------------------------------------------------
+
+
+async def test_every_object_is_encrypted_at_rest(store: Store, s3_endpoint: S3Endpoint) -> None:
+    """Local: the bytes on disk are sealed frames, the file's key is wrapped in its metadata.
+    S3: the ticket carries the SSE header and its policy requires it (S3 refuses a POST that
+    drops it; moto does not check policies, so the policy is read here), and the sealed copy is
+    encrypted too."""
+    policy, key = _policy(), _sealed_key()
+    ticket = await store.blobs.presign_upload(policy)
+    await store.post(policy, PNG)
+    await store.blobs.seal(policy.key, key)
+    if store.name == "local":
+        for stored in (policy.key, key):
+            on_disk = (store.blobs.root / stored).read_bytes()
+            assert PNG not in on_disk and PNG[:16] not in on_disk and on_disk.startswith(b"HRGE1")
+            meta = json.loads((store.blobs.root / f"{stored}.meta.json").read_text())
+            assert meta["encryption"]["keyId"] == store.blobs.keys.current and meta["encryption"]["wrappedKey"]
+    else:
+        fields = dict(ticket.fields)
+        assert fields["x-amz-server-side-encryption"] == "AES256"
+        conditions = _post_policy(fields)["conditions"]
+        assert {"x-amz-server-side-encryption": "AES256"} in conditions
+        # moto keeps no form field of a POST: the sealed copy, what is served, asks for it itself
+        head = s3_endpoint.client().head_object(Bucket=s3_endpoint.bucket, Key=key)
+        assert head["ServerSideEncryption"] == "AES256"
+    got = await store.http.get(store.blobs.presign_download(_link(key)))
+    assert got.status_code == 200 and got.content == PNG
+
+
+def _post_policy(fields: dict[str, str]) -> dict[str, Any]:
+    policy: dict[str, Any] = json.loads(base64.b64decode(fields["policy"]))
+    return policy
+
+
+async def test_with_a_kms_key_s3_uploads_must_ask_for_sse_kms_with_it(s3_endpoint: S3Endpoint) -> None:
+    kms = boto3.client(
+        "kms", endpoint_url=s3_endpoint.url, region_name=REGION, aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    key_id = kms.create_key(Description="hrgraph documents")["KeyMetadata"]["KeyId"]
+    blobs = S3BlobStore(
+        S3Settings(s3_endpoint.bucket, s3_endpoint.url, REGION, "testing", "testing", kms_key_id=key_id)
+    )
+    policy, sealed = _policy(), _sealed_key()
+    ticket = await blobs.presign_upload(policy)
+    fields = dict(ticket.fields)
+    wanted = {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": key_id}
+    assert {name: fields[name] for name in wanted} == wanted
+    conditions = _post_policy(fields)["conditions"]
+    assert all({name: value} in conditions for name, value in wanted.items())
+    async with httpx.AsyncClient(timeout=30) as http:
+        posted = await http.post(ticket.url, data=fields, files={"file": ("x", PNG, "image/png")})
+    assert posted.status_code in (200, 201, 204), posted.text
+    assert await blobs.seal(policy.key, sealed) is not None
+    head = s3_endpoint.client().head_object(Bucket=s3_endpoint.bucket, Key=sealed)
+    assert head["ServerSideEncryption"] == "aws:kms" and key_id in head["SSEKMSKeyId"]
+
+
+@pytest.mark.parametrize("size", [1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17])
+def test_frames_round_trip_at_every_boundary_and_a_cut_or_change_fails(size: int) -> None:
+    data, data_key = os.urandom(size), new_data_key()
+    out = io.BytesIO()
+    writer = EncryptingWriter(out, data_key)
+    for start in range(0, size, 5000):  # written as it arrives, in pieces unaligned to frames
+        writer.write(data[start : start + 5000])
+    writer.finish()
+    sealed = out.getvalue()
+    assert b"".join(decrypted_chunks(io.BytesIO(sealed), data_key)) == data
+    frame = CHUNK + 16
+    cuts = [sealed[:-1], sealed[: 12 + frame]] if size > CHUNK else [sealed[:-1]]
+    flipped = bytearray(sealed)
+    flipped[len(sealed) // 2] ^= 1
+    for broken in (*cuts, bytes(flipped)):
+        with pytest.raises(Undecryptable):
+            b"".join(decrypted_chunks(io.BytesIO(broken), data_key))
+    with pytest.raises(Undecryptable):
+        b"".join(decrypted_chunks(io.BytesIO(sealed), new_data_key()))
+
+
+async def test_a_download_decrypts_as_it_streams(tmp_path) -> None:
+    """A file of many frames is served a frame at a time, never held whole."""
+    big = os.urandom(5 * CHUNK + 3)
+    blobs = LocalBlobStore(tmp_path, "http://app.test", b"test-secret", max_file_bytes=len(big))
+    transport = httpx.ASGITransport(app=Starlette(routes=local_blob_routes(blobs)))
+    async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+        policy = _policy(max_bytes=len(big))
+        assert (await Store("local", blobs, http).post(policy, big)).status_code == 204
+        link = blobs.presign_download(_link(policy.key, data=big))
+        assert (await http.get(link)).content == big
+    found = await blobs.open_download(dict(parse_qsl(urlsplit(link).query)))
+    pieces = [piece async for piece in found.body]
+    assert found.size == len(big) and b"".join(pieces) == big
+    assert len(pieces) == 6 and max(map(len, pieces)) == CHUNK
+
+
+async def test_rotation_rewraps_every_key_under_the_new_master_key_and_leaves_the_files(tmp_path) -> None:
+    old = MasterKeys.parse("old:" + base64.b64encode(os.urandom(32)).decode())
+    blobs = LocalBlobStore(tmp_path, "http://app.test", b"test-secret", keys=old)
+    transport = httpx.ASGITransport(app=Starlette(routes=local_blob_routes(blobs)))
+    async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+        store = Store("local", blobs, http)
+        policy, key = _policy(), _sealed_key()
+        await store.post(policy, PNG)
+        await blobs.seal(policy.key, key)
+        files = {k: ((tmp_path / k).read_bytes(), (tmp_path / k).stat().st_mtime_ns) for k in (policy.key, key)}
+        new_key = base64.b64encode(os.urandom(32)).decode()
+        rotated = MasterKeys.parse(f"new:{new_key},old:{base64.b64encode(old.keys['old']).decode()}")
+        blobs.keys = rotated
+        assert await blobs.rewrap_keys() == (2, 0)
+        assert await blobs.rewrap_keys() == (0, 2)  # done once
+        for k, (content, mtime) in files.items():
+            assert (tmp_path / k).read_bytes() == content and (tmp_path / k).stat().st_mtime_ns == mtime
+            assert json.loads((tmp_path / f"{k}.meta.json").read_text())["encryption"]["keyId"] == "new"
+        blobs.keys = MasterKeys.parse(f"new:{new_key}")  # the old master key retired
+        got = await http.get(blobs.presign_download(_link(key)))
+        assert got.status_code == 200 and got.content == PNG
+        blobs.keys = old  # an object's key no longer opens with the old master key alone
+        refused = await http.get(blobs.presign_download(_link(key)))
+        assert refused.status_code == 500 and PNG not in refused.content

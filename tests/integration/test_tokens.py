@@ -71,18 +71,21 @@ def test_rs256_token_from_the_jwks(jwks_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "claims, key, kid, reason",
+    "overrides, key, kid, reason",
+    # the overrides, not the claims: claims made at collection expire before a long run gets here
     [
-        (_claims(aud="someone-else"), KEY, "key-1", "not valid"),
-        (_claims(iss="https://evil.example"), KEY, "key-1", "not valid"),
-        (_claims(exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)), KEY, "key-1", "expired"),
-        (_claims(), OTHER_KEY, "key-1", "not valid"),
-        (_claims(), KEY, "unknown-kid", "signing key"),
-        (_claims(company_id="not-a-uuid"), KEY, "key-1", "lacks"),
+        ({"aud": "someone-else"}, KEY, "key-1", "not valid"),
+        ({"iss": "https://evil.example"}, KEY, "key-1", "not valid"),
+        ({"exp": dt.timedelta(seconds=-5)}, KEY, "key-1", "expired"),
+        ({}, OTHER_KEY, "key-1", "not valid"),
+        ({}, KEY, "unknown-kid", "signing key"),
+        ({"company_id": "not-a-uuid"}, KEY, "key-1", "lacks"),
     ],
     ids=["audience", "issuer", "expired", "forged", "unknown-key", "bad-claims"],
 )
-def test_rs256_rejections(jwks_url: str, claims: dict[str, Any], key: Any, kid: str, reason: str) -> None:
+def test_rs256_rejections(jwks_url: str, overrides: dict[str, Any], key: Any, kid: str, reason: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    claims = _claims(**{k: now + v if isinstance(v, dt.timedelta) else v for k, v in overrides.items()})
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
     with pytest.raises(Unauthenticated) as error:
         _verifier(jwks_url).verify(token)

@@ -27,10 +27,11 @@ def test_every_setting_is_documented() -> None:
         "JWKS_URL (or JWT_SECRET)",
         "PUBLIC_URL (or S3_BUCKET)",
         "BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)",
+        "BLOB_ENCRYPTION_KEYS (or S3_BUCKET)",
     ]
     assert bare.missing_for_production(serving=False) == ["DATABASE_URL"]  # `python -m app migrate`
     local_store = header[header.index("without S3_BUCKET") :]
-    assert "PUBLIC_URL" in local_store and "BLOB_SECRET" in local_store
+    assert "PUBLIC_URL" in local_store and "BLOB_SECRET" in local_store and "BLOB_ENCRYPTION_KEYS" in local_store
 
 
 def test_it_runs_production_with_a_health_check() -> None:

@@ -3,6 +3,7 @@ links point (the port it listens on, unless PUBLIC_URL says otherwise)."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,12 @@ def _banner(server: ServerProcess) -> str:
 @pytest.mark.parametrize("app_env", ["production", "development"])
 def test_the_banner_offers_graphiql_and_tokens_only_where_they_are_served(database_url: str, app_env: str) -> None:
     server = ServerProcess(
-        database_url, APP_ENV=app_env, JWT_SECRET=SECRET, PUBLIC_URL="https://hr.example.com", LOG_LEVEL="INFO"
+        database_url,
+        APP_ENV=app_env,
+        JWT_SECRET=SECRET,
+        PUBLIC_URL="https://hr.example.com",
+        BLOB_ENCRYPTION_KEYS=f"k1:{base64.b64encode(bytes(range(32))).decode()}",
+        LOG_LEVEL="INFO",
     )
     banner = _banner(server)
     assert f"HR Graph is serving on http://127.0.0.1:{server.port}/graphql" in banner

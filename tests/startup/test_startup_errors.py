@@ -3,6 +3,7 @@ exit within seconds, never a traceback nor a "serving" banner."""
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -26,10 +27,15 @@ OWN_SETTINGS = (
     "S3_BUCKET",
     "PUBLIC_URL",
     "BLOB_SECRET",
+    "BLOB_ENCRYPTION_KEYS",
 )
 DEAD = "postgresql://postgres@127.0.0.1:1/x"
 JWKS = "https://idp.example/jwks.json"
-LOCAL_STORE = ["PUBLIC_URL (or S3_BUCKET)", "BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)"]
+LOCAL_STORE = [
+    "PUBLIC_URL (or S3_BUCKET)",
+    "BLOB_SECRET (or JWT_SECRET, or S3_BUCKET)",
+    "BLOB_ENCRYPTION_KEYS (or S3_BUCKET)",
+]
 
 
 def _free_port() -> int:
@@ -152,3 +158,12 @@ def test_an_unknown_app_env_lists_the_allowed_ones() -> None:
         "hr-graph: invalid setting APP_ENV (expected 'development', 'test' or 'production'):"
         " fix the environment or .env"
     ]
+
+
+def test_master_keys_that_do_not_parse_are_one_line_never_the_value() -> None:
+    short = "k1:" + base64.b64encode(b"sixteen byte key").decode()
+    for value in ("nonsense", short, f"{short},{short}"):
+        code, lines, _ = command({"BLOB_ENCRYPTION_KEYS": value}, "keys", "rotate")
+        assert code == 1 and len(lines) == 1, lines
+        assert lines[0].startswith("hr-graph: invalid setting BLOB_ENCRYPTION_KEYS (id:base64key pairs")
+        assert value not in lines[0]

@@ -1,0 +1,1 @@
+"""The audit trail: its hash chain and who may read which entries."""
