@@ -28,6 +28,9 @@
 #             HTTP_KEEP_ALIVE_SECONDS    an idle kept-alive connection closes after this long (5)
 #             MAX_MUTATIONS_PER_OPERATION   root mutation fields in one operation (10)
 #             COMPILED_READS        false to answer every read through the resolvers (true)
+#             TRUSTED_DOCUMENTS     documents outside frontend/operations' manifest: off (answered),
+#                                   log (answered, logged), only (refused) (off)
+#             TRUSTED_DOCUMENTS_FILE   that manifest (frontend/operations/trusted-documents.json)
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)
 #             UPLOAD_EXPIRY_SECONDS, DOWNLOAD_EXPIRY_SECONDS   link lifetimes (600, 300)
@@ -106,6 +109,7 @@ COPY domains ./domains
 COPY schema ./schema
 COPY adapters ./adapters
 COPY app ./app
+COPY frontend/operations/trusted-documents.json ./frontend/operations/
 COPY --from=web /build/frontend/dist ./frontend/dist
 # Bytecode compiled at build time: with PYTHONDONTWRITEBYTECODE and a read-only tree, every
 # start would otherwise compile the project's modules again (about a tenth of a cold start).

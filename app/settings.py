@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # Reads that select only generated fields answered by one SQL statement per root field.
     compiled_reads: bool = True
     log_level: str = "INFO"
+    trusted_documents: Literal["off", "log", "only"] = "off"
+    """Documents outside the manifest of frontend/operations (app/trusted_documents.py): ``off``
+    answers them, ``log`` answers and logs them, ``only`` refuses them (TRUSTED_DOCUMENT_REQUIRED).
+    A known hash (``documentId`` or Apollo's ``persistedQuery``) is answered in every mode."""
+    trusted_documents_file: Path = ROOT / "frontend" / "operations" / "trusted-documents.json"
 
     event_retention_hours: float = 24 * 7
     """How long the outbox keeps events; a subscription may resume within it."""
