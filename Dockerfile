@@ -20,6 +20,10 @@
 #   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
 #             TOKEN_MAX_AGE_SECONDS  tokens older than this by `iat` are refused, whatever `exp` (43200)
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
+#             DATABASE_TRANSACTION_POOLER   true when DATABASE_URL is PgBouncer in transaction
+#                                   pooling mode or RDS Proxy: no statement outlives its round trip (false)
+#             DATABASE_LISTEN_URL   a direct connection for the outbox feed's LISTEN and the
+#                                   workers' queue, which a transaction pooler cannot carry (DATABASE_URL)
 #             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
 #             MAX_BODY_BYTES        the request body cap (1000000)
 #             HTTP_HEADER_TIMEOUT_SECONDS, HTTP_MAX_HEADER_BYTES   a request's line and headers

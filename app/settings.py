@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = ROOT / ".data"
     database_pool_size: int = 10
+    database_transaction_pooler: bool = False
+    """DATABASE_URL is PgBouncer in transaction pooling mode (or RDS Proxy): no statement
+    outlives its round trip (``adapters.sql.database.TRANSACTION_POOLER_ARGS``)."""
+    database_listen_url: str | None = None
+    """A direct connection for the outbox feed's LISTEN (and its reads of the outbox) and the
+    workers' queue, which a transaction pooler cannot carry; unset: DATABASE_URL."""
 
     jwt_secret: str | None = None
     jwks_url: str | None = None
