@@ -20,6 +20,7 @@
 #   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
 #             TOKEN_MAX_AGE_SECONDS  tokens older than this by `iat` are refused, whatever `exp` (43200)
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
+#             WEB_CONCURRENCY       serving processes on the port (serve --workers), each its own pool (1)
 #             DATABASE_TRANSACTION_POOLER   true when DATABASE_URL is PgBouncer in transaction
 #                                   pooling mode or RDS Proxy: no statement outlives its round trip (false)
 #             DATABASE_LISTEN_URL   a direct connection for the outbox feed's LISTEN and the
