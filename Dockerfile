@@ -24,6 +24,11 @@
 #   optional  JWT_ISSUER, JWT_AUDIENCE   expected `iss` / `aud` (default hr-graph)
 #             TOKEN_MAX_AGE_SECONDS  tokens older than this by `iat` are refused, whatever `exp` (43200)
 #             DATABASE_POOL_SIZE    sets the pool: at most twice this many connections (10)
+#             WEB_CONCURRENCY       serving processes on the port (serve --workers), each its own pool (1)
+#             DATABASE_TRANSACTION_POOLER   true when DATABASE_URL is PgBouncer in transaction
+#                                   pooling mode or RDS Proxy: no statement outlives its round trip (false)
+#             DATABASE_LISTEN_URL   a direct connection for the outbox feed's LISTEN and the
+#                                   workers' queue, which a transaction pooler cannot carry (DATABASE_URL)
 #             PAGE_DEFAULT, PAGE_MAX     page sizes (20, 100)
 #             MAX_BODY_BYTES        the request body cap (1000000)
 #             HTTP_HEADER_TIMEOUT_SECONDS, HTTP_MAX_HEADER_BYTES   a request's line and headers
@@ -32,6 +37,9 @@
 #             HTTP_KEEP_ALIVE_SECONDS    an idle kept-alive connection closes after this long (5)
 #             MAX_MUTATIONS_PER_OPERATION   root mutation fields in one operation (10)
 #             COMPILED_READS        false to answer every read through the resolvers (true)
+#             TRUSTED_DOCUMENTS     documents outside frontend/operations' manifest: off (answered),
+#                                   log (answered, logged), only (refused) (off)
+#             TRUSTED_DOCUMENTS_FILE   that manifest (frontend/operations/trusted-documents.json)
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)
 #             S3_KMS_KEY_ID         uploads must ask for SSE-KMS with this key (else SSE-S3, AES256)
@@ -117,6 +125,7 @@ COPY domains ./domains
 COPY schema ./schema
 COPY adapters ./adapters
 COPY app ./app
+COPY frontend/operations/trusted-documents.json ./frontend/operations/
 COPY --from=web /build/frontend/dist ./frontend/dist
 # Bytecode compiled at build time: with PYTHONDONTWRITEBYTECODE and a read-only tree, every
 # start would otherwise compile the project's modules again (about a tenth of a cold start).

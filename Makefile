@@ -32,7 +32,7 @@ ifneq ($(filter test,$(MAKECMDGOALS)),)
   $(foreach tool,bash curl jq,$(if $(shell command -v $(tool)),,$(error make test needs $(tool) for the README's scripts: $(tool) is not on PATH)))
 endif
 
-.PHONY: venv dev run web test lint schema bench differential coldstart codegen graphiql-assets clean
+.PHONY: venv dev run web test test-pgbouncer lint schema bench differential coldstart codegen graphiql-assets clean
 
 venv: $(RUNTIME)
 dev: $(DEV)
@@ -80,6 +80,14 @@ $(CLIENT_MODULES): tests/clients/package-lock.json
 
 test: lint $(AUDIT_MODULES) $(CLIENT_MODULES)
 	$(VENV)/bin/pytest
+
+# The API and subscription modules with the app behind Debian's PgBouncer in transaction
+# pooling mode (tests/pgbouncer.py; needs pgbouncer and TEST_DATABASE_URL): .ci/run runs it.
+PGBOUNCER_MODULES := tests/integration/test_pgbouncer.py tests/api/test_workflows.py tests/api/test_websocket.py \
+                     tests/api/test_compiled_reads.py tests/api/test_trusted_documents.py
+
+test-pgbouncer: dev
+	TEST_THROUGH_PGBOUNCER=1 $(VENV)/bin/pytest -q -p no:cacheprovider $(PGBOUNCER_MODULES)
 
 schema: venv
 	$(PY) -m app export-schema

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import logging
+import os
 import signal
 import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from app import logs
 from app.database import check_reachable, migrate, resolve_url
@@ -61,19 +64,73 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.local_blobs and not settings.public_url:  # production refused this above
         settings = settings.model_copy(update={"public_url": _reachable_at(args.host, args.port)})
 
+    if args.dev or not settings.production:
+        migrate(url)
+    if args.dev and not settings.production and asyncio.run(_seed_once(settings, url)):
+        log.info("demo data loaded")
+    workers = max(1, getattr(args, "workers", 1))
+    if workers > 1:
+        print(_banner(settings, f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
+        # Forked before any engine, loop or thread exists: each process builds its own parts
+        # (pool, outbox listener) and accepts on the one socket bound above.
+        children = _forked(workers, lambda: _serve_one(settings, url, listener, args, None))
+        stop_worker = _dev_worker(settings, url) if args.dev and not settings.production else None
+        try:
+            return _supervise(children)
+        finally:
+            if stop_worker is not None:
+                stop_worker()
+    stop_worker = _dev_worker(settings, url) if args.dev and not settings.production else None
+    print(_banner(settings, f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
+    return _serve_one(settings, url, listener, args, stop_worker)
+
+
+def _forked(workers: int, serve: Callable[[], int]) -> list[int]:
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the child serves until told to stop, and never returns into the parent's code
+            code = 1
+            try:
+                code = serve()
+            except SystemExit as stop:  # SIGTERM, once drained (see _serve_one)
+                code = stop.code if isinstance(stop.code, int) else 0
+            except BaseException:
+                log.exception("a serving process failed")
+            finally:
+                os._exit(code)
+        children.append(pid)
+    return children
+
+
+def _supervise(children: list[int]) -> int:
+    """Passes SIGTERM and SIGINT on to the serving processes; exits when they all have, with
+    the first failure's status (a process that dies is not replaced: the orchestrator restarts)."""
+
+    def forward(signum: int, _frame: Any) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = 0
+    for pid in children:
+        _, code = os.waitpid(pid, 0)
+        status = status or os.waitstatus_to_exitcode(code)
+    return 0 if status < 0 else status  # stopped by a signal we passed on: a clean stop
+
+
+def _serve_one(
+    settings: Settings, url: str, listener: socket.socket, args: argparse.Namespace, stop_worker: Any
+) -> int:
     import uvicorn
 
     from app.http import create_app
     from app.slow_clients import guarded_http_protocol
     from app.wiring import Container
 
-    if args.dev or not settings.production:
-        migrate(url)
-    if args.dev and not settings.production and asyncio.run(_seed_once(settings, url)):
-        log.info("demo data loaded")
     container = Container.build(settings, url)
-    stop_worker = _dev_worker(settings, url) if args.dev and not settings.production else None
-    print(_banner(settings, f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
     # uvicorn re-raises SIGTERM once it has drained; turning it into SystemExit lets the
     # embedded PostgreSQL (an atexit handler) stop with us instead of outliving the process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -267,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--dev", action="store_true", help="migrate and load demo data first")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        help="serving processes on the one port (default: WEB_CONCURRENCY, else 1)",
+    )
     commands.add_parser("migrate", help="apply pending migrations")
     commands.add_parser("seed", help="load the demo data into an empty database")
     token = commands.add_parser("token", help="print a development token for a seeded user")

@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET
 from app.negotiation import negotiate, shape_result
 from app.socket_rights import SocketSignIn
 from app.sockets import LegacyWSHandler, TextFrames, TransportWSHandler, operation_request_id
+from app.trusted_documents import TrustedDocuments
 from app.wiring import Container
 from schema.context import Context
 
@@ -47,6 +48,8 @@ class GraphQLApp(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.container = container
+        settings = container.settings
+        self.trusted = TrustedDocuments.load(settings.trusted_documents_file, settings.trusted_documents)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

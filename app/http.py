@@ -22,6 +22,7 @@ from app.health import health_routes
 from app.jobs_http import dev_mail_routes
 from app.lifespan import lifespan
 from app.request_scope import RequestScope
+from app.trusted_documents import TrustedDocumentsGate
 from app.web_app import web_app_routes
 from app.wiring import Container
 
@@ -31,6 +32,7 @@ def create_app(container: Container) -> ASGIApp:
     http_graphql: ASGIApp = graphql
     if container.settings.compiled_reads:
         http_graphql = CompiledFirst(graphql, CompiledReads(container))
+    http_graphql = TrustedDocumentsGate(http_graphql, graphql.trusted)
     blob_routes = local_blob_routes(container.blobs) if isinstance(container.blobs, LocalBlobStore) else []
     starlette = Starlette(
         routes=[

@@ -10,9 +10,6 @@ import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +20,8 @@ from starlette.routing import BaseRoute, Route
 from adapters.jobs.clock import StoredClock
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from app.wiring import Container
 
 _NAME = re.compile(r"^[0-9]+-[0-9a-f]{16}\.eml$")
@@ -83,6 +82,12 @@ def _newest(folder: Path) -> list[Path]:
 
 
 def _read(path: Path) -> EmailMessage:
+    # Imported here: the email package costs a served process about 40 ms of its cold start,
+    # and only /dev/mail (never in production) reads a mail.
+    from email import policy
+    from email.message import EmailMessage
+    from email.parser import BytesParser
+
     with path.open("rb") as file:
         parsed = BytesParser(policy=policy.default).parse(file)
     assert isinstance(parsed, EmailMessage)

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = ROOT / ".data"
     database_pool_size: int = 10
+    database_transaction_pooler: bool = False
+    """DATABASE_URL is PgBouncer in transaction pooling mode (or RDS Proxy): no statement
+    outlives its round trip (``adapters.sql.database.TRANSACTION_POOLER_ARGS``)."""
+    database_listen_url: str | None = None
+    """A direct connection for the outbox feed's LISTEN (and its reads of the outbox) and the
+    workers' queue, which a transaction pooler cannot carry; unset: DATABASE_URL."""
 
     jwt_secret: str | None = None
     jwks_url: str | None = None
@@ -47,6 +53,11 @@ class Settings(BaseSettings):
     # Reads that select only generated fields answered by one SQL statement per root field.
     compiled_reads: bool = True
     log_level: str = "INFO"
+    trusted_documents: Literal["off", "log", "only"] = "off"
+    """Documents outside the manifest of frontend/operations (app/trusted_documents.py): ``off``
+    answers them, ``log`` answers and logs them, ``only`` refuses them (TRUSTED_DOCUMENT_REQUIRED).
+    A known hash (``documentId`` or Apollo's ``persistedQuery``) is answered in every mode."""
+    trusted_documents_file: Path = ROOT / "frontend" / "operations" / "trusted-documents.json"
 
     event_retention_hours: float = 24 * 7
     """How long the outbox keeps events; a subscription may resume within it."""

@@ -35,6 +35,7 @@ from strawberry.utils.aio import aclosing
 
 from app.socket_limits import TOO_MANY, SocketLimits
 from app.socket_rights import SocketSignIn, as_of_now, one, refusal, signed_out
+from app.trusted_documents import Refusal
 from domains.kernel.errors import Unavailable
 from schema.context import Context
 from schema.shared_events import FANOUT_GATE
@@ -190,6 +191,20 @@ class TransportWSHandler(SignedInSocket, BaseGraphQLTransportWSHandler[Context, 
     async def handle(self) -> None:
         await self.guarded(super().handle)
 
+    async def handle_subscribe(self, message: Any) -> None:
+        """A known hash becomes its document; an unknown one (or, with TRUSTED_DOCUMENTS=only, a
+        document outside the manifest) is this operation's error (app/trusted_documents.py)."""
+        if not self.connection_acknowledged:
+            await super().handle_subscribe(message)
+            return
+        resolved = self.view.trusted.resolve(message.get("payload"))
+        if isinstance(resolved, Refusal):
+            error: Any = {"id": message["id"], "type": "error", "payload": [resolved.error()]}
+            await self.send_message(error)
+            return
+        subscribe: Any = {**message, "payload": resolved}
+        await super().handle_subscribe(subscribe)
+
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """As the base class, but in the operation's own context, and as of now."""
         context = None
@@ -216,6 +231,19 @@ class LegacyWSHandler(SignedInSocket, BaseGraphQLWSHandler[Context, None]):
 
     async def handle(self) -> None:
         await self.guarded(super().handle)
+
+    async def handle_start(self, message: Any) -> None:
+        """Trusted documents as on graphql-transport-ws."""
+        if not self.connection_acknowledged:
+            await super().handle_start(message)
+            return
+        resolved = self.view.trusted.resolve(message.get("payload"))
+        if isinstance(resolved, Refusal):
+            error: Any = {"type": "error", "id": message["id"], "payload": resolved.error()}
+            await self.send_message(error)
+            return
+        start: Any = {**message, "payload": resolved}
+        await super().handle_start(start)
 
     async def handle_connection_init(self, message: Any) -> None:
         payload = message.get("payload") or {}

@@ -134,7 +134,11 @@ class Container:
             settings=settings,
             registry=registry,
             tables=build_tables(registry),
-            engine=create_engine(database_url, pool_size=settings.database_pool_size),
+            engine=create_engine(
+                database_url,
+                pool_size=settings.database_pool_size,
+                transaction_pooler=settings.database_transaction_pooler,
+            ),
             verifier=verifier(settings),
             schema=build_schema(
                 registry,
@@ -248,6 +252,8 @@ class Operation:
 
 
 def build_event_feed(settings: Settings, engine: AsyncEngine) -> OutboxFeed:
-    """The process's one listening connection (started and stopped with the app)."""
-    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The process's one listening connection (started and stopped with the app): direct to
+    PostgreSQL (DATABASE_LISTEN_URL) when DATABASE_URL is a transaction pooler."""
+    url = sa.engine.make_url(settings.database_listen_url) if settings.database_listen_url else engine.url
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return OutboxFeed(dsn, retention=timedelta(hours=settings.event_retention_hours))

@@ -19,7 +19,7 @@ from app.settings import DEFAULT_PUBLIC_URL, Settings
 
 def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
     return JobsConfig(
-        dsn=driver_dsn(database_url),
+        dsn=driver_dsn(settings.database_listen_url or database_url),  # procrastinate LISTENs
         webhook_event_types=WEBHOOK_EVENT_TYPES,
         app_url=settings.app_url or settings.public_url or DEFAULT_PUBLIC_URL,
         mail_from=settings.mail_from,

@@ -26,6 +26,7 @@ from app.database import embedded_server, migrate
 from app.settings import Settings
 from app.wiring import Container
 from domains.kernel.principal import Principal, Role
+from tests import pgbouncer
 
 
 def _admin_dsn(url: str) -> str:
@@ -48,7 +49,8 @@ def server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(server_url: str) -> Iterator[str]:
+def direct_database_url(server_url: str) -> Iterator[str]:
+    """The test run's database, migrated, on PostgreSQL itself."""
     name = f"hrgraph_test_{uuid.uuid4().hex[:10]}"
     admin = _admin_dsn(server_url)
 
@@ -69,7 +71,18 @@ def database_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def database_url(direct_database_url: str) -> Iterator[str]:
+    """What the app's parts connect to: PostgreSQL, or PgBouncer in front of it in transaction
+    pooling mode with ``TEST_THROUGH_PGBOUNCER=1`` (tests/pgbouncer.py)."""
+    if not pgbouncer.ENABLED:
+        yield direct_database_url
+        return
+    with pgbouncer.pgbouncer(direct_database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, direct_database_url: str) -> Settings:
     # Small pools: a run serves several apps at once (compiled and resolver path, both blob
     # stores, subprocess servers), each keeping its connections, and PostgreSQL allows 100.
     return Settings(
@@ -77,6 +90,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         database_pool_size=4,
         socket_recheck_seconds=1.0,  # how long a socket's lost right may outlive its loss
+        database_transaction_pooler=pgbouncer.ENABLED,
+        database_listen_url=direct_database_url if pgbouncer.ENABLED else None,
         _env_file=None,
     )  # type: ignore[call-arg]
 

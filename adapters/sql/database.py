@@ -35,7 +35,7 @@ def asyncpg_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 10, *, transaction_pooler: bool = False) -> AsyncEngine:
     # No reset when a connection goes back to the pool: reads run in AUTOCOMMIT and writes
     # in ``transaction()``, which commits or rolls back itself, so none comes back inside a
     # transaction and the pool's rollback would only be work on every checkout.
@@ -44,6 +44,14 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic plan
     # that ignores the parameters' values (an ILIKE pattern, an IN list, a page size): on
     # bench/ W4 that plan took 5x longer in SQL. Planning with the values costs far less.
+    if transaction_pooler:
+        return create_async_engine(
+            asyncpg_url(url),
+            pool_size=2 * pool_size,
+            max_overflow=0,
+            pool_reset_on_return=None,
+            connect_args=TRANSACTION_POOLER_ARGS,
+        )
     return create_async_engine(
         asyncpg_url(url),
         pool_size=2 * pool_size,
@@ -51,6 +59,26 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         pool_reset_on_return=None,
         connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
     )
+
+
+def _unnamed() -> str:
+    return ""
+
+
+TRANSACTION_POOLER_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _unnamed,
+}
+"""Behind PgBouncer in transaction pooling (or RDS Proxy), a client's next statement may run on
+another server connection, so no statement may outlive the one round of messages that runs
+it: asyncpg's and SQLAlchemy's statement caches are off and SQLAlchemy prepares the unnamed
+statement (asyncpg sends Parse, Describe and Flush, then Bind, Execute and Sync: one server
+from prepare to result, and the next Parse replaces it, so nothing piles up on the servers
+and no name can clash with another client's). PgBouncer 1.21's ``max_prepared_statements``
+would keep named statements instead, but Debian 12 ships 1.18, and managed poolers differ.
+No ``plan_cache_mode`` in the start-up packet (PgBouncer refuses parameters it does not
+know): a statement parsed afresh each time is planned with its values anyway."""
 
 
 CONNECT_SECONDS = 5.0

@@ -4,7 +4,8 @@ by keyboard alone). HR starts Alice's onboarding; Alice sees it appear; she uplo
 files through the file input; HR's queue shows them; HR rejects one with a reason (a blank
 reason first: the error is shown next to it); Alice sees the reason and uploads again; HR
 approves all three; Alice's screen shows the onboarding COMPLETED. HR's bell (a worker process
-makes the notifications) counts the three submissions live and is marked read. Nobody reloads a page (a
+makes the notifications) counts the three submissions live and is marked read. The server answers
+trusted documents only (TRUSTED_DOCUMENTS=only): the app sends each operation by its hash. Nobody reloads a page (a
 marker set at sign-in survives to the end). Screenshots of each stage land in artifacts/.
 
 Skipped when chromium or Node.js is missing, unless REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -87,7 +88,9 @@ class WebServer:
 
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.container = Container.build(settings.model_copy(update={"public_url": self.url}), database_url)
+        # TRUSTED_DOCUMENTS=only: the web app sends nothing but the hashes of frontend/operations
+        only_trusted = {"public_url": self.url, "trusted_documents": "only"}
+        self.container = Container.build(settings.model_copy(update=only_trusted), database_url)
         config = uvicorn.Config(create_app(self.container), host="127.0.0.1", port=self.port, log_config=None)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -52,7 +52,9 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "iss": "https://issuer.example",
         "aud": "hr-graph",
         "iat": dt.datetime.now(dt.UTC),
-        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+        # an hour: the parametrized cases are built when the module is collected, and a loaded
+        # machine's full run can reach them more than five minutes later
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
     }
     claims.update(overrides)
     return claims

@@ -27,6 +27,11 @@ ANALYZER = ("rapidocr_onnxruntime", "onnxruntime", "cv2", "numpy", "pypdf", "PIL
 NOT_FOR_A_REQUEST = (
     "aioboto3", "aiobotocore", "aiohttp", "boto3", "botocore", "alembic", "pgserver", "moto", *ANALYZER
 )
+# The job queue and what its jobs use (workers import them, `python -m app worker`): procrastinate
+# and psycopg (its connector), the webhook sender's signatures and HTTP client, SMTP, croniter.
+JOBS_ONLY = ("procrastinate", "psycopg", "psycopg_pool", "standardwebhooks", "httpx", "aiosmtplib", "croniter")
+# Modules (not packages) a request does not need: reading mails (only /dev/mail does).
+MODULES_NOT_FOR_A_REQUEST = ("email.policy", "email.headerregistry")
 
 # The app as the Lambda entry and the server build it, with production settings and no I/O:
 # the engine connects on first use, and nothing here uses it.
@@ -73,9 +78,12 @@ def packages(answer: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("module", ["app.http", "app.lambda_handler", "app.cli"])
 def test_importing_an_entry_loads_nothing_a_request_does_not_need(module: str) -> None:
     program = f"import json, sys, {module}; print(json.dumps({{'modules': sorted(sys.modules)}}))"
-    loaded = packages(run(program))
+    answer = run(program)
+    loaded = packages(answer)
     assert module.split(".")[0] in loaded  # the program did import it
     assert loaded.isdisjoint(NOT_FOR_A_REQUEST), sorted(loaded & set(NOT_FOR_A_REQUEST))
+    assert loaded.isdisjoint(JOBS_ONLY), sorted(loaded & set(JOBS_ONLY))
+    assert set(answer["modules"]).isdisjoint(MODULES_NOT_FOR_A_REQUEST)
 
 
 def test_the_built_app_on_the_local_store_loads_no_s3_stack_nor_a_server() -> None:
@@ -84,9 +92,9 @@ def test_the_built_app_on_the_local_store_loads_no_s3_stack_nor_a_server() -> No
     loaded = packages(built)
     assert {"strawberry", "sqlalchemy", "starlette"} <= loaded
     # uvicorn (with click) is the server's: the Lambda entry builds the same app without it.
-    assert loaded.isdisjoint({*NOT_FOR_A_REQUEST, "uvicorn", "click", "watchfiles"}), sorted(
-        loaded & {*NOT_FOR_A_REQUEST, "uvicorn", "click", "watchfiles"}
-    )
+    refused = {*NOT_FOR_A_REQUEST, *JOBS_ONLY, "uvicorn", "click", "watchfiles"}
+    assert loaded.isdisjoint(refused), sorted(loaded & refused)
+    assert set(built["modules"]).isdisjoint(MODULES_NOT_FOR_A_REQUEST)
 
 
 def test_with_a_bucket_the_s3_store_is_still_built() -> None:

@@ -4,6 +4,7 @@ links point (the port it listens on, unless PUBLIC_URL says otherwise)."""
 from __future__ import annotations
 
 import base64
+import signal
 from pathlib import Path
 
 import httpx
@@ -75,3 +76,28 @@ async def test_the_local_store_links_follow_the_port_unless_public_url_is_set(
         server.stop()
     url = response.json()["data"]["requestDocumentUpload"]["upload"]["url"]
     assert url == f"{(public_url or server.url).rstrip('/')}/blobs/upload"
+
+
+def test_serve_with_two_workers_answers_from_both_and_stops_with_them(database_url: str, demo: Demo) -> None:
+    """``serve --workers 2`` (here by WEB_CONCURRENCY): two serving processes on the one port,
+    each with its own parts; SIGTERM to the parent stops both, and it exits 0."""
+    import psutil
+
+    server = ServerProcess(database_url, WEB_CONCURRENCY="2", JWT_SECRET=SECRET)
+    try:
+        server.wait_ready()
+        children = psutil.Process(server.process.pid).children()
+        assert len(children) == 2 and all(c.is_running() for c in children)
+        from adapters.auth.tokens import TokenSettings, TokenVerifier
+
+        token = TokenVerifier(TokenSettings(secret=SECRET)).issue(demo.principal("hr@acme.example"))
+        with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
+            for _ in range(10):
+                answer = http.post("/graphql", json={"query": "{ me { email } }"}).json()
+                assert answer["data"] == {"me": {"email": "hr@acme.example"}}
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+        psutil.wait_procs(children, timeout=10)
+        assert not any(c.is_running() for c in children)
+    finally:
+        server.stop()
