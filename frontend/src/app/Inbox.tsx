@@ -12,8 +12,7 @@ import {
 } from "../../generated/graphql";
 import { dueText } from "./dates";
 import { combinedErrorSentence } from "./errors";
-import type { Live } from "./Shell";
-import { useRefetchOnLive } from "./useRefetchOnLive";
+import { type Live, useRefetchOnLive } from "./useRefetchOnLive";
 
 type Task = MyTasksQuery["myTasks"]["edges"][number]["node"];
 
