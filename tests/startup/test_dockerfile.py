@@ -38,3 +38,12 @@ def test_it_runs_production_with_a_health_check() -> None:
     assert "APP_ENV=production" in DOCKERFILE
     assert re.search(r"^HEALTHCHECK .*\n.*/healthz", DOCKERFILE, flags=re.MULTILINE)
     assert 'CMD ["python", "-m", "app", "serve", "--host", "0.0.0.0", "--port", "8000"]' in DOCKERFILE
+
+
+def test_the_runtime_image_has_the_libraries_opencv_loads() -> None:
+    """rapidocr-onnxruntime pulls opencv-python, whose import needs libGL and GLib, which
+    python:3.11-slim lacks: without them every analysis job would fail in the image."""
+    lock = (ROOT / "requirements.lock").read_text()
+    runtime = DOCKERFILE[DOCKERFILE.index("AS runtime") :]
+    if "opencv-python==" in lock:
+        assert re.search(r"apt-get install [^\n]*libgl1[^\n]*libglib2\.0-0", runtime)
