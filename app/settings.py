@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     """Root mutation fields one operation may run (aliases and fragments counted)."""
     # Reads that select only generated fields answered by one SQL statement per root field.
     compiled_reads: bool = True
+    row_level_security: bool = True
+    """Requests run as the database role row-level security applies to (``adapters/sql/rls.py``);
+    off, they run as the owner and only the application's scoping separates companies (the
+    bench compares the two)."""
     log_level: str = "INFO"
 
     event_retention_hours: float = 24 * 7

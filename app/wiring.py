@@ -19,6 +19,7 @@ from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
 from adapters.sql.outbox import SqlOutbox
+from adapters.sql.rls import APP_ROLE, NOBODY, DatabaseScope
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from adapters.sql.webhooks import SqlWebhookStore
@@ -89,10 +90,14 @@ class Container:
     registry: Registry
     tables: dict[str, sa.Table]
     engine: AsyncEngine
+    """The owner's pool: migrations, the seed, the worker, the CLI, health, the demo sign-in."""
     verifier: TokenVerifier
     schema: strawberry.Schema
     limits: PageLimits
     blobs: BlobStore
+    app_engine: AsyncEngine
+    """The requests' pool: its connections run as ``APP_ROLE``, under row-level security
+    (the owner's pool itself when ``ROW_LEVEL_SECURITY`` is off)."""
     bus: MessageBus[Commands] = field(init=False)
     """Which handlers each event goes to (``app/reactions.py``), the same for every operation."""
     events: OutboxFeed = field(init=False)
@@ -117,11 +122,17 @@ class Container:
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
         registry = build_registry()
+        engine = create_engine(database_url, pool_size=settings.database_pool_size)
         return cls(
             settings=settings,
             registry=registry,
             tables=build_tables(registry),
-            engine=create_engine(database_url, pool_size=settings.database_pool_size),
+            engine=engine,
+            app_engine=(
+                create_engine(database_url, pool_size=settings.database_pool_size, role=APP_ROLE)
+                if settings.row_level_security
+                else engine
+            ),
             verifier=verifier(settings),
             schema=build_schema(
                 registry,
@@ -131,6 +142,17 @@ class Container:
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
             blobs=build_blob_store(settings),
         )
+
+    def request_database(self, scope: DatabaseScope) -> RequestDatabase:
+        """A request's database handle: under row-level security as ``scope``, unless it is off."""
+        if self.settings.row_level_security:
+            return RequestDatabase(self.app_engine, scope)
+        return RequestDatabase(self.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.app_engine is not self.engine:
+            await self.app_engine.dispose()
 
     def services(self, db: RequestDatabase) -> dict[str, EntityService[Any]]:
         """The entity services of an operation on ``db`` (to write, use ``operation(db)`` and
@@ -163,14 +185,14 @@ class Container:
         return Operation(uow, services, commands)
 
     async def authenticate(
-        self, authorization: str | None, services: dict[str, EntityService[Any]] | None = None
+        self, authorization: str | None, operation: tuple[RequestDatabase, dict[str, EntityService[Any]]] | None = None
     ) -> tuple[Principal | None, str | None]:
         """The principal for an ``Authorization`` header value, or why there is none."""
-        user, error = await self.signed_in_user(authorization, services)
+        user, error = await self.signed_in_user(authorization, operation)
         return (_principal(user) if user is not None else None), error
 
     async def signed_in_user(
-        self, authorization: str | None, services: dict[str, EntityService[Any]] | None = None
+        self, authorization: str | None, operation: tuple[RequestDatabase, dict[str, EntityService[Any]]] | None = None
     ) -> tuple[User | None, str | None]:
         """The stored user an ``Authorization`` header value speaks for, or why there is none.
 
@@ -182,15 +204,27 @@ class Container:
         claimed, error = self.claimed_principal(authorization)
         if claimed is None:
             return None, error
-        users = (services or self.services(RequestDatabase(self.engine)))["User"]
-        (user,) = await users.get_many(SYSTEM, [claimed.user_id])
+        # Row-level security: the token's user is read as the CLAIMED caller, whose own user
+        # row the policies let through whatever their stored company or role; then the
+        # operation's database answers as the stored user (the same settings when nothing
+        # changed, so no statement to switch), or as nobody.
+        if operation is None:
+            own = self.request_database(NOBODY)
+            operation = own, self.services(own)
+        db, services = operation
+        if db.scope is not None:
+            db.scope = DatabaseScope.of(claimed)
+        (user,) = await services["User"].get_many(SYSTEM, [claimed.user_id])
+        if db.scope is not None:
+            db.scope = DatabaseScope.of(_principal(user)) if user is not None else NOBODY
         if user is None:
             return None, "the user of this token is unknown (deleted, or from another database): get a new token"
         return user, None
 
     async def stored_principal(self, user_id: uuid.UUID) -> Principal | None:
         """The principal of the stored user now, None when deleted: one primary-key look-up."""
-        (user,) = await self.services(RequestDatabase(self.engine))["User"].get_many(SYSTEM, [user_id])
+        db = self.request_database(DatabaseScope.signing_in(user_id))
+        (user,) = await self.services(db)["User"].get_many(SYSTEM, [user_id])
         return _principal(user) if user is not None else None
 
     def claimed_principal(self, authorization: str | None) -> tuple[Principal | None, str | None]:
@@ -211,11 +245,11 @@ class Container:
 
     async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         """A request's context: its unit of work, and the stored user its token speaks for."""
-        db = RequestDatabase(self.engine)
+        db = self.request_database(NOBODY)
         operation = self.operation(db)
         auth_failure: Unavailable | None = None
         try:
-            user, auth_error = await self.signed_in_user(authorization, operation.services)
+            user, auth_error = await self.signed_in_user(authorization, (db, operation.services))
         except Unavailable as error:  # answered as SERVICE_UNAVAILABLE, not as a fault
             user, auth_error, auth_failure = None, None, error
         # The row just read is the one `me` asks for: the request's first operation starts
@@ -247,7 +281,7 @@ class Container:
 
     def operation_context(self, request_id: str, principal: Principal | None) -> Context:
         """A context of its own for a principal already known (the system, tests)."""
-        db = RequestDatabase(self.engine)
+        db = self.request_database(DatabaseScope.of(principal) if principal is not None else NOBODY)
         return self.context_for(db, self.operation(db), request_id, principal, {})
 
 

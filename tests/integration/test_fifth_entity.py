@@ -15,10 +15,12 @@ from dataclasses import dataclass
 import httpx
 import sqlalchemy as sa
 
+from adapters.sql import rls
 from adapters.sql.tables import build_tables
 from app.http import create_app
 from domains.company.spec import COMPANY
 from domains.document.spec import DOCUMENT
+from domains.kernel.access import without_application_scope
 from domains.kernel.entity import (
     Access,
     Entity,
@@ -86,8 +88,13 @@ async def test_a_fifth_entity_from_its_declaration_alone(container, demo) -> Non
     ):
         assert derived in sdl
 
+    # Its migration: the table, and the policies derived from the declaration (no SQL by hand).
+    (wall,) = [w for w in rls.company_scoped(registry, tables["Training"].metadata) if w.table == "trainings"]
+    assert (wall.column, wall.parent) == ("company_id", None)
     async with container.engine.begin() as conn:
         await conn.run_sync(lambda sync: tables["Training"].create(sync))
+        for statement in rls.policy_statements(wall):
+            await conn.execute(sa.text(statement))
     try:
         transport = httpx.ASGITransport(app=create_app(extended))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -123,6 +130,9 @@ async def test_a_fifth_entity_from_its_declaration_alone(container, demo) -> Non
             }
             assert (await gql(mine, "bob@acme.example"))["data"]["trainings"] == {"totalCount": 0}
             assert (await gql(mine, "hr@globex.example"))["data"]["trainings"] == {"totalCount": 0}
+            with without_application_scope():  # the database's wall alone keeps Acme's training away
+                walled = await gql("{ trainings { totalCount } }", "hr@globex.example")
+                assert walled["data"]["trainings"] == {"totalCount": 0}
     finally:
         async with container.engine.begin() as conn:
             await conn.execute(sa.text("DROP TABLE trainings"))
