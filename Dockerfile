@@ -29,6 +29,7 @@
 #             MAX_MUTATIONS_PER_OPERATION   root mutation fields in one operation (10)
 #             COMPILED_READS        false to answer every read through the resolvers (true)
 #             ROW_LEVEL_SECURITY    false to run requests as the owner, without the database's wall (true)
+#             ERASURE_KEEP_KINDS    document kinds an erasure keeps for the law, JSON (["TAX_FORM", "CONTRACT"])
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)
 #             UPLOAD_EXPIRY_SECONDS, DOWNLOAD_EXPIRY_SECONDS   link lifetimes (600, 300)

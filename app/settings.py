@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     """Requests run as the database role row-level security applies to (``adapters/sql/rls.py``);
     off, they run as the owner and only the application's scoping separates companies (the
     bench compares the two)."""
+    erasure_keep_kinds: list[str] = ["TAX_FORM", "CONTRACT"]
+    """Document kinds an erasure keeps (files and fields) because the law says so, JSON."""
     log_level: str = "INFO"
 
     event_retention_hours: float = 24 * 7

@@ -12,6 +12,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth.tokens import TokenVerifier
+from adapters.blobs.erasure import file_eraser
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
@@ -19,6 +20,7 @@ from adapters.sql.database import RequestDatabase, create_engine
 from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
 from adapters.sql.outbox import SqlOutbox
+from adapters.sql.privacy import SqlPersonalData
 from adapters.sql.rls import APP_ROLE, NOBODY, DatabaseScope
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
@@ -41,6 +43,8 @@ from domains.kernel.errors import Unauthenticated, Unavailable
 from domains.kernel.principal import Principal, Role
 from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
+from domains.privacy.service import PrivacyCommands
+from domains.privacy.store import KernelErasureStore
 from domains.user.model import User
 from domains.webhook.service import WebhookCommands
 from domains.workflow.events import EVENT_TYPES as WORKFLOW_EVENTS
@@ -180,6 +184,14 @@ class Container:
             ),
             webhook=WebhookCommands(SqlWebhookStore(db), WEBHOOK_EVENT_TYPES),
             jobs=JobCommands(SqlJobQueue(db)),
+            privacy=PrivacyCommands(
+                KernelErasureStore(store),
+                SqlPersonalData(db),
+                file_eraser(self.blobs),
+                self.clock,
+                uow,
+                keep_kinds=self.settings.erasure_keep_kinds,
+            ),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)

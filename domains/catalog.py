@@ -13,6 +13,8 @@ from domains.document.service import DocumentCommands
 from domains.document.spec import DOCUMENT
 from domains.jobs.service import JobCommands
 from domains.kernel.entity import Registry
+from domains.privacy.service import PrivacyCommands
+from domains.privacy.spec import ERASURE_REQUEST
 from domains.user.spec import USER
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
@@ -20,7 +22,7 @@ from domains.workflow.spec import WORKFLOW, WORKFLOW_STEP
 
 
 def build_registry() -> Registry:
-    return Registry([COMPANY, USER, DOCUMENT, WORKFLOW, WORKFLOW_STEP])
+    return Registry([COMPANY, USER, DOCUMENT, WORKFLOW, WORKFLOW_STEP, ERASURE_REQUEST])
 
 
 @dataclass(frozen=True)
@@ -32,3 +34,4 @@ class Commands:
     workflow: WorkflowCommands
     webhook: WebhookCommands
     jobs: JobCommands
+    privacy: PrivacyCommands

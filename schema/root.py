@@ -18,6 +18,7 @@ from schema.errors import EXCEPTION_HANDLERS, ErrorMapping, LoggingSchema, Opera
 from schema.factory import EntitySchemaFactory, attribute_resolver
 from schema.jobs import JOBS_SCHEMA
 from schema.limits import MAX_MUTATIONS, OperationLimits, OperationShapeLimits
+from schema.privacy import PRIVACY_SCHEMA
 from schema.scalars import CLIENT_SCALARS
 from schema.shared_events import SharedEventExecutionContext
 from schema.webhook import WEBHOOK_SCHEMA
@@ -55,7 +56,7 @@ def _me_resolver(factory: EntitySchemaFactory) -> Any:
 
 
 # The per-domain packages (``schema/<d>/``): one entry each.
-DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA, JOBS_SCHEMA)
+DOMAINS: tuple[DomainSchema, ...] = (DOCUMENT_SCHEMA, WORKFLOW_SCHEMA, WEBHOOK_SCHEMA, JOBS_SCHEMA, PRIVACY_SCHEMA)
 
 
 def build_schema(

@@ -112,10 +112,11 @@ def company_scoped(registry: Registry, metadata: sa.MetaData) -> list[Wall]:
     for table in metadata.sorted_tables:
         if table.name in walls:
             continue
-        for key in table.foreign_keys:
-            column = key.parent
-            if key.column.table.name in walls and not column.nullable:
-                walls[table.name] = Wall(table.name, column.name, parent=key.column.table.name)
+        # The key's own columns first, then in the table's order: one answer, every time.
+        for column in sorted(table.columns, key=lambda c: not c.primary_key):
+            parents = [k.column.table.name for k in column.foreign_keys if k.column.table.name in walls]
+            if parents and not column.nullable:
+                walls[table.name] = Wall(table.name, column.name, parent=parents[0])
                 break
     return list(walls.values())
 
