@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from bench import data
 from bench.load import Job, Result, drive
-from bench.run import DEFAULT_SERVER, HR_EMAIL, LABELS, POOL_SIZE, WORKLOADS, phase, prepare
+from bench.run import DEFAULT_SERVER, HR_EMAIL, LABELS, WORKLOADS, phase, prepare
 from bench.server import BackgroundServer, build_asgi, free_port
 
 SIDES = ("on", "off")
@@ -40,6 +40,22 @@ def table(results: dict[tuple[str, str], Result]) -> str:
             f"{on.statements_per_request:>12.2f}{off.statements_per_request:>12.2f}"
         )
     return "\n".join(lines)
+
+
+def _merged(before: Result | None, more: Result) -> Result:
+    """Rounds of one workload on one side, as one result."""
+    if before is None:
+        return more
+    return Result(
+        more.name,
+        more.target,
+        before.requests + more.requests,
+        before.seconds + more.seconds,
+        before.latencies_ms + more.latencies_ms,
+        before.statements + more.statements,
+        before.failures + more.failures,
+        before.sql_ms + more.sql_ms,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,14 +81,15 @@ def run(args: argparse.Namespace) -> int:
         token = ""
         for side in SIDES:
             settings = Settings(
-                app_env="test", database_url=url, database_pool_size=POOL_SIZE, row_level_security=side == "on"
+                app_env="test", database_url=url, database_pool_size=args.pool_size, row_level_security=side == "on"
             )
             container = Container.build(settings, url)
             token = container.verifier.issue(
                 Principal(viewer.user_id, viewer.company_id, frozenset({Role(viewer.role)}), viewer.email)
             )
             app = create_app(container)
-            asgi = build_asgi(app, data.plain_dsn(url), viewer.company_id, POOL_SIZE, container.dispose)
+            # The reference endpoints are not used here: their pool is the smallest there is.
+            asgi = build_asgi(app, data.plain_dsn(url), viewer.company_id, 1, container.dispose)
             port = free_port()
             servers[side] = BackgroundServer(asgi, port, None)
             servers[side].start()
@@ -89,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         failed = False
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            for index, workload in enumerate(args.workloads):
+            turns = [(r, w) for r in range(args.rounds) for w in args.workloads]
+            for index, (_, workload) in enumerate(turns):
                 for side in SIDES if index % 2 == 0 else tuple(reversed(SIDES)):
                     count = counts[workload]
                     ids_for_job = relay_ids if workload == "W2" else w5_ids[side] if workload == "W5" else []
@@ -104,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                         ids_for_job,
                     )
                     result = pool.submit(drive, job).result()
-                    results[(workload, side)] = result
+                    results[(workload, side)] = _merged(results.get((workload, side)), result)
                     phase(
                         f"{workload} RLS {side:<3}: {result.rps:.1f} req/s, p50 {result.percentile(50):.1f} ms, "
                         f"p99 {result.percentile(99):.1f} ms, {result.statements_per_request:.2f} SQL/request, "
@@ -138,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=4,
+        help="each server's DATABASE_POOL_SIZE (at most twice as many connections): two servers share the cluster",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="each workload this often per side, in turn")
     return run(parser.parse_args(argv))
 
 

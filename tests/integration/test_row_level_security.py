@@ -136,3 +136,34 @@ async def test_a_person_reads_their_own_user_row_before_their_company_is_known(
 async def _one(container: Container, sql: str, **params: Any) -> Any:
     async with container.engine.connect() as conn:
         return (await conn.execute(sa.text(sql), params)).scalar_one()
+
+
+async def test_the_caller_is_set_once_per_transaction_and_once_per_connection_change(
+    container: Container, database_url: str, demo: Demo
+) -> None:
+    """What the settings cost: one statement at the start of each transaction; for reads outside
+    one, a statement only when the pooled connection last served another caller. Neither is one
+    of the request's own statements (``statements``, what ``extensions.sql`` shows)."""
+    from adapters.sql.database import create_engine
+
+    engine = create_engine(database_url, pool_size=1, role=rls.APP_ROLE)  # reads reuse one connection
+    acme = rls.DatabaseScope.of(demo.principal("hr@acme.example"))
+    globex = rls.DatabaseScope.of(demo.principal("hr@globex.example"))
+    count = sa.text("SELECT count(*) FROM documents")
+    try:
+        db = RequestDatabase(engine, acme)
+        assert (await db.execute(count)).scalar_one() == 3
+        assert (await db.execute(count)).scalar_one() == 3
+        assert (db.statements, db.scope_statements) == (2, 1)
+        other = RequestDatabase(engine, globex)
+        assert (await other.execute(count)).scalar_one() == 2
+        assert (other.statements, other.scope_statements) == (1, 1)
+        async with other.transaction():
+            assert (await other.execute(count)).scalar_one() == 2
+            assert (await other.execute(count)).scalar_one() == 2
+        assert (other.statements, other.scope_statements) == (3, 2)
+        # the transaction's settings were its own: the connection still answers as before
+        assert (await db.execute(count)).scalar_one() == 3
+        assert db.scope_statements == 2  # that connection last served Globex
+    finally:
+        await engine.dispose()
