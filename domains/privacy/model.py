@@ -11,6 +11,7 @@ from datetime import datetime
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
 from domains.kernel.principal import Principal, Role
+from domains.privacy.events import ErasureRequested, PersonErased
 
 MAX_REASON_LENGTH = 500
 
@@ -58,7 +59,17 @@ class ErasureRequest(Entity):
             raise Invalid.field("reason", f"must be at most {MAX_REASON_LENGTH} characters")
         if subject_id == actor.user_id:
             raise Invalid.field("user_id", "you may not ask for your own erasure here")
-        return cls(company_id=subject_company, subject_id=subject_id, reason=reason, requested_by=actor.user_id)
+        request = cls(company_id=subject_company, subject_id=subject_id, reason=reason, requested_by=actor.user_id)
+        request.record_event(
+            ErasureRequested(
+                erasure_request_id=request.id,
+                subject_id=subject_id,
+                company_id=subject_company,
+                requested_by=actor.user_id,
+                actor_id=actor.user_id,
+            )
+        )
+        return request
 
     def confirm(self, actor: Principal, now: datetime, files_deleted: int) -> None:
         if self.status is not ErasureStatus.REQUESTED:
@@ -69,6 +80,18 @@ class ErasureRequest(Entity):
         self.confirmed_at = now
         self.pseudonym = pseudonym_of(self.subject_id)
         self.files_deleted = files_deleted
+        self.record_event(
+            PersonErased(
+                erasure_request_id=self.id,
+                subject_id=self.subject_id,
+                company_id=self.company_id,
+                requested_by=self.requested_by,
+                actor_id=actor.user_id,
+                occurred_at=now,
+                pseudonym=self.pseudonym,
+                files_deleted=files_deleted,
+            )
+        )
 
     def check_confirmer(self, actor: Principal) -> None:
         if not may_erase(actor):

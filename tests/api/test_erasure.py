@@ -141,5 +141,16 @@ async def test_erasure_on_four_eyes_deletes_every_file_and_keeps_what_the_law_ke
     workflow = await _row(api, "SELECT title FROM workflows WHERE subject_id = :id", id=alice)
     assert "Alice" not in workflow.title and erased["pseudonym"] in workflow.title
 
+    # the act and the pseudonym stay in the outbox (what an audit trail reads), no reason, no name
+    async with api.container.engine.connect() as conn:
+        events = (
+            await conn.execute(
+                sa.text("SELECT type, payload FROM events WHERE aggregate = 'ErasureRequest' ORDER BY id")
+            )
+        ).all()
+    assert [e.type for e in events] == ["ErasureRequested", "PersonErased"]
+    assert events[1].payload["pseudonym"] == erased["pseudonym"] and events[1].payload["filesDeleted"] == 4
+    assert "reason" not in events[0].payload and "Alice" not in str([e.payload for e in events])
+
     again = (await api.gql.data(CONFIRM_ERASURE, {"id": request_id}, as_user=ADMIN))["confirmErasure"]
     assert again["__typename"] == "InvalidTransitionError", again
