@@ -56,6 +56,9 @@ from schema.root import build_schema
 WEBHOOK_EVENT_TYPES = frozenset({*DOCUMENT_EVENTS, *WORKFLOW_EVENTS})
 """The event types a webhook endpoint may subscribe to: every published one."""
 
+OWNER_POOL_SIZE = 2
+"""The owner's pool (at most twice this many connections) beside the requests' one."""
+
 # Seeding and the CLI act as the system, not as a person.
 SYSTEM = Principal(user_id=uuid.UUID(int=0), company_id=uuid.UUID(int=0), roles=frozenset({Role.ADMIN}))
 
@@ -126,7 +129,11 @@ class Container:
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
         registry = build_registry()
-        engine = create_engine(database_url, pool_size=settings.database_pool_size)
+        # With row-level security the requests have a pool of their own; the owner's then
+        # serves the few things done as the owner (seed, CLI, the demo sign-in), one at a time,
+        # and stays small: the server's connections are shared by every instance.
+        owner_pool = OWNER_POOL_SIZE if settings.row_level_security else settings.database_pool_size
+        engine = create_engine(database_url, pool_size=owner_pool)
         return cls(
             settings=settings,
             registry=registry,
