@@ -52,7 +52,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "iss": "https://issuer.example",
         "aud": "hr-graph",
         "iat": dt.datetime.now(dt.UTC),
-        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),  # built at collection: outlives a slow suite
     }
     claims.update(overrides)
     return claims
