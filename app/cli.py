@@ -199,7 +199,7 @@ async def _seed_once(settings: Settings, url: str) -> bool:
     try:
         return await seed_demo(container)
     finally:
-        await container.engine.dispose()
+        await container.dispose()
 
 
 def _migrate(settings: Settings, _: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.sql.compiled import ReadCompiler, UncompilableRead, parameters, viewer_parameters
 from adapters.sql.database import RequestDatabase
+from adapters.sql.rls import NOBODY, DatabaseScope
 from app.wiring import Container
 from domains.kernel.errors import DomainError, Unavailable
 from domains.kernel.principal import Principal
@@ -36,7 +37,7 @@ class CompiledReads:
         self.compiler = ReadCompiler(container.registry, container.tables)
         self.viewer_check = self.compiler.viewer_check()
         # Only their page and ordering checks are used here; they never touch the database.
-        self.checks = container.services(RequestDatabase(container.engine))
+        self.checks = container.services(container.request_database(NOBODY))
         self._prepared: OrderedDict[Any, Prepared] = OrderedDict()
         self._by_id: OrderedDict[Any, Any] = OrderedDict()
 
@@ -79,7 +80,8 @@ class CompiledReads:
         ]
         if not executed:  # only constants and ids that cannot match: the check still runs
             executed = [(self.viewer_check, viewer)]
-        db = RequestDatabase(self.container.engine)
+        # As the claimed caller: each statement answers only if the stored user matches them.
+        db = self.container.request_database(DatabaseScope.of(principal))
         try:
             results = await asyncio.gather(*(db.execute(s, p) for s, p in executed))
         except DBAPIError:

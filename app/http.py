@@ -38,7 +38,7 @@ def create_app(container: Container) -> ASGIApp:
         routes=[
             Route("/graphql", http_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            *health_routes(container.engine),
+            *health_routes(container.app_engine),
             *blob_routes,
             *web_app_routes(container),
             *dev_mail_routes(container),

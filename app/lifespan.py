@@ -31,6 +31,6 @@ async def stop_parts(container: Container) -> None:
     try:
         async with asyncio.timeout(max(1.0, container.settings.shutdown_timeout_seconds / 2)):
             await container.events.stop()
-            await container.engine.dispose()
+            await container.dispose()
     except TimeoutError:
         logging.getLogger("hrgraph").warning("shutdown: the event feed or the pool did not stop in time")

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     """Root mutation fields one operation may run (aliases and fragments counted)."""
     # Reads that select only generated fields answered by one SQL statement per root field.
     compiled_reads: bool = True
+    row_level_security: bool = True
+    """Requests run as the database role row-level security applies to (``adapters/sql/rls.py``);
+    off, they run as the owner and only the application's scoping separates companies (the
+    bench compares the two)."""
+    erasure_keep_kinds: list[str] = ["TAX_FORM", "CONTRACT"]
+    """Document kinds an erasure keeps (files and fields) because the law says so, JSON."""
     log_level: str = "INFO"
     trusted_documents: Literal["off", "log", "only"] = "off"
     """Documents outside the manifest of frontend/operations (app/trusted_documents.py): ``off``

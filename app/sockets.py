@@ -33,6 +33,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from adapters.sql.database import RequestDatabase
 from app.socket_limits import TOO_MANY, SocketLimits
 from app.socket_rights import SocketSignIn, as_of_now, one, refusal, signed_out
 from app.trusted_documents import Refusal
@@ -316,9 +317,11 @@ async def _authenticate_socket(
         return (TRY_AGAIN_LATER, "the database is unavailable right now; try again shortly"), None
     authorization = params.get("Authorization") or params.get("authorization")
     if authorization:
+        db = context.sql
+        assert isinstance(db, RequestDatabase)
         try:
             context.principal, context.auth_error = await view.container.auth.principal(
-                str(authorization), context.services["User"]
+                str(authorization), context.services["User"], caller=db
             )
         except Unavailable:
             return (TRY_AGAIN_LATER, "the database is unavailable right now; try again shortly"), None

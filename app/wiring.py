@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,9 +11,10 @@ import sqlalchemy as sa
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.auth.sign_in import SignIn, principal_of
+from adapters.auth.sign_in import SignIn, Users, principal_of
 from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.crypto import MasterKeys
+from adapters.blobs.erasure import file_eraser
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
@@ -22,6 +24,8 @@ from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
 from adapters.sql.notifications import SqlFollowUpStore, SqlNotificationStore
 from adapters.sql.outbox import SqlOutbox
+from adapters.sql.privacy import SqlPersonalData
+from adapters.sql.rls import APP_ROLE, NOBODY, DatabaseScope
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
 from adapters.sql.webhooks import SqlWebhookStore
@@ -47,11 +51,16 @@ from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
 from domains.notification.follow_ups import FollowUpCommands, FollowUpSettings
 from domains.notification.inbox import NotificationCommands
+from domains.privacy.service import PrivacyCommands
+from domains.privacy.store import KernelErasureStore
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
 from domains.workflow.store import KernelWorkflowStore
 from schema.context import Context
 from schema.root import build_schema
+
+OWNER_POOL_SIZE = 2
+"""The owner's pool (at most twice this many connections) beside the requests' one."""
 
 
 class SystemClock:
@@ -99,10 +108,14 @@ class Container:
     registry: Registry
     tables: dict[str, sa.Table]
     engine: AsyncEngine
+    """The owner's pool: migrations, the seed, the worker, the CLI, health, the demo sign-in."""
     verifier: TokenVerifier
     schema: strawberry.Schema
     limits: PageLimits
     blobs: BlobStore
+    app_engine: AsyncEngine
+    """The requests' pool: its connections run as ``APP_ROLE``, under row-level security
+    (the owner's pool itself when ``ROW_LEVEL_SECURITY`` is off)."""
     bus: MessageBus[Commands] = field(init=False)
     """Which handlers each event goes to (``app/reactions.py``), the same for every operation."""
     events: OutboxFeed = field(init=False)
@@ -116,7 +129,7 @@ class Container:
 
     def __post_init__(self) -> None:
         self.bus = build_bus()
-        self.auth = SignIn(self.verifier, lambda: self.services(RequestDatabase(self.engine))["User"])
+        self.auth = SignIn(self.verifier, self._users_signing_in)
         self.events = build_event_feed(self.settings, self.engine)
         self.clock = SystemClock() if self.settings.production else StoredClock(self.events.dsn)
         self.principals = StoredPrincipals(self.auth.stored_principal, self.settings.socket_recheck_seconds)
@@ -130,14 +143,27 @@ class Container:
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Container:
         registry = build_registry()
+        # With row-level security the requests have a pool of their own; the owner's then
+        # serves the few things done as the owner (seed, CLI, the demo sign-in), one at a time,
+        # and stays small: the server's connections are shared by every instance.
+        owner_pool = OWNER_POOL_SIZE if settings.row_level_security else settings.database_pool_size
+        engine = create_engine(
+            database_url, pool_size=owner_pool, transaction_pooler=settings.database_transaction_pooler
+        )
         return cls(
             settings=settings,
             registry=registry,
             tables=build_tables(registry),
-            engine=create_engine(
-                database_url,
-                pool_size=settings.database_pool_size,
-                transaction_pooler=settings.database_transaction_pooler,
+            engine=engine,
+            app_engine=(
+                create_engine(
+                    database_url,
+                    pool_size=settings.database_pool_size,
+                    role=APP_ROLE,
+                    transaction_pooler=settings.database_transaction_pooler,
+                )
+                if settings.row_level_security
+                else engine
             ),
             verifier=verifier(settings),
             schema=build_schema(
@@ -148,6 +174,22 @@ class Container:
             limits=PageLimits(default=settings.page_default, maximum=settings.page_max),
             blobs=build_blob_store(settings),
         )
+
+    def _users_signing_in(self, user_id: uuid.UUID) -> Users:
+        """A User service on a handle of its own that may read this user's row (a socket's
+        re-check of who its subscriber is now)."""
+        return self.services(self.request_database(DatabaseScope.signing_in(user_id)))["User"]
+
+    def request_database(self, scope: DatabaseScope) -> RequestDatabase:
+        """A request's database handle: under row-level security as ``scope``, unless it is off."""
+        if self.settings.row_level_security:
+            return RequestDatabase(self.app_engine, scope)
+        return RequestDatabase(self.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.app_engine is not self.engine:
+            await self.app_engine.dispose()
 
     def services(self, db: RequestDatabase) -> dict[str, EntityService[Any]]:
         """The entity services of an operation on ``db`` (to write, use ``operation(db)`` and
@@ -194,17 +236,25 @@ class Container:
                 uow,
             ),
             audit=AuditTrail(SqlAuditEntries(db)),
+            privacy=PrivacyCommands(
+                KernelErasureStore(store),
+                SqlPersonalData(db),
+                file_eraser(self.blobs),
+                self.clock,
+                uow,
+                keep_kinds=self.settings.erasure_keep_kinds,
+            ),
         )
         uow.serve(commands)
         return Operation(uow, services, commands)
 
     async def context(self, request_id: str, authorization: str | None, state: dict[str, Any]) -> Context:
         """A request's context: its unit of work, and the stored user its token speaks for."""
-        db = RequestDatabase(self.engine)
+        db = self.request_database(NOBODY)
         operation = self.operation(db)
         auth_failure: Unavailable | None = None
         try:
-            user, auth_error = await self.auth.user(authorization, operation.services["User"])
+            user, auth_error = await self.auth.user(authorization, operation.services["User"], caller=db)
         except Unavailable as error:  # answered as SERVICE_UNAVAILABLE, not as a fault
             user, auth_error, auth_failure = None, None, error
         # The row just read is the one `me` asks for: the request's first operation starts
@@ -238,7 +288,7 @@ class Container:
 
     def operation_context(self, request_id: str, principal: Principal | None) -> Context:
         """A context of its own for a principal already known (the system, tests)."""
-        db = RequestDatabase(self.engine)
+        db = self.request_database(DatabaseScope.of(principal) if principal is not None else NOBODY)
         operation = self.operation(db)
         operation.uow.origin = AuditOrigin.of(principal, request_id, None)
         return self.context_for(db, operation, request_id, principal, {})

@@ -84,7 +84,7 @@ async def _prepare(url: str) -> str:
 
             row = (await conn.execute(text("SELECT id, company_id FROM users WHERE email = :e"), {"e": EMAIL})).one()
     finally:
-        await container.engine.dispose()
+        await container.dispose()
     principal = Principal(row.id, row.company_id, frozenset({Role.HR}), EMAIL)
     return TokenVerifier(TokenSettings(secret=SECRET)).issue(principal)
 

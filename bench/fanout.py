@@ -103,7 +103,7 @@ async def prepare_database(server_url: str) -> tuple[str, str]:
     try:
         await seed_demo(container)
     finally:
-        await container.engine.dispose()
+        await container.dispose()
     return name, url
 
 
@@ -130,7 +130,7 @@ async def people(url: str) -> tuple[str, list[str]]:
     hr = next(r for r in rows if r["email"] == HR_EMAIL)
     container = Container.build(Settings(app_env="test", database_url=url, _env_file=None), url)  # type: ignore[call-arg]
     token = container.verifier.issue(Principal(hr["id"], hr["company_id"], frozenset({Role.HR}), HR_EMAIL))
-    await container.engine.dispose()
+    await container.dispose()
     subjects = [to_global_id("User", r["id"]) for r in rows if r["company_id"] == hr["company_id"]]
     return token, subjects
 

@@ -106,7 +106,7 @@ async def prepare(args: argparse.Namespace, server_url: str, started: list[float
             if not await seed_demo(container):
                 raise RuntimeError("the fresh database was not empty")
         finally:
-            await container.engine.dispose()
+            await container.dispose()
         phase("demo data loaded", started)
         loaded = await data.bulk_load(data.plain_dsn(url), args.documents)
         phase(
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             Principal(viewer.user_id, viewer.company_id, frozenset({Role(viewer.role)}), viewer.email)
         )
         asgi = build_asgi(
-            create_app(container), data.plain_dsn(url), viewer.company_id, POOL_SIZE, container.engine.dispose
+            create_app(container), data.plain_dsn(url), viewer.company_id, POOL_SIZE, container.dispose
         )
         port = free_port()
         server = BackgroundServer(asgi, port, profile)

@@ -21,6 +21,8 @@ from domains.kernel.entity import Registry
 from domains.kernel.operation import KernelPorts
 from domains.notification.follow_ups import FollowUpCommands
 from domains.notification.inbox import NotificationCommands
+from domains.privacy.service import PrivacyCommands
+from domains.privacy.spec import ERASURE_REQUEST
 from domains.user.spec import USER
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
@@ -28,7 +30,7 @@ from domains.workflow.spec import SPECS as WORKFLOW_SPECS
 
 
 def build_registry() -> Registry:
-    return Registry([COMPANY, USER, DOCUMENT, *WORKFLOW_SPECS])
+    return Registry([COMPANY, USER, DOCUMENT, *WORKFLOW_SPECS, ERASURE_REQUEST])
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Commands:
     notification: NotificationCommands
     follow_up: FollowUpCommands
     audit: AuditTrail
+    privacy: PrivacyCommands
 
 
 BUILT_FROM_KERNEL: Mapping[str, Callable[[KernelPorts], Any]] = {}

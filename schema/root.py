@@ -20,6 +20,7 @@ from schema.factory import EntitySchemaFactory, attribute_resolver
 from schema.jobs import JOBS_SCHEMA
 from schema.limits import MAX_MUTATIONS, OperationLimits, OperationShapeLimits
 from schema.notification import NOTIFICATION_SCHEMA
+from schema.privacy import PRIVACY_SCHEMA
 from schema.scalars import CLIENT_SCALARS
 from schema.shared_events import SharedEventExecutionContext
 from schema.webhook import WEBHOOK_SCHEMA
@@ -64,6 +65,7 @@ DOMAINS: tuple[DomainSchema, ...] = (
     JOBS_SCHEMA,
     NOTIFICATION_SCHEMA,
     AUDIT_SCHEMA,
+    PRIVACY_SCHEMA,
 )
 
 

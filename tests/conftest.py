@@ -101,7 +101,7 @@ async def container(settings: Settings, database_url: str) -> AsyncIterator[Cont
     """The parts on the test's own event loop, for arranging data and direct checks."""
     built = Container.build(settings, database_url)
     yield built
-    await built.engine.dispose()
+    await built.dispose()
 
 
 def _free_port() -> int:

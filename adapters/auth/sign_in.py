@@ -25,16 +25,27 @@ class Users(Protocol):
     async def get_many(self, actor: Principal, ids: Sequence[uuid.UUID]) -> Sequence[User | None]: ...
 
 
+class Caller(Protocol):
+    """Who the database answers as (its row-level security), told as sign-in learns it: the
+    token's claimed user while her own row is read, then the stored user, or nobody
+    (``adapters.sql.database.RequestDatabase``)."""
+
+    def signing_in(self, claimed: Principal) -> None: ...
+
+    def signed_in(self, principal: Principal | None) -> None: ...
+
+
 def principal_of(user: User) -> Principal:
     """Who is asking, from the stored row: never from a token's claims."""
     return Principal(user_id=user.id, company_id=user.company_id, roles=frozenset({user.role}), email=user.email)
 
 
 class SignIn:
-    """``users`` gives a User service on a database handle of its own, for a look-up outside
-    any operation (a socket's re-check of who its subscriber is now)."""
+    """``users`` gives a User service on a database handle of its own that may read that
+    user's row, for a look-up outside any operation (a socket's re-check of who its
+    subscriber is now)."""
 
-    def __init__(self, verifier: TokenVerifier, users: Callable[[], Users]) -> None:
+    def __init__(self, verifier: TokenVerifier, users: Callable[[uuid.UUID], Users]) -> None:
         self.verifier = verifier
         self.users = users
 
@@ -53,28 +64,36 @@ class SignIn:
         except Unauthenticated as error:
             return None, error.message
 
-    async def user(self, authorization: str | None, users: Users | None = None) -> tuple[User | None, str | None]:
+    async def user(
+        self, authorization: str | None, users: Users | None = None, caller: Caller | None = None
+    ) -> tuple[User | None, str | None]:
         """The stored user an ``Authorization`` header value speaks for, or why there is none.
 
         The user row is read (one primary-key look-up, on the operation's own ``users`` when
         given, so it shows in ``extensions.sql``) and its role and company are the ones that
-        count. No cache: a deleted user is locked out at once."""
+        count. No cache: a deleted user is locked out at once. ``caller``: the operation's
+        database, told who it answers as (the claimed user for this look-up: the same as the
+        stored one almost always, so no statement to switch after)."""
         claimed, error = self.claimed(authorization)
         if claimed is None:
             return None, error
-        (user,) = await (users or self.users()).get_many(SYSTEM, [claimed.user_id])
+        if caller is not None:
+            caller.signing_in(claimed)
+        (user,) = await (users or self.users(claimed.user_id)).get_many(SYSTEM, [claimed.user_id])
+        if caller is not None:
+            caller.signed_in(principal_of(user) if user is not None else None)
         if user is None:
             return None, "the user of this token is unknown (deleted, or from another database): get a new token"
         return user, None
 
     async def principal(
-        self, authorization: str | None, users: Users | None = None
+        self, authorization: str | None, users: Users | None = None, caller: Caller | None = None
     ) -> tuple[Principal | None, str | None]:
         """The principal for an ``Authorization`` header value, or why there is none."""
-        user, error = await self.user(authorization, users)
+        user, error = await self.user(authorization, users, caller)
         return (principal_of(user) if user is not None else None), error
 
     async def stored_principal(self, user_id: uuid.UUID) -> Principal | None:
         """The principal of the stored user now, None when deleted: one primary-key look-up."""
-        (user,) = await self.users().get_many(SYSTEM, [user_id])
+        (user,) = await self.users(user_id).get_many(SYSTEM, [user_id])
         return principal_of(user) if user is not None else None

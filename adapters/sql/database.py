@@ -25,7 +25,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from adapters.sql.rls import NOBODY, DatabaseScope, scope_statement
 from domains.kernel.errors import Unavailable
+from domains.kernel.principal import Principal
 
 log = logging.getLogger("hrgraph.sql")
 
@@ -35,7 +37,9 @@ def asyncpg_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def create_engine(url: str, pool_size: int = 10, *, transaction_pooler: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, pool_size: int = 10, *, role: str | None = None, transaction_pooler: bool = False
+) -> AsyncEngine:
     # No reset when a connection goes back to the pool: reads run in AUTOCOMMIT and writes
     # in ``transaction()``, which commits or rolls back itself, so none comes back inside a
     # transaction and the pool's rollback would only be work on every checkout.
@@ -44,6 +48,9 @@ def create_engine(url: str, pool_size: int = 10, *, transaction_pooler: bool = F
     # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic plan
     # that ignores the parameters' values (an ILIKE pattern, an IN list, a page size): on
     # bench/ W4 that plan took 5x longer in SQL. Planning with the values costs far less.
+    # Behind a transaction pooler no startup parameter reaches the server connection a
+    # statement runs on (PgBouncer refuses them), so ``role`` cannot be set there: the
+    # requests then run as DATABASE_URL's user (README, "Row-level security").
     if transaction_pooler:
         return create_async_engine(
             asyncpg_url(url),
@@ -52,12 +59,17 @@ def create_engine(url: str, pool_size: int = 10, *, transaction_pooler: bool = F
             pool_reset_on_return=None,
             connect_args=TRANSACTION_POOLER_ARGS,
         )
+    # ``role``: every connection takes that role at its start (a startup setting, no
+    # statement): the application's requests run as a role row-level security applies to.
+    server_settings = {"plan_cache_mode": "force_custom_plan"}
+    if role is not None:
+        server_settings["role"] = role
     return create_async_engine(
         asyncpg_url(url),
         pool_size=2 * pool_size,
         max_overflow=0,
         pool_reset_on_return=None,
-        connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+        connect_args={"server_settings": server_settings},
     )
 
 
@@ -108,16 +120,38 @@ def _unavailable(error: BaseException) -> Unavailable:
     return Unavailable("the database is unavailable right now; try again shortly")
 
 
-class RequestDatabase:
-    """One per request (or WebSocket operation). Counts its statements for developer insight."""
+_SCOPE_KEY = "hrgraph_scope"
 
-    def __init__(self, engine: AsyncEngine) -> None:
+
+class RequestDatabase:
+    """One per request (or WebSocket operation). Counts its statements for developer insight.
+
+    ``scope``: who the database's row-level security answers (``adapters/sql/rls.py``), on an
+    engine whose connections run as the application's role; None on the owner's engine
+    (migrations, seed, worker, CLI), which the policies do not apply to. Setting the scope is
+    not one of the request's statements (``statements``); ``scope_statements`` counts it.
+    """
+
+    def __init__(self, engine: AsyncEngine, scope: DatabaseScope | None = None) -> None:
         self._engine = engine
+        self.scope = scope
+        self.scope_statements = 0
         self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._tx: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self.statements = 0
         self.seconds = 0.0
+
+    def signing_in(self, claimed: Principal) -> None:
+        """Sign-in reads the token's user as the caller she claims to be: the policies let her
+        own user row through whatever her stored company (``adapters.auth.sign_in.Caller``)."""
+        if self.scope is not None:
+            self.scope = DatabaseScope.of(claimed)
+
+    def signed_in(self, principal: Principal | None) -> None:
+        """From now on the handle answers as the stored user, or as nobody."""
+        if self.scope is not None:
+            self.scope = DatabaseScope.of(principal) if principal is not None else NOBODY
 
     async def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> sa.CursorResult[Any]:
         """A lost connection (a restarted server, a killed backend) is retried once for a read
@@ -151,6 +185,8 @@ class RequestDatabase:
         assert self._tx is not None
         first = not self._tx.in_transaction()
         try:
+            if first:
+                await self._scope_transaction(self._tx)
             return await self._tx.execute(statement, parameters)
         except DBAPIError as error:
             if not error.connection_invalidated:
@@ -163,6 +199,7 @@ class RequestDatabase:
         await self._tx.close()
         try:
             self._tx = await _connect(self._engine)
+            await self._scope_transaction(self._tx)
             return await self._tx.execute(statement, parameters)
         except DBAPIError as error:
             if error.connection_invalidated:
@@ -174,6 +211,14 @@ class RequestDatabase:
     async def _read(self, statement: sa.Executable, parameters: dict[str, Any] | None) -> sa.CursorResult[Any]:
         conn = await _connect(self._reads)
         try:
+            if self.scope is not None and conn.info.get(_SCOPE_KEY) != self.scope:
+                # For the connection, not a transaction (there is none): the next read on it
+                # by the same caller needs no statement of its own. ``info`` lives and dies
+                # with the driver's connection, so a new connection is always set.
+                conn.info.pop(_SCOPE_KEY, None)
+                await conn.execute(*scope_statement(self.scope, local=False))
+                self.scope_statements += 1
+                conn.info[_SCOPE_KEY] = self.scope
             return await conn.execute(statement, parameters)
         except BaseException:
             # The pool does not reset connections on return (see ``create_engine``): one whose
@@ -183,6 +228,12 @@ class RequestDatabase:
             raise
         finally:
             await conn.close()
+
+    async def _scope_transaction(self, conn: AsyncConnection) -> None:
+        """The caller, for this transaction only (``set_config(..., true)``): it starts it."""
+        if self.scope is not None:
+            await conn.execute(*scope_statement(self.scope, local=True))
+            self.scope_statements += 1
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

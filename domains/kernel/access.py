@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from domains.kernel.entity import Entity, EntitySpec, Reach, Registry, RoleReach
@@ -10,6 +12,25 @@ from domains.kernel.principal import Principal
 from domains.kernel.query import AllOf, AnyOf, Condition, Filter, Not, Op, Related, all_of
 
 _ORDER = {Reach.OWN: 0, Reach.COMPANY: 1, Reach.ALL: 2}
+
+
+class _TestSwitch:
+    scoped = True
+
+
+_APPLICATION_SCOPE = _TestSwitch()
+
+
+@contextmanager
+def without_application_scope() -> Iterator[None]:
+    """TEST ONLY: the reads built inside the block leave out the tenant scope, so that a test
+    proves the database's row-level security separates companies by itself. Process-wide (the
+    test server runs in a thread of the test's process); nothing but tests may call it."""
+    _APPLICATION_SCOPE.scoped = False
+    try:
+        yield
+    finally:
+        _APPLICATION_SCOPE.scoped = True
 
 
 def reach_of(actor: Principal, rule: RoleReach) -> Reach | None:
@@ -26,7 +47,7 @@ def require_reach(actor: Principal, rule: RoleReach, action: str, spec: EntitySp
 
 def scope_filter(spec: EntitySpec[Any], actor: Principal, reach: Reach) -> Filter | None:
     """The rows ``reach`` covers, as a filter the store ANDs into every statement."""
-    if reach is Reach.ALL:
+    if reach is Reach.ALL or not _APPLICATION_SCOPE.scoped:
         return None
     tenant = Condition(spec.tenant_field, Op.EQ, actor.company_id)
     if reach is Reach.COMPANY or spec.owner_field is None:

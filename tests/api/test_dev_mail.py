@@ -34,7 +34,7 @@ async def test_the_written_mails_are_listed_and_readable(settings: Any, database
                 assert (await http.get("/dev/mail/..%2Fsecret.eml")).status_code == 404
                 assert (await http.get("/dev/mail/42-0000000000000000.eml")).status_code == 404
     finally:
-        await container.engine.dispose()
+        await container.dispose()
 
 
 def test_production_has_no_mail_page(settings: Any, database_url: str) -> None:

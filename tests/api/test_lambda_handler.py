@@ -86,7 +86,7 @@ async def test_a_v2_event_with_a_token_gets_the_answer(monkeypatch, database_url
 
 
 async def _dispose(lambda_handler: Any) -> None:
-    await lambda_handler._container.engine.dispose()
+    await lambda_handler._container.dispose()
 
 
 def test_missing_production_settings_are_named(monkeypatch) -> None:

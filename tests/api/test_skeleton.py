@@ -152,7 +152,7 @@ async def test_readiness_fails_when_the_database_does_not_answer(settings) -> No
         assert (await http.get("/healthz")).status_code == 200
         ready = await http.get("/readyz")
     assert ready.status_code == 503
-    await broken.engine.dispose()
+    await broken.dispose()
 
 
 async def test_websocket_query_with_token_in_connection_init(live_server, demo) -> None:
@@ -251,6 +251,6 @@ async def test_production_hides_the_sql_insight(settings, demo) -> None:
     headers = {"Authorization": f"Bearer {demo.token('hr@acme.example')}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         body = (await http.post("/graphql", json={"query": "{ me { email } }"}, headers=headers)).json()
-    await container.engine.dispose()
+    await container.dispose()
     assert body["data"] == {"me": {"email": "hr@acme.example"}}
     assert "sql" not in (body.get("extensions") or {})

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 import httpx
 import sqlalchemy as sa
 
+from adapters.sql import rls
 from adapters.sql.tables import build_tables
 from app.http import create_app
 from domains.company.spec import COMPANY
 from domains.document.spec import DOCUMENT
+from domains.kernel.access import without_application_scope
 from domains.kernel.entity import (
     Access,
     Entity,
@@ -34,6 +36,7 @@ from domains.kernel.entity import (
 )
 from domains.kernel.ids import to_global_id
 from domains.kernel.principal import Role
+from domains.privacy.spec import ERASURE_REQUEST
 from domains.user.spec import USER
 from domains.workflow.spec import SPECS as WORKFLOW_SPECS
 from schema.root import build_schema
@@ -73,7 +76,7 @@ TRAINING = EntitySpec(
 
 async def test_a_fifth_entity_from_its_declaration_alone(container, demo) -> None:
     user = dataclasses.replace(USER, relations=(*USER.relations, has_many("trainings", "Training", "user_id")))
-    registry = Registry([COMPANY, user, DOCUMENT, *WORKFLOW_SPECS, TRAINING])
+    registry = Registry([COMPANY, user, DOCUMENT, *WORKFLOW_SPECS, ERASURE_REQUEST, TRAINING])
     tables = build_tables(registry)
     extended = dataclasses.replace(container, registry=registry, tables=tables, schema=build_schema(registry))
     sdl = str(extended.schema)
@@ -86,8 +89,13 @@ async def test_a_fifth_entity_from_its_declaration_alone(container, demo) -> Non
     ):
         assert derived in sdl
 
+    # Its migration: the table, and the policies derived from the declaration (no SQL by hand).
+    (wall,) = [w for w in rls.company_scoped(registry, tables["Training"].metadata) if w.table == "trainings"]
+    assert (wall.column, wall.parent) == ("company_id", None)
     async with container.engine.begin() as conn:
         await conn.run_sync(lambda sync: tables["Training"].create(sync))
+        for statement in rls.policy_statements(wall):
+            await conn.execute(sa.text(statement))
     try:
         transport = httpx.ASGITransport(app=create_app(extended))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -123,6 +131,9 @@ async def test_a_fifth_entity_from_its_declaration_alone(container, demo) -> Non
             }
             assert (await gql(mine, "bob@acme.example"))["data"]["trainings"] == {"totalCount": 0}
             assert (await gql(mine, "hr@globex.example"))["data"]["trainings"] == {"totalCount": 0}
+            with without_application_scope():  # the database's wall alone keeps Acme's training away
+                walled = await gql("{ trainings { totalCount } }", "hr@globex.example")
+                assert walled["data"]["trainings"] == {"totalCount": 0}
     finally:
         async with container.engine.begin() as conn:
             await conn.execute(sa.text("DROP TABLE trainings"))

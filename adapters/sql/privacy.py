@@ -1,0 +1,63 @@
+"""A person's rows for an erasure (the ``PersonalData`` port), on the request's database handle:
+under row-level security, so a caller never reaches another company's person even here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+
+import sqlalchemy as sa
+
+from adapters.sql.database import RequestDatabase
+from domains.document.model import UPLOAD_PREFIX, object_key
+
+ERASED_TITLE = "Erased"
+ERASED_DOMAIN = "erased.invalid"
+
+_COMPANY = sa.text("SELECT company_id FROM users WHERE id = :id AND deleted_at IS NULL")
+_DOCUMENTS = sa.text(
+    "SELECT id, company_id, owner_id FROM documents WHERE owner_id = :id AND NOT (kind = ANY(:keep)) ORDER BY id"
+)
+_USER = sa.text(
+    "UPDATE users SET full_name = :pseudonym, email = :email,"
+    " version = version + 1, updated_at = now() WHERE id = :id"
+)
+_DOCUMENT_FIELDS = sa.text(
+    "UPDATE documents SET title = :title, note = NULL, rejection_reason = NULL, pending_file_name = NULL,"
+    " version = version + 1, updated_at = now() WHERE owner_id = :id AND NOT (kind = ANY(:keep))"
+)
+_FILE_NAMES = sa.text(
+    "UPDATE document_versions SET file_name = :title WHERE document_id IN"
+    " (SELECT id FROM documents WHERE owner_id = :id AND NOT (kind = ANY(:keep)))"
+)
+_WORKFLOWS = sa.text(
+    "UPDATE workflows SET title = :title, cancel_reason = NULL, version = version + 1, updated_at = now()"
+    " WHERE subject_id = :id"
+)
+
+
+class SqlPersonalData:
+    def __init__(self, db: RequestDatabase) -> None:
+        self.db = db
+
+    async def company_of(self, user_id: uuid.UUID) -> uuid.UUID | None:
+        found = (await self.db.execute(_COMPANY, {"id": user_id})).scalar_one_or_none()
+        return found if isinstance(found, uuid.UUID) else None
+
+    async def file_prefixes(self, user_id: uuid.UUID, keep_kinds: Collection[str]) -> Sequence[str]:
+        rows = (await self.db.execute(_DOCUMENTS, {"id": user_id, "keep": sorted(keep_kinds)})).all()
+        prefixes: list[str] = []
+        for row in rows:
+            id, company_id, owner_id = row.id, row.company_id, row.owner_id
+            # Every version's file and every ticket's upload lie under the document's own folder
+            # (``domains/document/model.py``: object_key, upload_key).
+            folder = object_key(company_id, owner_id, id, 0).rpartition("/")[0] + "/"
+            prefixes += [folder, f"{UPLOAD_PREFIX}/{folder}"]
+        return prefixes
+
+    async def pseudonymise(self, user_id: uuid.UUID, pseudonym: str, keep_kinds: Collection[str]) -> None:
+        keep = sorted(keep_kinds)
+        await self.db.execute(_FILE_NAMES, {"id": user_id, "keep": keep, "title": ERASED_TITLE})
+        await self.db.execute(_DOCUMENT_FIELDS, {"id": user_id, "keep": keep, "title": ERASED_TITLE})
+        await self.db.execute(_WORKFLOWS, {"id": user_id, "title": f"{ERASED_TITLE} ({pseudonym})"})
+        await self.db.execute(_USER, {"id": user_id, "pseudonym": pseudonym, "email": f"{pseudonym}@{ERASED_DOMAIN}"})

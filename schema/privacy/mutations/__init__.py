@@ -1,0 +1,1 @@
+"""The privacy commands as mutations, one a file."""
