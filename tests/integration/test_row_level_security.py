@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from adapters.auth.sign_in import SYSTEM
 from adapters.sql import rls
 from adapters.sql.database import RequestDatabase
 from adapters.sql.tables import build_tables
-from app.wiring import SYSTEM, Container
+from app.wiring import Container
 from domains.kernel.access import without_application_scope
 from tests.conftest import Demo
 

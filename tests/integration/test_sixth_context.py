@@ -191,6 +191,8 @@ Revises: {head}
 import sqlalchemy as sa
 from alembic import op
 
+from adapters.sql import rls
+
 revision = "0099"
 down_revision = "{head}"
 branch_labels = None
@@ -212,6 +214,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    for statement in rls.policy_statements(rls.Wall("trainings", "company_id")):  # the database's wall
+        op.execute(statement)
 
 
 def downgrade() -> None:
@@ -301,7 +305,7 @@ def _add_the_context(copy: Path, head: str) -> None:
     catalog = copy / "domains" / "catalog.py"
     _edit(catalog, "from domains.user.spec import USER\n", "from domains.training.model import TRAINING\n"
           "from domains.training.service import TrainingCommands\nfrom domains.user.spec import USER\n")
-    _edit(catalog, "WORKFLOW_STEP])", "WORKFLOW_STEP, TRAINING])")
+    _edit(catalog, "ERASURE_REQUEST])", "ERASURE_REQUEST, TRAINING])")
     _edit(catalog, "    jobs: JobCommands\n", "    jobs: JobCommands\n    training: TrainingCommands\n")
     built = "Callable[[KernelPorts], Any]] = {"
     _edit(catalog, built + "}", built + '"training": TrainingCommands}')
