@@ -52,7 +52,8 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "iss": "https://issuer.example",
         "aud": "hr-graph",
         "iat": dt.datetime.now(dt.UTC),
-        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+        # Built at collection: a loaded full run reaches these tests many minutes later.
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
     }
     claims.update(overrides)
     return claims
