@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 
 from domains.kernel.access import covers, require_reach
 from domains.kernel.errors import Forbidden, Invalid, NotFound
@@ -283,8 +284,7 @@ class WorkflowCommands:
             self._in_progress(workflow)
             previous = step.complete_task(actor.user_id, note)
             await self.workflows.save(step, expected_version)
-            step.record_event(events.step_changed(workflow, step, previous, actor.user_id))
-            await self._advance(workflow, step, actor.user_id)
+            await self._advance(workflow, step, actor.user_id, events.step_changed, previous)
             return step
 
     @staticmethod
@@ -357,17 +357,13 @@ class WorkflowCommands:
         if approved:
             previous = step.approve_last(actor.user_id)
             await self.workflows.save(step, expected_version)
-            step.record_event(
-                events.step_changed(
-                    workflow,
-                    step,
-                    previous,
-                    actor.user_id,
-                    previous_assignee_id=before,
-                    on_behalf_of=decider.on_behalf_of,
-                )
+            await self._advance(
+                workflow,
+                step,
+                actor.user_id,
+                partial(events.step_changed, previous_assignee_id=before, on_behalf_of=decider.on_behalf_of),
+                previous,
             )
-            await self._advance(workflow, step, actor.user_id)
             return step
         assert reason is not None
         steps = await self.workflows.steps_of(workflow.id)
@@ -392,6 +388,10 @@ class WorkflowCommands:
             return step
         previous = step.send_back(reason)
         await self.workflows.save(step, expected_version)
+        target_previous = target.status
+        await self._prepare_open(workflow, target, None)
+        await self.workflows.save(target, target.version)
+        await self.workflows.save(workflow, workflow.version)  # before the events: they carry it
         step.record_event(
             events.step_changed(
                 workflow,
@@ -403,11 +403,7 @@ class WorkflowCommands:
                 reason=reason,
             )
         )
-        target_previous = target.status
-        await self._prepare_open(workflow, target, None)
-        await self.workflows.save(target, target.version)
         target.record_event(events.step_changed(workflow, target, target_previous, actor.user_id, reason=reason))
-        await self.workflows.save(workflow, workflow.version)
         return step
 
     async def approve_step(self, actor: Principal, step_id: uuid.UUID, expected_version: int) -> WorkflowStep:
@@ -421,23 +417,36 @@ class WorkflowCommands:
             reason = checked_text("reason", reason, MAX_REASON_LENGTH)
             return await self._decide(actor, step_id, expected_version, False, reason)
 
-    async def _advance(self, workflow: Workflow, done: WorkflowStep, actor_id: uuid.UUID | None) -> None:
-        """After ``done``: open what now may, and complete the workflow after its last step."""
-        steps = [done if s.id == done.id else s for s in await self.workflows.steps_of(workflow.id)]
-        finished = [s.key for s in steps if s.status is StepStatus.DONE]
-        opening = set(ready({s.key: s.dependencies for s in steps}, finished))
-        for step in steps:
-            if step.status is StepStatus.WAITING and step.key in opening:
-                previous = step.status
-                await self._prepare_open(workflow, step, None)
-                await self.workflows.save(step, step.version)
-                step.record_event(events.step_changed(workflow, step, previous, actor_id))
+    async def _advance(
+        self,
+        workflow: Workflow,
+        moved: WorkflowStep,
+        actor_id: uuid.UUID | None,
+        told: Callable[..., events.WorkflowEvent],
+        previous: StepStatus,
+    ) -> None:
+        """After ``moved`` moved (``told`` makes its event): when it is done, open what now
+        may and complete the workflow after its last step. The workflow is saved before any
+        event is made, so that each carries the version it is now at."""
+        opened: list[tuple[WorkflowStep, StepStatus]] = []
         workflow_previous = None
-        if all(s.status is StepStatus.DONE for s in steps):
-            workflow_previous = workflow.complete(steps)
+        if moved.status is StepStatus.DONE:
+            steps = [moved if s.id == moved.id else s for s in await self.workflows.steps_of(workflow.id)]
+            finished = [s.key for s in steps if s.status is StepStatus.DONE]
+            opening = set(ready({s.key: s.dependencies for s in steps}, finished))
+            for step in steps:
+                if step.status is StepStatus.WAITING and step.key in opening:
+                    opened.append((step, step.status))
+                    await self._prepare_open(workflow, step, None)
+                    await self.workflows.save(step, step.version)
+            if all(s.status is StepStatus.DONE for s in steps):
+                workflow_previous = workflow.complete(steps)
         # Saved even when its status stays: two moves of one workflow's steps then serialise
         # on its version, so the last one done always sees every other step.
         await self.workflows.save(workflow, workflow.version)
+        moved.record_event(told(workflow, moved, previous, actor_id))
+        for step, was in opened:
+            step.record_event(events.step_changed(workflow, step, was, actor_id))
         if workflow_previous is not None:
             workflow.record_event(events.workflow_changed(workflow, workflow_previous, actor_id))
 
@@ -466,11 +475,7 @@ class WorkflowCommands:
             return
         previous = move()
         await self.workflows.save(step, step.version)
-        step.record_event(events.step_changed(workflow, step, previous, actor_id))
-        if step.status is StepStatus.DONE:
-            await self._advance(workflow, step, actor_id)
-        else:
-            await self.workflows.save(workflow, workflow.version)
+        await self._advance(workflow, step, actor_id, events.step_changed, previous)
 
     async def steps_of(self, workflow_id: uuid.UUID) -> list[WorkflowStep]:
         return await self.workflows.steps_of(workflow_id)
