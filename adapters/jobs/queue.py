@@ -100,7 +100,12 @@ class Jobs:
 
     def __init__(self, config: JobsConfig) -> None:
         self.config = config
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=config.dsn))
+        # One connection open while idle, not psycopg_pool's four: every worker process holds its
+        # pools, and a database serves a bounded number of clients.
+        connector = procrastinate.PsycopgConnector(
+            conninfo=config.dsn, min_size=1, max_size=max(2, config.concurrency) + 2
+        )
+        self.app = procrastinate.App(connector=connector)
         self.pool = AsyncConnectionPool(config.dsn, min_size=1, max_size=max(2, config.concurrency), open=False)
         self.sender = webhooks.Sender(config.webhook_timeout_seconds, config.webhook_allow_loopback)
         self.mailer: mail.Mailer = (

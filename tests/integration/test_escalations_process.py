@@ -125,4 +125,15 @@ async def test_an_overdue_document_escalates_to_the_manager_then_hr_as_the_clock
         await asyncio.sleep(1.5)
         assert len(await _escalations(container)) == 2
     finally:
-        _clock(database_url, "reset")
+        await _reset_clock(database_url)
+
+
+async def _reset_clock(database_url: str) -> None:
+    """Back to the system's time, whatever it takes: a clock left moved expires every later token."""
+    for _ in range(20):
+        try:
+            _clock(database_url, "reset")
+            return
+        except AssertionError:  # the database refused a client for a moment
+            await asyncio.sleep(1)
+    _clock(database_url, "reset")
