@@ -52,7 +52,8 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "iss": "https://issuer.example",
         "aud": "hr-graph",
         "iat": dt.datetime.now(dt.UTC),
-        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+        # made when the tests are collected: valid for longer than a slow suite runs
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
     }
     claims.update(overrides)
     return claims
