@@ -189,8 +189,10 @@ class DocumentCommands:
     ) -> Analysis | None:
         """Reads one file version and stores what it says (a job after the confirm; again for
         the same version replaces it). The file is read outside any transaction: OCR takes
-        seconds and holds no connection. None when the file is gone."""
-        document = await self._load(actor, id)
+        seconds and holds no connection. None when the document or its file is gone."""
+        document = await self.documents.visible(actor, id)
+        if document is None:
+            return None  # deleted since: nothing to advise on
         file = await self.files.get(id, version)
         content = None if file is None else await self.blobs.read(file.object_key)
         if file is None or content is None:
@@ -237,28 +239,36 @@ class DocumentCommands:
         today = self.clock.now().date()
         renewals = []
         for id in await self.documents.due_to_expire(actor, today):
-            async with self.uow.transaction():
-                document = await self.documents.visible(actor, id)
-                if document is None or not document.is_due_to_expire(today):
-                    continue  # another worker took it
-                expected = document.version
-                document.expire(actor, self.clock.now())
-                await self.documents.save(document, expected)
-                renewal = await self.documents.create(
-                    actor,
-                    {
-                        "company_id": document.company_id,
-                        "owner_id": document.owner_id,
-                        "kind": document.kind,
-                        "title": document.title,
-                        "due_on": today + RENEWAL_DUE,
-                    },
-                )
-                created = renewal.version
-                renewal.renews_id = document.id
-                await self.documents.save(renewal, created)
+            try:
+                renewal = await self._expire(actor, id, today)
+            except Conflict:
+                continue  # another worker expired it at the same moment: its renewal stands
+            if renewal is not None:
                 renewals.append(renewal)
         return renewals
+
+    async def _expire(self, actor: Principal, id: uuid.UUID, today: date) -> Document | None:
+        async with self.uow.transaction():
+            document = await self.documents.visible(actor, id)
+            if document is None or not document.is_due_to_expire(today):
+                return None  # another worker took it
+            expected = document.version
+            document.expire(actor, self.clock.now())
+            await self.documents.save(document, expected)
+            renewal = await self.documents.create(
+                actor,
+                {
+                    "company_id": document.company_id,
+                    "owner_id": document.owner_id,
+                    "kind": document.kind,
+                    "title": document.title,
+                    "due_on": today + RENEWAL_DUE,
+                },
+            )
+            created = renewal.version
+            renewal.renews_id = document.id
+            await self.documents.save(renewal, created)
+            return renewal
 
     # ---- reads -------------------------------------------------------------------------
 

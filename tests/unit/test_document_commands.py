@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domains.document.analysis import Analysis
+from domains.document.analysis import Analysis, AnalyzerResult, ExtractedField, ExtractedFieldName
 from domains.document.model import DeclaredFile, DocumentCommand, DocumentFile, DocumentKind, DocumentStatus, StoredFile
 from domains.document.ports import DownloadRequest, UploadPolicy, UploadTicket
 from domains.document.service import DocumentCommands, Expiry, NewDocument
@@ -319,3 +319,42 @@ async def test_the_download_name_takes_the_extension_of_the_stored_type(h: Harne
     await h.commands.confirm_upload(alice, id)
     url = h.commands.download_url(alice, h.stored(id), h.files.files)
     assert url is not None and "?name=contract.pdf&" in url
+
+
+class ReadsLikeAnId:
+    name = "fake"
+
+    async def analyze(self, content: bytes, content_type: str) -> AnalyzerResult:
+        expiry = ExtractedField(ExtractedFieldName.EXPIRY_DATE, "2026-04-01", 0.9)
+        return AnalyzerResult(text="IDENTITY CARD", kind=DocumentKind.ID, kind_confidence=0.91, fields=(expiry,))
+
+
+async def test_an_analysis_is_stored_on_its_version_and_moves_nothing(h: Harness) -> None:
+    id = await h.uploaded()
+    before = (h.stored(id).status, h.stored(id).version, len(h.recorder.events))
+
+    async def owner_name(_: uuid.UUID) -> str | None:
+        return "Alice Martin"
+
+    analysis = await h.commands.analyze(h.world.as_(h.world.admin), id, 1, ReadsLikeAnId(), owner_name)
+    assert analysis is not None
+    assert analysis.warnings == ("declared CONTRACT, reads like an ID (0.91)", "expired on 2026-04-01")
+    (file,) = h.files.files
+    assert file.analysis == analysis
+    assert (h.stored(id).status, h.stored(id).version, len(h.recorder.events)) == before
+
+
+async def test_expire_due_expires_each_due_document_once_and_requests_its_renewal(h: Harness) -> None:
+    id = await h.uploaded()
+    admin = h.world.as_(h.world.admin)
+    h.world.store.tables["Document"][id].expires_on = NOW.date()  # as HR would set it
+    doc = h.stored(id)
+    (renewal,) = await h.commands.expire_due(admin)
+    assert h.stored(id).status is S.EXPIRED and "DocumentExpired" in h.types
+    assert (renewal.status, renewal.kind, renewal.owner_id, renewal.renews_id) == (
+        S.REQUESTED,
+        doc.kind,
+        doc.owner_id,
+        id,
+    )
+    assert await h.commands.expire_due(admin) == []
