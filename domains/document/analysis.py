@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from domains.document.model import DocumentKind
+from domains.document.kinds import DocumentKind
 
 TEXT_KEPT = 4000
 """How much of a file's text the stored analysis keeps (enough to read, not a copy)."""

@@ -27,6 +27,7 @@ from domains.document.events import (
     DocumentSubmitted,
     DocumentUploaded,
 )
+from domains.document.kinds import DocumentKind as DocumentKind  # where the kinds are known by most
 from domains.kernel.entity import Entity
 from domains.kernel.errors import Forbidden, Invalid, InvalidTransition
 from domains.kernel.principal import Principal, Role
@@ -37,13 +38,6 @@ if TYPE_CHECKING:
 MB = 1024 * 1024
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 
-
-class DocumentKind(enum.Enum):
-    CONTRACT = "CONTRACT"
-    ID = "ID"
-    TAX_FORM = "TAX_FORM"
-    CERTIFICATE = "CERTIFICATE"
-    OTHER = "OTHER"
 
 
 class DocumentStatus(enum.Enum):
