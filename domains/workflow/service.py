@@ -366,13 +366,8 @@ class WorkflowCommands:
             )
             return step
         assert reason is not None
-        steps = await self.workflows.steps_of(workflow.id)
-        target = next((s for s in steps if s.key == step.reject_to), None) if step.reject_to else None
-        if target is None:
-            previous = step.reject(reason)
-            await self.workflows.save(step, expected_version)
-            workflow_previous = workflow.reject(reason)
-            await self.workflows.save(workflow, workflow.version)
+
+        def rejected(previous: StepStatus) -> None:
             step.record_event(
                 events.step_changed(
                     workflow,
@@ -384,6 +379,15 @@ class WorkflowCommands:
                     reason=reason,
                 )
             )
+
+        steps = await self.workflows.steps_of(workflow.id)
+        target = next((s for s in steps if s.key == step.reject_to), None) if step.reject_to else None
+        if target is None:
+            previous = step.reject(reason)
+            await self.workflows.save(step, expected_version)
+            workflow_previous = workflow.reject(reason)
+            await self.workflows.save(workflow, workflow.version)
+            rejected(previous)
             workflow.record_event(events.workflow_changed(workflow, workflow_previous, actor.user_id, reason))
             return step
         previous = step.send_back(reason)
@@ -392,17 +396,7 @@ class WorkflowCommands:
         await self._prepare_open(workflow, target, None)
         await self.workflows.save(target, target.version)
         await self.workflows.save(workflow, workflow.version)  # before the events: they carry it
-        step.record_event(
-            events.step_changed(
-                workflow,
-                step,
-                previous,
-                actor.user_id,
-                previous_assignee_id=before,
-                on_behalf_of=decider.on_behalf_of,
-                reason=reason,
-            )
-        )
+        rejected(previous)
         target.record_event(events.step_changed(workflow, target, target_previous, actor.user_id, reason=reason))
         return step
 
