@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import socket
@@ -89,6 +90,11 @@ class Inbox:
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         self.mails.append((list(envelope.rcpt_tos), bytes(envelope.content)))
         return "250 OK"
+
+
+# aiosmtpd's thread logs each connection at INFO, also after pytest has closed its capture
+# ("--- Logging error --- ... I/O operation on closed file" in CI's log): warnings only.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @pytest.fixture
