@@ -150,11 +150,8 @@ class LocalBlobStore:
         return await asyncio.to_thread(self._seal, upload_key, key)
 
     async def read(self, key: str) -> bytes | None:
-        path = self._path(key)
-        try:
-            return await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            return None
+        """The object's plaintext, whole (what a worker's analysis reads): decrypted."""
+        return await asyncio.to_thread(self._read_plain, key)
 
     async def discard(self, key: str) -> None:
         path = self._path(key)
@@ -316,6 +313,14 @@ class LocalBlobStore:
             head=head,
             stored_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
         )
+
+    def _read_plain(self, key: str) -> bytes | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        meta = json.loads(_meta(path).read_text())
+        with path.open("rb") as f:
+            return b"".join(_plain(f, self._data_key(meta)))
 
     def _data_key(self, meta: Mapping[str, Any]) -> bytes | None:
         encryption = meta.get("encryption")

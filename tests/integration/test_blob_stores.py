@@ -89,6 +89,17 @@ async def test_an_upload_by_ticket_is_measured_by_inspect(store: Store) -> None:
 
 async def test_a_missing_object_is_none(store: Store) -> None:
     assert await store.blobs.inspect(_policy().key) is None
+    assert await store.blobs.read(_policy().key) is None
+
+
+async def test_read_gives_the_plaintext_a_worker_analyses(store: Store) -> None:
+    """What the analysis of a file reads: the bytes uploaded, never the encrypted ones."""
+    policy = _policy()
+    posted = await store.post(policy, PNG)
+    assert posted.status_code in (200, 201, 204), posted.text
+    key = _sealed_key()
+    assert await store.blobs.seal(policy.key, key) is not None
+    assert await store.blobs.read(key) == PNG
 
 
 def _link(
