@@ -21,6 +21,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -189,10 +190,12 @@ class Peer:
     def __init__(self, dsn: str, port: int, pool_size: int) -> None:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
+        # Its output to a file, not a pipe nobody reads during the load (a full pipe would stall it).
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
             ["node", "serve.mjs", dsn, str(port), str(pool_size)],
             cwd=PEER_DIR,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
         )
@@ -201,7 +204,8 @@ class Peer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
+                self.log.seek(0)
+                output = self.log.read()
                 raise RuntimeError(f"PostGraphile exited with {self.process.returncode}: {output[-2000:]}")
             try:
                 self.statements()
@@ -223,6 +227,7 @@ class Peer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        self.log.close()
 
 
 def run(args: argparse.Namespace) -> int:
