@@ -10,11 +10,11 @@ DEV       := $(VENV)/.dev-installed
 
 NODE_DEPS := frontend/node_modules/.package-lock.json
 
-# make test (the GraphQL-over-HTTP audit and the client suites run on Node) and make codegen
+# make test (the GraphQL-over-HTTP audit and the client suites run on Node), make codegen and make bench-peer
 # need Node.js 20 or newer with npm: without them, one line naming what is missing, before
 # any work (a check while reading this file: a failing recipe would add make's own lines).
 NODE_MAJOR := 20
-NODE_GOALS := $(filter test codegen graphiql-assets,$(MAKECMDGOALS))
+NODE_GOALS := $(filter test codegen graphiql-assets bench-peer,$(MAKECMDGOALS))
 ifneq ($(NODE_GOALS),)
   NEEDS_NODE := make $(firstword $(NODE_GOALS)) needs Node.js $(NODE_MAJOR) or newer and npm
   ifeq ($(shell command -v node),)
@@ -32,7 +32,7 @@ ifneq ($(filter test,$(MAKECMDGOALS)),)
   $(foreach tool,bash curl jq,$(if $(shell command -v $(tool)),,$(error make test needs $(tool) for the README's scripts: $(tool) is not on PATH)))
 endif
 
-.PHONY: venv dev run web test test-pgbouncer lint schema bench differential coldstart codegen graphiql-assets clean
+.PHONY: venv dev run web test test-pgbouncer lint schema bench bench-peer differential coldstart codegen graphiql-assets clean
 
 venv: $(RUNTIME)
 dev: $(DEV)
@@ -94,6 +94,17 @@ schema: venv
 
 bench: dev
 	$(PY) -m bench
+
+# The project beside PostGraphile 4.14.1 on one database (bench/peer.py; BENCHMARKS.md): npm ci
+# in bench/postgraphile, the answers compared, W1-W5 in paired rounds, the ratios printed.
+PEER_MODULES := bench/postgraphile/node_modules/.package-lock.json
+
+$(PEER_MODULES): bench/postgraphile/package-lock.json
+	@echo "==> installing PostGraphile 4.14.1 (npm ci in bench/postgraphile)"
+	@cd bench/postgraphile && npm ci --no-audit --no-fund --loglevel=error
+
+bench-peer: dev $(PEER_MODULES)
+	$(PY) -m bench.peer
 
 # The compiled-reads differential test with thousands of generated operations (CI runs 60).
 differential: dev

@@ -172,8 +172,9 @@ async def viewer(url: str, email: str) -> Viewer:
 
 async def document_ids(url: str, company_id: uuid.UUID, *, editable: bool = False) -> list[uuid.UUID]:
     """The company's documents; ``editable``: only those ``updateDocument`` accepts (an
-    approved document is frozen, so W5 would answer FORBIDDEN for it)."""
-    frozen = " AND status <> 'APPROVED'" if editable else ""
+    approved document is frozen and an expired one is edited through its renewal, so W5 would
+    answer FORBIDDEN for them)."""
+    frozen = " AND status NOT IN ('APPROVED', 'EXPIRED')" if editable else ""
     conn = await asyncpg.connect(url)
     try:
         rows = await conn.fetch(

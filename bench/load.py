@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from bench.peer import PEER_QUERIES, peer_payload
+
 W1_QUERY = (
     "query W1 { documents(first: 100) { edges { node { id title status owner { id email company { id name } } } } } }"
 )
@@ -50,6 +52,8 @@ class Job:
     concurrency: int
     document_ids: list[str] = field(default_factory=list)  # Relay ids, for W2 and W5 (W5: its own)
     seed: int = 7
+    company: str = ""  # target "peer" (PostGraphile, bench/peer.py): the caller's company, a uuid
+    versions: dict[str, int] = field(default_factory=dict)  # W5: versions left by an earlier round
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Result:
     statements: list[int]
     failures: list[str]
     sql_ms: list[float] = field(default_factory=list)  # time inside SQL statements, as the app reports it
+    versions: dict[str, int] = field(default_factory=dict)  # W5: each document's version at the end
 
     @property
     def rps(self) -> float:
@@ -109,6 +114,8 @@ def _check(job: Job, payload: Any) -> tuple[int | None, str | None]:
         return None, f"W5 did not update: {json.dumps(data)[:300]}"
     if job.target == "reference":
         return 1, None
+    if job.target == "peer":
+        return None, None  # counted at the peer's pool (bench/peer.py)
     statements = ((payload.get("extensions") or {}).get("sql") or {}).get("statements")
     return statements, None
 
@@ -117,9 +124,9 @@ class Versions:
     """W5 updates with ``expectedVersion``: each document is held by one request at a time,
     and its next update expects the version the last answer reported."""
 
-    def __init__(self, ids: list[str]) -> None:
+    def __init__(self, ids: list[str], known: dict[str, int] | None = None) -> None:
         self.free = list(ids)
-        self.version = dict.fromkeys(ids, 1)
+        self.version = {id: (known or {}).get(id, 1) for id in ids}
 
     def take(self, rng: random.Random) -> tuple[str, int]:
         id = self.free.pop(rng.randrange(len(self.free)))
@@ -137,7 +144,8 @@ async def _drive(job: Job) -> Result:
     rng = random.Random(job.seed)
     headers = {"authorization": f"Bearer {job.token}"}
     limits = httpx.Limits(max_connections=job.concurrency, max_keepalive_connections=job.concurrency)
-    versions = Versions(job.document_ids) if job.name == "W5" else None
+    versions = Versions(job.document_ids, job.versions) if job.name == "W5" else None
+    peer = job.target == "peer"
 
     async def request(client: httpx.AsyncClient) -> Any:
         if job.target == "healthz":
@@ -146,6 +154,13 @@ async def _drive(job: Job) -> Result:
             assert versions is not None
             id, version = versions.take(rng)
             note = f"note {rng.randrange(10**6)}"
+            if peer:
+                variables = {"id": id, "note": note, "version": version + 1}
+                body = {"query": PEER_QUERIES["W5"], "operationName": "W5", "variables": variables}
+                response = await client.post("/graphql", json=body)
+                mapped = peer_payload("W5", response.json()) if response.status_code == 200 else None
+                versions.give_back(id, mapped)
+                return response
             if job.target == "graphql":
                 variables = {"id": id, "note": note, "version": version}
                 body = {"query": W5_QUERY, "operationName": "W5", "variables": variables}
@@ -155,6 +170,10 @@ async def _drive(job: Job) -> Result:
                 response = await client.post("/reference/w5", params=params, headers=headers)
             versions.give_back(id, response.json() if response.status_code == 200 else None)
             return response
+        if peer:
+            peer_variables = {"id": rng.choice(job.document_ids)} if job.name == "W2" else {"company": job.company}
+            body = {"query": PEER_QUERIES[job.name], "operationName": job.name, "variables": peer_variables}
+            return await client.post("/graphql", json=body)
         if job.target == "graphql":
             body = {"query": QUERIES[job.name], "operationName": job.name}
             if job.name == "W2":
@@ -179,6 +198,8 @@ async def _drive(job: Job) -> Result:
                         out.failures.append(f"HTTP {response.status_code}: {response.text[:300]}")
                         continue
                     payload = response.json()
+                    if peer:
+                        payload = peer_payload(job.name, payload)
                     statements, failure = _check(job, payload)
                     if failure:
                         out.failures.append(failure)
@@ -197,6 +218,8 @@ async def _drive(job: Job) -> Result:
         started = time.perf_counter()
         await run(job.requests, True, result)
         result.seconds = time.perf_counter() - started
+        if versions is not None:
+            result.versions = dict(versions.version)
         return result
 
 
