@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -73,17 +73,18 @@ def test_rs256_token_from_the_jwks(jwks_url: str) -> None:
 @pytest.mark.parametrize(
     "claims, key, kid, reason",
     [
-        (_claims(aud="someone-else"), KEY, "key-1", "not valid"),
-        (_claims(iss="https://evil.example"), KEY, "key-1", "not valid"),
-        (_claims(exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)), KEY, "key-1", "expired"),
-        (_claims(), OTHER_KEY, "key-1", "not valid"),
-        (_claims(), KEY, "unknown-kid", "signing key"),
-        (_claims(company_id="not-a-uuid"), KEY, "key-1", "lacks"),
+        (lambda: _claims(aud="someone-else"), KEY, "key-1", "not valid"),
+        (lambda: _claims(iss="https://evil.example"), KEY, "key-1", "not valid"),
+        (lambda: _claims(exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)), KEY, "key-1", "expired"),
+        (lambda: _claims(), OTHER_KEY, "key-1", "not valid"),
+        (lambda: _claims(), KEY, "unknown-kid", "signing key"),
+        (lambda: _claims(company_id="not-a-uuid"), KEY, "key-1", "lacks"),
     ],
     ids=["audience", "issuer", "expired", "forged", "unknown-key", "bad-claims"],
 )
-def test_rs256_rejections(jwks_url: str, claims: dict[str, Any], key: Any, kid: str, reason: str) -> None:
-    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+def test_rs256_rejections(jwks_url: str, claims: Callable[[], dict[str, Any]], key: Any, kid: str, reason: str) -> None:
+    # claims made when the test runs: made at collection, they expired in a suite longer than 5 min
+    token = jwt.encode(claims(), key, algorithm="RS256", headers={"kid": kid})
     with pytest.raises(Unauthenticated) as error:
         _verifier(jwks_url).verify(token)
     assert reason in error.value.message
