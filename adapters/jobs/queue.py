@@ -36,6 +36,7 @@ REMIND = "hrgraph.reminders.send"
 NOTIFY = "hrgraph.notifications.on_event"
 ANALYZE = "hrgraph.documents.analyze"
 REMIND_EXPIRY = "hrgraph.reminders.expiry"
+REMIND_STEP = "hrgraph.reminders.step"
 ANALYZED_EVENTS = frozenset({"DocumentUploaded"})
 
 
@@ -164,6 +165,19 @@ class Jobs:
                 app_url=self.config.app_url,
             )
 
+        @app.task(name=REMIND_STEP, retry=Backoff(5.0, 12))
+        async def remind_step(step_id: str, due_on: str) -> None:
+            await self._refresh_clock()
+            await reminders.send_step(
+                pool,
+                self.mailer,
+                step_id,
+                date.fromisoformat(due_on),
+                self.clock.now().date(),
+                sender=self.config.mail_from,
+                app_url=self.config.app_url,
+            )
+
         @app.task(name=REMIND_EXPIRY, retry=Backoff(5.0, 12))
         async def remind_expiry(document_id: str, expires_on: str) -> None:
             await self._refresh_clock()
@@ -193,14 +207,20 @@ class Jobs:
             await self.clock.refresh()
 
     async def _remind(self, stop: asyncio.Event) -> None:
-        """Claims the reminders and escalations due on the clock's day, every ``reminder_scan_seconds``."""
+        """Claims the reminders and escalations (of documents and of workflow steps) due on the
+        clock's day, every ``reminder_scan_seconds``."""
         while not stop.is_set():
             try:
                 await self._refresh_clock()
                 today = self.clock.now().date()
-                await reminders.scan(self.pool, today, self.config.reminder_days, REMIND)
-                await escalations.scan(self.pool, today, self.config.escalate_after_days)
-                await reminders.scan(self.pool, self.clock.now().date(), self.config.reminder_days, REMIND)
+                days, after = self.config.reminder_days, self.config.escalate_after_days
+                await reminders.scan(self.pool, today, days, REMIND)
+                await reminders.scan(self.pool, today, days, REMIND_STEP, target=reminders.STEPS)
+                await escalations.scan(self.pool, today, after)
+                await escalations.scan(self.pool, today, after, escalations.STEPS)
+                today = self.clock.now().date()
+                await reminders.scan(self.pool, today, days, REMIND)
+                await reminders.scan(self.pool, today, days, REMIND_STEP, target=reminders.STEPS)
                 if self.config.documents is not None:
                     today = self.clock.now().date()
                     await reminders.scan_expiry(self.pool, today, self.config.expiry_reminder_days, REMIND_EXPIRY)

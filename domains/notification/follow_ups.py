@@ -1,5 +1,5 @@
-"""Follow-ups of what is due: when a document was last reminded and escalated (for its current
-due date), and a company's own reminder days and escalation delay (HR and ADMIN set them).
+"""Follow-ups of what is due: when a document or a workflow step was last reminded and
+escalated (for its current due date), and a company's own reminder days and escalation delay (HR and ADMIN set them).
 
 The worker's scans write the follow-ups (``adapters/jobs``); here they are read. A follow-up
 recorded for an earlier due date says nothing of the current one: a moved due date starts
@@ -21,6 +21,8 @@ from domains.kernel.unit_of_work import Transactional
 MAX_REMINDER_DAYS = 10
 MAX_DAYS = 365
 DOCUMENT = "DOCUMENT"
+WORKFLOW_STEP = "WORKFLOW_STEP"
+TARGET_TYPES = (DOCUMENT, WORKFLOW_STEP)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,11 @@ class FollowUpCommands:
         self.defaults = defaults
         self.uow = uow
 
-    async def of_documents(self, ids: Sequence[uuid.UUID]) -> Mapping[uuid.UUID, FollowUp]:
-        """Of documents the caller has already read (their rights were checked there)."""
-        return await self.store.follow_ups(DOCUMENT, ids)
+    async def of_targets(self, target_type: str, ids: Sequence[uuid.UUID]) -> Mapping[uuid.UUID, FollowUp]:
+        """Of documents or workflow steps the caller has already read (their rights were checked there)."""
+        if target_type not in TARGET_TYPES:
+            raise Invalid.field("target_type", f"must be one of {', '.join(TARGET_TYPES)}")
+        return await self.store.follow_ups(target_type, ids)
 
     @staticmethod
     def _require_manager(viewer: Principal) -> None:

@@ -34,6 +34,8 @@ class NotificationKind(enum.Enum):
     DOCUMENT_DUE = "DOCUMENT_DUE"
     OVERDUE_ESCALATED = "OVERDUE_ESCALATED"
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
+    STEP_DUE = "STEP_DUE"
+    STEP_ESCALATED = "STEP_ESCALATED"
 
 
 TEXT: Mapping[NotificationKind, str] = {
@@ -42,6 +44,8 @@ TEXT: Mapping[NotificationKind, str] = {
     NotificationKind.DOCUMENT_DUE: "A document of yours is due soon.",
     NotificationKind.OVERDUE_ESCALATED: "Someone's document is overdue and was escalated to you.",
     NotificationKind.WEBHOOK_DISABLED: "A webhook endpoint kept failing and was disabled.",
+    NotificationKind.STEP_DUE: "A workflow step waiting on you is due soon.",
+    NotificationKind.STEP_ESCALATED: "A workflow step is overdue and was escalated to you.",
 }
 
 
@@ -216,6 +220,7 @@ IN_APP: Mapping[str, InAppRule] = {
     "DocumentSubmitted": InAppRule(NotificationKind.REVIEW_WAITING, "COMPANY_HR", "Document", "documentId"),
     "DocumentRejected": InAppRule(NotificationKind.DOCUMENT_REJECTED, "DOCUMENT_OWNER", "Document", "documentId"),
     "DocumentEscalated": InAppRule(NotificationKind.OVERDUE_ESCALATED, "NAMED", "Document", "documentId"),
+    "WorkflowStepEscalated": InAppRule(NotificationKind.STEP_ESCALATED, "NAMED", "Workflow", "workflowId"),
     "WebhookEndpointDisabled": InAppRule(
         NotificationKind.WEBHOOK_DISABLED, "COMPANY_HR", "WebhookEndpoint", "endpointId"
     ),

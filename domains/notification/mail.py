@@ -28,6 +28,8 @@ class MailRule:
     audience: Audience
     subject: str
     text: str
+    link: str = "documents/{documentId}"
+    """Where in the app it points (formatted with the event's payload): a link, never content."""
 
 
 RULES: Mapping[str, MailRule] = {
@@ -49,6 +51,13 @@ RULES: Mapping[str, MailRule] = {
         "An overdue document was escalated to you",
         "A {kind} document is overdue and was escalated to you: its owner has yet to hand it in.",
     ),
+    "WorkflowStepEscalated": MailRule(
+        "STEP_ESCALATED",
+        Audience.NAMED,
+        "An overdue workflow step was escalated to you",
+        "A {kind} step of a workflow is overdue and was escalated to you: it still waits on someone.",
+        "workflows/{workflowId}",
+    ),
 }
 EVENT_TYPES = tuple(RULES)
 DEFAULT_REMINDER_DAYS = (3, 0)
@@ -68,14 +77,21 @@ class Mail:
     html: str
 
 
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def compose(rule: MailRule, payload: Mapping[str, Any], app_url: str) -> Mail:
     kind = str(payload.get("kind") or "").replace("_", " ").lower() or "new"
     line = rule.text.format(kind=kind)
-    link = f"{app_url.rstrip('/')}/documents/{payload.get('documentId', '')}"
+    ids = {k: str(v) for k, v in payload.items() if k.endswith("Id") and isinstance(v, str | int)}
+    link = f"{app_url.rstrip('/')}/{rule.link.format_map(_Blank(ids))}"
+    what = rule.link.split("/")[0].rstrip("s")
     text = f"{line}\n\n{link}\n\n-- HR Graph\n"
     body = (
         f"<!doctype html><html><body><p>{html.escape(line)}</p>"
-        f'<p><a href="{html.escape(link, quote=True)}">Open the document</a></p>'
+        f'<p><a href="{html.escape(link, quote=True)}">Open the {what}</a></p>'
         "<p>&mdash; HR Graph</p></body></html>\n"
     )
     return Mail(subject=rule.subject, text=text, html=body)
@@ -100,3 +116,17 @@ def expiry_reminder(kind: str, document_id: str, expires_on: date, today: date, 
     )
     rule = MailRule("DOCUMENT_EXPIRING", Audience.DOCUMENT_OWNER, f"A document expires {when.split(',')[0]}", text)
     return compose(rule, {"documentId": document_id}, app_url)
+
+
+def step_reminder(kind: str, workflow_id: str, due_on: date, today: date, app_url: str) -> Mail:
+    """To whoever a workflow's task or approval waits on: it is due in some days, or today."""
+    days = (due_on - today).days
+    when = "today" if days <= 0 else ("tomorrow" if days == 1 else f"in {days} days, on {due_on.isoformat()}")
+    what = "an approval" if kind == "APPROVAL" else "a task"
+    text = f"A workflow waits on you for {what}, due {when}."
+    rule = MailRule("STEP_DUE", Audience.NAMED, f"{what.capitalize()} is due {when.split(',')[0]}", text)
+    return compose(
+        MailRule(rule.kind, rule.audience, rule.subject, text, "workflows/{workflowId}"),
+        {"workflowId": workflow_id},
+        app_url,
+    )

@@ -70,7 +70,7 @@ def notification_subscriptions(_: EntitySchemaFactory) -> dict[str, Any]:
 
 NOTIFICATION_SCHEMA = DomainSchema(
     name="notification",
-    type_fields={"Document": follow_ups.DOCUMENT_FIELDS},
+    type_fields={"Document": follow_ups.DOCUMENT_FIELDS, "WorkflowStep": follow_ups.STEP_FIELDS},
     queries=notification_queries,
     mutations=notification_mutations,
     subscriptions=notification_subscriptions,

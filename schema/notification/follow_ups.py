@@ -1,5 +1,6 @@
-"""Follow-ups in GraphQL: ``Document.remindedAt`` and ``Document.escalatedAt`` (through the
-domain seam, one batched look-up per operation), and the company's follow-up settings."""
+"""Follow-ups in GraphQL: ``remindedAt`` and ``escalatedAt`` of a ``Document`` and of a
+``WorkflowStep`` (through the domain seam, one batched look-up per operation and type),
+and the company's follow-up settings."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from domains.notification.follow_ups import FollowUp, FollowUpCommands, FollowUpSettings
+from domains.notification.follow_ups import DOCUMENT, WORKFLOW_STEP, FollowUp, FollowUpCommands, FollowUpSettings
 from schema.context import Info
 
 
@@ -19,43 +20,48 @@ def commands(info: Info) -> FollowUpCommands:
     return info.context.commands.follow_up
 
 
-def _loader(info: Info) -> DataLoader[uuid.UUID, FollowUp | None]:
+def _loader(info: Info, target_type: str) -> DataLoader[uuid.UUID, FollowUp | None]:
     follow_ups = commands(info)
 
     def build() -> DataLoader[Any, Any]:
         async def load(ids: Sequence[uuid.UUID]) -> list[FollowUp | None]:
-            found = await follow_ups.of_documents(ids)
+            found = await follow_ups.of_targets(target_type, ids)
             return [found.get(i) for i in ids]
 
         return DataLoader(load_fn=load)
 
-    return info.context.loaders.custom(("follow_ups", "DOCUMENT"), build)
+    return info.context.loaders.custom(("follow_ups", target_type), build)
 
 
-async def _follow_up(root: Any, info: Info) -> FollowUp | None:
-    found = await _loader(info).load(root.id)
-    return found.for_due_date(root.due_on) if found is not None else None
+def _fields(target_type: str, who: str, reminded: str) -> dict[str, Any]:
+    """``remindedAt`` and ``escalatedAt`` of a target's current due date (one batched look-up
+    per operation and target type)."""
+
+    async def follow_up(root: Any, info: Info) -> FollowUp | None:
+        found = await _loader(info, target_type).load(root.id)
+        return found.for_due_date(root.due_on) if found is not None else None
+
+    async def reminded_at(root: Any, info: Info) -> datetime.datetime | None:
+        found = await follow_up(root, info)
+        return found.reminded_at if found is not None else None
+
+    async def escalated_at(root: Any, info: Info) -> datetime.datetime | None:
+        found = await follow_up(root, info)
+        return found.escalated_at if found is not None else None
+
+    return {
+        "reminded_at": strawberry.field(
+            resolver=reminded_at, description=f"When {reminded} was last reminded of its current due date (else null)."
+        ),
+        "escalated_at": strawberry.field(
+            resolver=escalated_at,
+            description=f"When it was last escalated, overdue, to {who} manager or HR (for its current due date).",
+        ),
+    }
 
 
-async def reminded_at(root: Any, info: Info) -> datetime.datetime | None:
-    found = await _follow_up(root, info)
-    return found.reminded_at if found is not None else None
-
-
-async def escalated_at(root: Any, info: Info) -> datetime.datetime | None:
-    found = await _follow_up(root, info)
-    return found.escalated_at if found is not None else None
-
-
-DOCUMENT_FIELDS = {
-    "reminded_at": strawberry.field(
-        resolver=reminded_at, description="When its owner was last reminded of its current due date (else null)."
-    ),
-    "escalated_at": strawberry.field(
-        resolver=escalated_at,
-        description="When it was last escalated, overdue, to its owner's manager or HR (for its current due date).",
-    ),
-}
+DOCUMENT_FIELDS = _fields(DOCUMENT, "its owner's", "its owner")
+STEP_FIELDS = _fields(WORKFLOW_STEP, "its subject's", "whoever it waits on")
 
 
 @strawberry.type(
