@@ -66,9 +66,9 @@
 #                                   timeout and attempts, retried after 2, 4, 8 ... s, then hourly: a day (10, 35, 2)
 #             WEBHOOK_ALLOW_LOOPBACK   loopback receivers (development only; ignored here)
 #             WEBHOOK_DISABLE_AFTER_FAILURES   an endpoint whose last this many deliveries failed is disabled (3)
-#             REMINDER_DAYS_BEFORE  days before a due date its owner is reminded, JSON ([3, 0]: and on the day)
+#             REMINDER_DAYS_BEFORE  days before a due date whoever must act (a document's owner, a step's assignee) is reminded, JSON ([3, 0]: and on the day)
 #             REMINDER_SCAN_SECONDS  how often a worker looks for reminders due and documents expiring (60)
-#             ESCALATE_AFTER_DAYS  days overdue before the owner's manager is told; twice as many: HR (3)
+#             ESCALATE_AFTER_DAYS  days overdue before the manager (of the owner or the subject) is told; twice as many: HR (3)
 #             EXPIRY_REMINDER_DAYS_BEFORE  days before an expiry date the owner and HR are reminded ([30, 7])
 #             ANALYZER              who reads each uploaded file: embedded (offline OCR and classifier),
 #                                   textract (AWS Textract, AWS_REGION and credentials) or off (embedded)
