@@ -15,6 +15,7 @@ from adapters.auth.sign_in import SignIn, Users, principal_of
 from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.crypto import MasterKeys
 from adapters.blobs.erasure import file_eraser
+from adapters.blobs.export import ArchiveFiles
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
@@ -51,8 +52,9 @@ from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
 from domains.notification.follow_ups import FollowUpCommands, FollowUpSettings
 from domains.notification.inbox import NotificationCommands
+from domains.privacy.exports import ExportCommands, ExportSettings
 from domains.privacy.service import PrivacyCommands
-from domains.privacy.store import KernelErasureStore
+from domains.privacy.store import KernelErasureStore, KernelExportStore
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
 from domains.workflow.store import KernelWorkflowStore
@@ -243,6 +245,16 @@ class Container:
                 self.clock,
                 uow,
                 keep_kinds=self.settings.erasure_keep_kinds,
+            ),
+            export=ExportCommands(
+                KernelExportStore(store),
+                SqlPersonalData(db),
+                SqlPersonalData(db),
+                ArchiveFiles(self.blobs),
+                self.clock,
+                uow,
+                audit=uow,
+                settings=ExportSettings(link_lifetime=timedelta(seconds=self.settings.export_link_seconds)),
             ),
         )
         uow.serve(commands)

@@ -37,6 +37,8 @@ NOTIFY = "hrgraph.notifications.on_event"
 ANALYZE = "hrgraph.documents.analyze"
 REMIND_EXPIRY = "hrgraph.reminders.expiry"
 ANALYZED_EVENTS = frozenset({"DocumentUploaded"})
+EXPORT = "hrgraph.privacy.export"
+EXPORT_EVENTS = frozenset({"PersonDataExportRequested"})
 
 
 class DocumentJobs(Protocol):
@@ -47,6 +49,14 @@ class DocumentJobs(Protocol):
 
     async def expire_due(self) -> int:
         """Expires what is due on the clock's day (and requests the renewals); how many."""
+        ...
+
+
+class PrivacyJobs(Protocol):
+    """The privacy work a worker does through the export commands (built in ``app/``)."""
+
+    async def export(self, export_id: str) -> None:
+        """Assembles a requested export's archive (nothing when it is already done)."""
         ...
 
 
@@ -75,6 +85,8 @@ class JobsConfig:
     expiry_reminder_days: tuple[int, ...] = (30, 7)
     documents: DocumentJobs | None = None
     """Analysis after each upload and the expiry scan; none without it (some tests)."""
+    privacy: PrivacyJobs | None = None
+    """Person data exports; none without it (some tests)."""
 
 
 class Backoff(BaseRetryStrategy):
@@ -120,6 +132,8 @@ class Jobs:
         ]
         if config.documents is not None:
             consumers.append(Consumer("analysis", ANALYZE, ANALYZED_EVENTS))
+        if config.privacy is not None:
+            consumers.append(Consumer("exports", EXPORT, EXPORT_EVENTS))
         self.relay = Relay(self.pool, consumers)
         self._register()
 
@@ -187,6 +201,17 @@ class Jobs:
             if row is not None:
                 payload = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
                 await documents.analyze(str(payload["documentId"]), int(payload["fileVersion"]))
+
+        @app.task(name=EXPORT, retry=Backoff(5.0, 5))
+        async def export(event_id: int) -> None:
+            privacy = self.config.privacy
+            if privacy is None:
+                return
+            async with pool.connection() as conn:
+                row = await (await conn.execute("SELECT payload FROM events WHERE id = %s", (event_id,))).fetchone()
+            if row is not None:
+                payload = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+                await privacy.export(str(payload["exportId"]))
 
     async def _refresh_clock(self) -> None:
         if isinstance(self.clock, StoredClock):

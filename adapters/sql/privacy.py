@@ -3,6 +3,7 @@ under row-level security, so a caller never reaches another company's person eve
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection, Sequence
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from adapters.sql.database import RequestDatabase
 from domains.document.model import UPLOAD_PREFIX, object_key
+from domains.privacy.export import Dossier
 
 ERASED_TITLE = "Erased"
 ERASED_DOMAIN = "erased.invalid"
@@ -19,8 +21,7 @@ _DOCUMENTS = sa.text(
     "SELECT id, company_id, owner_id FROM documents WHERE owner_id = :id AND NOT (kind = ANY(:keep)) ORDER BY id"
 )
 _USER = sa.text(
-    "UPDATE users SET full_name = :pseudonym, email = :email,"
-    " version = version + 1, updated_at = now() WHERE id = :id"
+    "UPDATE users SET full_name = :pseudonym, email = :email, version = version + 1, updated_at = now() WHERE id = :id"
 )
 _DOCUMENT_FIELDS = sa.text(
     "UPDATE documents SET title = :title, note = NULL, rejection_reason = NULL, pending_file_name = NULL,"
@@ -34,6 +35,18 @@ _WORKFLOWS = sa.text(
     "UPDATE workflows SET title = :title, cancel_reason = NULL, version = version + 1, updated_at = now()"
     " WHERE subject_id = :id"
 )
+
+# A dossier's rows, each as JSON (the export's archive lists them as stored).
+_DOSSIER = {
+    "profile": "SELECT row_to_json(t)::text FROM users t WHERE id = :id",
+    "documents": "SELECT row_to_json(t)::text FROM documents t WHERE owner_id = :id ORDER BY created_at, id",
+    "versions": "SELECT row_to_json(t)::text FROM document_versions t WHERE document_id IN"
+    " (SELECT id FROM documents WHERE owner_id = :id) ORDER BY document_id, version",
+    "workflows": "SELECT row_to_json(t)::text FROM workflows t WHERE subject_id = :id ORDER BY created_at, id",
+    "steps": "SELECT row_to_json(t)::text FROM workflow_steps t WHERE workflow_id IN"
+    " (SELECT id FROM workflows WHERE subject_id = :id) ORDER BY workflow_id, position",
+    "audit": "SELECT row_to_json(t)::text FROM audit_entries t WHERE subject_id = :id OR entity_id = :id ORDER BY seq",
+}
 
 
 class SqlPersonalData:
@@ -61,3 +74,17 @@ class SqlPersonalData:
         await self.db.execute(_DOCUMENT_FIELDS, {"id": user_id, "keep": keep, "title": ERASED_TITLE})
         await self.db.execute(_WORKFLOWS, {"id": user_id, "title": f"{ERASED_TITLE} ({pseudonym})"})
         await self.db.execute(_USER, {"id": user_id, "pseudonym": pseudonym, "email": f"{pseudonym}@{ERASED_DOMAIN}"})
+
+    async def dossier(self, user_id: uuid.UUID) -> Dossier:
+        rows: dict[str, list[dict[str, object]]] = {}
+        for part, statement in _DOSSIER.items():
+            found = (await self.db.execute(sa.text(statement), {"id": user_id})).scalars().all()
+            rows[part] = [json.loads(text) for text in found]
+        return Dossier(
+            profile=rows["profile"][0] if rows["profile"] else None,
+            documents=rows["documents"],
+            versions=rows["versions"],
+            workflows=rows["workflows"],
+            steps=rows["steps"],
+            audit=rows["audit"],
+        )
