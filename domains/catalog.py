@@ -22,6 +22,7 @@ from domains.kernel.operation import KernelPorts
 from domains.notification.follow_ups import FollowUpCommands
 from domains.notification.inbox import NotificationCommands
 from domains.privacy.exports import ExportCommands
+from domains.privacy.retention import RetentionCommands
 from domains.privacy.service import PrivacyCommands
 from domains.privacy.spec import ERASURE_REQUEST, PERSON_DATA_EXPORT
 from domains.user.spec import USER
@@ -48,6 +49,7 @@ class Commands:
     audit: AuditTrail
     privacy: PrivacyCommands
     export: ExportCommands
+    retention: RetentionCommands
 
 
 BUILT_FROM_KERNEL: Mapping[str, Callable[[KernelPorts], Any]] = {}

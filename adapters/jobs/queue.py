@@ -59,6 +59,10 @@ class PrivacyJobs(Protocol):
         """Assembles a requested export's archive (nothing when it is already done)."""
         ...
 
+    async def sweep(self) -> int:
+        """Applies retention and sweeps old files (on the clock's time); how many files went."""
+        ...
+
 
 @dataclass(frozen=True)
 class JobsConfig:
@@ -230,6 +234,8 @@ class Jobs:
                     today = self.clock.now().date()
                     await reminders.scan_expiry(self.pool, today, self.config.expiry_reminder_days, REMIND_EXPIRY)
                     await self.config.documents.expire_due()
+                if self.config.privacy is not None:
+                    await self.config.privacy.sweep()
             except Exception as error:  # the database may be away; try again next round
                 log.warning("reminder scan failed (%s: %s)", type(error).__name__, error)
             with contextlib.suppress(TimeoutError):

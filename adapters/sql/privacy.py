@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from adapters.sql.database import RequestDatabase
 from domains.document.model import UPLOAD_PREFIX, object_key
 from domains.privacy.export import Dossier
+from domains.privacy.retention import HeldDocument
 
 ERASED_TITLE = "Erased"
 ERASED_DOMAIN = "erased.invalid"
@@ -88,3 +91,63 @@ class SqlPersonalData:
             steps=rows["steps"],
             audit=rows["audit"],
         )
+
+
+_HELD = "SELECT d.id, d.company_id, d.owner_id, d.kind FROM documents d"
+_DUE = sa.text(
+    _HELD + " JOIN users u ON u.id = d.owner_id WHERE d.deleted_at IS NULL AND d.kind = :kind"
+    " AND d.updated_at < :cutoff AND NOT coalesce(u.legal_hold, false) ORDER BY d.id"
+)
+_RETIRE = sa.text(
+    "UPDATE documents SET deleted_at = :at, title = :title, note = NULL, rejection_reason = NULL,"
+    " pending_file_name = NULL, version = version + 1, updated_at = now() WHERE id = ANY(:ids)"
+)
+_RETIRE_FILES = sa.text("UPDATE document_versions SET file_name = :title WHERE document_id = ANY(:ids)")
+_DELETED = sa.text(_HELD + " WHERE d.deleted_at IS NOT NULL AND d.deleted_at < :cutoff ORDER BY d.id")
+_ABANDONED = sa.text(_HELD + " WHERE d.pending_expires_at IS NOT NULL AND d.pending_expires_at < :cutoff ORDER BY d.id")
+_FORGET = sa.text(
+    "UPDATE documents SET pending_expires_at = NULL, pending_file_name = NULL, pending_content_type = NULL,"
+    " pending_size_bytes = NULL WHERE id = ANY(:ids)"
+)
+RETIRED_TITLE = "Deleted under retention"
+
+
+def _held(rows: Sequence[sa.Row[Any]]) -> list[HeldDocument]:
+    return [
+        HeldDocument(
+            r.id,
+            r.company_id,
+            r.owner_id,
+            str(r.kind),
+            object_key(r.company_id, r.owner_id, r.id, 0).rpartition("/")[0] + "/",
+        )
+        for r in rows
+    ]
+
+
+class SqlRetention:
+    """The ``RetentionStore`` port: run by the worker as the owner (outside row-level security)."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        self.db = db
+
+    async def due(self, cutoffs: Mapping[str, datetime]) -> Sequence[HeldDocument]:
+        found: list[HeldDocument] = []
+        for kind, cutoff in sorted(cutoffs.items()):
+            found += _held((await self.db.execute(_DUE, {"kind": kind, "cutoff": cutoff})).all())
+        return found
+
+    async def retire(self, ids: Sequence[uuid.UUID], at: datetime) -> None:
+        if ids:
+            await self.db.execute(_RETIRE_FILES, {"ids": list(ids), "title": RETIRED_TITLE})
+            await self.db.execute(_RETIRE, {"ids": list(ids), "at": at, "title": RETIRED_TITLE})
+
+    async def deleted_before(self, cutoff: datetime) -> Sequence[HeldDocument]:
+        return _held((await self.db.execute(_DELETED, {"cutoff": cutoff})).all())
+
+    async def abandoned_before(self, cutoff: datetime) -> Sequence[HeldDocument]:
+        return _held((await self.db.execute(_ABANDONED, {"cutoff": cutoff})).all())
+
+    async def forget_tickets(self, ids: Sequence[uuid.UUID]) -> None:
+        if ids:
+            await self.db.execute(_FORGET, {"ids": list(ids)})

@@ -82,6 +82,7 @@ async def worker(
                 "JWT_SECRET": str(settings.jwt_secret),
                 "ANALYZER": "off",
                 "RELAY_POLL_SECONDS": "0.2",
+                "REMINDER_SCAN_SECONDS": "0.5",
                 "REMINDER_DAYS_BEFORE": "[]",
                 "DATABASE_POOL_SIZE": "2",
                 "WORKER_CONCURRENCY": "2",

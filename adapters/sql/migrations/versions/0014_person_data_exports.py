@@ -1,5 +1,5 @@
 """person data exports (exportPersonData), behind the database's wall like every
-company-scoped table
+company-scoped table; a person's legal hold (users.legal_hold), which stops retention
 
 Revision ID: 0014
 Revises: 0013
@@ -30,6 +30,7 @@ def _wall() -> rls.Wall:
 
 
 def upgrade() -> None:
+    op.add_column("users", sa.Column("legal_hold", sa.Boolean(), nullable=True))
     op.create_table(
         TABLE,
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -63,3 +64,4 @@ def downgrade() -> None:
     for statement in rls.unprotect_statements(_wall()):
         op.execute(statement)
     op.drop_table(TABLE)
+    op.drop_column("users", "legal_hold")
