@@ -42,6 +42,8 @@
 #             TRUSTED_DOCUMENTS_FILE   that manifest (frontend/operations/trusted-documents.json)
 #             ROW_LEVEL_SECURITY    false to run requests as the owner, without the database's wall (true)
 #             ERASURE_KEEP_KINDS    document kinds an erasure keeps for the law, JSON (["TAX_FORM", "CONTRACT"])
+#             EXPORT_LINK_SECONDS   lifetime of a person's data export's download link (3600)
+#             SWEEP_AFTER_DAYS      deleted documents' files and abandoned uploads leave the store after (30)
 #             S3_ENDPOINT_URL, AWS_REGION   an S3 API other than AWS's; the bucket's region
 #             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   S3 credentials (else the default chain)
 #             S3_KMS_KEY_ID         uploads must ask for SSE-KMS with this key (else SSE-S3, AES256)

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     bench compares the two)."""
     erasure_keep_kinds: list[str] = ["TAX_FORM", "CONTRACT"]
     """Document kinds an erasure keeps (files and fields) because the law says so, JSON."""
+    export_link_seconds: int = 3600
+    """How long the download link of a person's data export (exportPersonData) is valid."""
+    sweep_after_days: int = 30
+    """Soft-deleted documents' files and abandoned upload tickets' objects are deleted from the
+    blob store this long after the deletion or the ticket's expiry (the worker's retention scan)."""
     log_level: str = "INFO"
     trusted_documents: Literal["off", "log", "only"] = "off"
     """Documents outside the manifest of frontend/operations (app/trusted_documents.py): ``off``

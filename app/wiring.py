@@ -15,6 +15,7 @@ from adapters.auth.sign_in import SignIn, Users, principal_of
 from adapters.auth.tokens import TokenVerifier
 from adapters.blobs.crypto import MasterKeys
 from adapters.blobs.erasure import file_eraser
+from adapters.blobs.export import ArchiveFiles
 from adapters.blobs.local import LocalBlobStore
 from adapters.events.feed import OutboxFeed
 from adapters.jobs.clock import StoredClock
@@ -24,7 +25,7 @@ from adapters.sql.documents import SqlDocumentFiles
 from adapters.sql.job_queue import SqlJobQueue
 from adapters.sql.notifications import SqlFollowUpStore, SqlNotificationStore
 from adapters.sql.outbox import SqlOutbox
-from adapters.sql.privacy import SqlPersonalData
+from adapters.sql.privacy import SqlPersonalData, SqlRetention
 from adapters.sql.rls import APP_ROLE, NOBODY, DatabaseScope
 from adapters.sql.store import SqlEntityStore
 from adapters.sql.tables import build_tables
@@ -36,6 +37,7 @@ from app.socket_rights import StoredPrincipals
 from app.tokens import verifier
 from domains.audit.service import AuditTrail
 from domains.catalog import BUILT_FROM_KERNEL, Commands, build_registry
+from domains.document.model import KIND_RULES, UPLOAD_PREFIX
 from domains.document.ports import BlobStore, Clock
 from domains.document.service import DocumentCommands, Expiry
 from domains.document.store import KernelDocumentStore
@@ -51,8 +53,10 @@ from domains.kernel.query import PageLimits
 from domains.kernel.unit_of_work import UnitOfWork
 from domains.notification.follow_ups import FollowUpCommands, FollowUpSettings
 from domains.notification.inbox import NotificationCommands
+from domains.privacy.exports import ExportCommands, ExportSettings
+from domains.privacy.retention import RetentionCommands
 from domains.privacy.service import PrivacyCommands
-from domains.privacy.store import KernelErasureStore
+from domains.privacy.store import KernelErasureStore, KernelExportStore
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
 from domains.workflow.store import KernelWorkflowStore
@@ -243,6 +247,26 @@ class Container:
                 self.clock,
                 uow,
                 keep_kinds=self.settings.erasure_keep_kinds,
+            ),
+            export=ExportCommands(
+                KernelExportStore(store),
+                SqlPersonalData(db),
+                SqlPersonalData(db),
+                ArchiveFiles(self.blobs),
+                self.clock,
+                uow,
+                audit=uow,
+                settings=ExportSettings(link_lifetime=timedelta(seconds=self.settings.export_link_seconds)),
+            ),
+            retention=RetentionCommands(
+                SqlRetention(db),
+                file_eraser(self.blobs),
+                self.clock,
+                uow,
+                audit=uow,
+                periods={k.value: r.retention for k, r in KIND_RULES.items() if r.retention is not None},
+                sweep_after=timedelta(days=self.settings.sweep_after_days),
+                upload_prefix=UPLOAD_PREFIX,
             ),
         )
         uow.serve(commands)

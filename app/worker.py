@@ -13,6 +13,7 @@ from datetime import timedelta
 from adapters.jobs.queue import Jobs, JobsConfig
 from app.database import driver_dsn
 from app.document_jobs import WorkerDocuments
+from app.privacy_jobs import WorkerPrivacy
 from app.reactions import WEBHOOK_EVENT_TYPES
 from app.settings import DEFAULT_PUBLIC_URL, Settings
 
@@ -40,6 +41,7 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         keep_succeeded_hours=max(1, int(settings.event_retention_hours)),
         expiry_reminder_days=tuple(settings.expiry_reminder_days_before),
         documents=WorkerDocuments(settings, database_url),
+        privacy=WorkerPrivacy(settings, database_url),
     )
 
 

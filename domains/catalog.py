@@ -21,8 +21,10 @@ from domains.kernel.entity import Registry
 from domains.kernel.operation import KernelPorts
 from domains.notification.follow_ups import FollowUpCommands
 from domains.notification.inbox import NotificationCommands
+from domains.privacy.exports import ExportCommands
+from domains.privacy.retention import RetentionCommands
 from domains.privacy.service import PrivacyCommands
-from domains.privacy.spec import ERASURE_REQUEST
+from domains.privacy.spec import ERASURE_REQUEST, PERSON_DATA_EXPORT
 from domains.user.spec import USER
 from domains.webhook.service import WebhookCommands
 from domains.workflow.service import WorkflowCommands
@@ -30,7 +32,7 @@ from domains.workflow.spec import SPECS as WORKFLOW_SPECS
 
 
 def build_registry() -> Registry:
-    return Registry([COMPANY, USER, DOCUMENT, *WORKFLOW_SPECS, ERASURE_REQUEST])
+    return Registry([COMPANY, USER, DOCUMENT, *WORKFLOW_SPECS, ERASURE_REQUEST, PERSON_DATA_EXPORT])
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Commands:
     follow_up: FollowUpCommands
     audit: AuditTrail
     privacy: PrivacyCommands
+    export: ExportCommands
+    retention: RetentionCommands
 
 
 BUILT_FROM_KERNEL: Mapping[str, Callable[[KernelPorts], Any]] = {}

@@ -150,8 +150,13 @@ class LocalBlobStore:
         return await asyncio.to_thread(self._seal, upload_key, key)
 
     async def read(self, key: str) -> bytes | None:
-        """The object's plaintext, whole (what a worker's analysis reads): decrypted."""
+        """The object's plaintext, whole (what a worker's analysis or an export reads): decrypted."""
         return await asyncio.to_thread(self._read_plain, key)
+
+    async def write(self, key: str, data: bytes, content_type: str) -> str:
+        """Stores ``data`` (encrypted, as every object) at a key never written before (an
+        export's archive); its SHA-256."""
+        return await asyncio.to_thread(self._write, key, data, content_type)
 
     async def discard(self, key: str) -> None:
         path = self._path(key)
@@ -299,6 +304,26 @@ class LocalBlobStore:
             shutil.copy2(source, target)
         return self._inspect(key)
 
+    def _read_plain(self, key: str) -> bytes | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        meta = json.loads(_meta(path).read_text()) if _meta(path).is_file() else {}
+        with path.open("rb") as f:
+            return b"".join(_plain(f, self._data_key(meta)))
+
+    def _write(self, key: str, data: bytes, content_type: str) -> str:
+        path = self._path(key)
+        data_key = new_data_key()
+        self._claim(path, content_type, self.keys.wrap(data_key))
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        with draft.open("xb") as f:
+            sealer = EncryptingWriter(f, data_key)
+            sealer.write(data)
+            sealer.finish()
+        os.replace(draft, path)
+        return hashlib.sha256(data).hexdigest()
+
     def _inspect(self, key: str) -> StoredFile | None:
         path = self._path(key)
         if not path.is_file():
@@ -313,14 +338,6 @@ class LocalBlobStore:
             head=head,
             stored_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
         )
-
-    def _read_plain(self, key: str) -> bytes | None:
-        path = self._path(key)
-        if not path.is_file():
-            return None
-        meta = json.loads(_meta(path).read_text())
-        with path.open("rb") as f:
-            return b"".join(_plain(f, self._data_key(meta)))
 
     def _data_key(self, meta: Mapping[str, Any]) -> bytes | None:
         encryption = meta.get("encryption")

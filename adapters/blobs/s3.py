@@ -163,6 +163,19 @@ class S3BlobStore:
                 body.close()
         return content
 
+    async def write(self, key: str, data: bytes, content_type: str) -> str:
+        """Stores ``data`` at ``key`` with the bucket's server-side encryption (an export's
+        archive); its SHA-256."""
+        async with self._client() as s3:
+            await s3.put_object(
+                Bucket=self.settings.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                **self.settings.copy_encryption(),
+            )
+        return hashlib.sha256(data).hexdigest()
+
     async def discard(self, key: str) -> None:
         async with self._client() as s3:
             await s3.delete_object(Bucket=self.settings.bucket, Key=key)

@@ -38,6 +38,8 @@ ANALYZE = "hrgraph.documents.analyze"
 REMIND_EXPIRY = "hrgraph.reminders.expiry"
 REMIND_STEP = "hrgraph.reminders.step"
 ANALYZED_EVENTS = frozenset({"DocumentUploaded"})
+EXPORT = "hrgraph.privacy.export"
+EXPORT_EVENTS = frozenset({"PersonDataExportRequested"})
 
 
 class DocumentJobs(Protocol):
@@ -48,6 +50,18 @@ class DocumentJobs(Protocol):
 
     async def expire_due(self) -> int:
         """Expires what is due on the clock's day (and requests the renewals); how many."""
+        ...
+
+
+class PrivacyJobs(Protocol):
+    """The privacy work a worker does through the export commands (built in ``app/``)."""
+
+    async def export(self, export_id: str) -> None:
+        """Assembles a requested export's archive (nothing when it is already done)."""
+        ...
+
+    async def sweep(self) -> int:
+        """Applies retention and sweeps old files (on the clock's time); how many files went."""
         ...
 
 
@@ -76,6 +90,8 @@ class JobsConfig:
     expiry_reminder_days: tuple[int, ...] = (30, 7)
     documents: DocumentJobs | None = None
     """Analysis after each upload and the expiry scan; none without it (some tests)."""
+    privacy: PrivacyJobs | None = None
+    """Person data exports; none without it (some tests)."""
 
 
 class Backoff(BaseRetryStrategy):
@@ -121,6 +137,8 @@ class Jobs:
         ]
         if config.documents is not None:
             consumers.append(Consumer("analysis", ANALYZE, ANALYZED_EVENTS))
+        if config.privacy is not None:
+            consumers.append(Consumer("exports", EXPORT, EXPORT_EVENTS))
         self.relay = Relay(self.pool, consumers)
         self._register()
 
@@ -202,6 +220,17 @@ class Jobs:
                 payload = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
                 await documents.analyze(str(payload["documentId"]), int(payload["fileVersion"]))
 
+        @app.task(name=EXPORT, retry=Backoff(5.0, 5))
+        async def export(event_id: int) -> None:
+            privacy = self.config.privacy
+            if privacy is None:
+                return
+            async with pool.connection() as conn:
+                row = await (await conn.execute("SELECT payload FROM events WHERE id = %s", (event_id,))).fetchone()
+            if row is not None:
+                payload = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+                await privacy.export(str(payload["exportId"]))
+
     async def _refresh_clock(self) -> None:
         if isinstance(self.clock, StoredClock):
             await self.clock.refresh()
@@ -225,6 +254,8 @@ class Jobs:
                     today = self.clock.now().date()
                     await reminders.scan_expiry(self.pool, today, self.config.expiry_reminder_days, REMIND_EXPIRY)
                     await self.config.documents.expire_due()
+                if self.config.privacy is not None:
+                    await self.config.privacy.sweep()
             except Exception as error:  # the database may be away; try again next round
                 log.warning("reminder scan failed (%s: %s)", type(error).__name__, error)
             with contextlib.suppress(TimeoutError):

@@ -39,7 +39,6 @@ MB = 1024 * 1024
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 
 
-
 class DocumentStatus(enum.Enum):
     REQUESTED = "REQUESTED"
     UPLOADED = "UPLOADED"
@@ -80,12 +79,16 @@ class KindRules:
     max_bytes: int
     expires: bool = False
     """Its documents carry an expiry date: they expire on it and are requested again."""
+    retention: timedelta | None = None
+    """How long its documents are kept after their last change; then the worker's retention scan
+    deletes their files and soft-deletes them (``domains/privacy/retention.py``). Users carry no
+    employment end date, so the last change stands for it. None: kept until erased."""
 
 
 KIND_RULES: dict[DocumentKind, KindRules] = {
     DocumentKind.CONTRACT: KindRules(frozenset({PDF}), 10 * MB),
-    DocumentKind.ID: KindRules(frozenset({PDF, PNG, JPEG}), 5 * MB, expires=True),
-    DocumentKind.TAX_FORM: KindRules(frozenset({PDF}), 10 * MB),
+    DocumentKind.ID: KindRules(frozenset({PDF, PNG, JPEG}), 5 * MB, expires=True, retention=timedelta(days=183)),
+    DocumentKind.TAX_FORM: KindRules(frozenset({PDF}), 10 * MB, retention=timedelta(days=3653)),
     DocumentKind.CERTIFICATE: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB, expires=True),
     DocumentKind.OTHER: KindRules(frozenset({PDF, PNG, JPEG}), 10 * MB),
 }

@@ -23,6 +23,8 @@ SYSTEM_ROLE = "SYSTEM"
 """The role an entry names when no person acted (the seed, the CLI, a worker)."""
 DOWNLOAD_LINK_ISSUED = "DownloadLinkIssued"
 EXPORT_ISSUED = "ExportIssued"
+RETENTION_APPLIED = "RetentionApplied"
+FILES_SWEPT = "FilesSwept"
 NOT_AUDITED = ("version", "updated_at")  # move with every save; they say nothing of the change
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domains.kernel.principal import Principal
+from domains.privacy.export import Dossier, PersonDataExport
 from domains.privacy.model import ErasureRequest
 
 
@@ -52,3 +53,31 @@ class FileEraser(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class ExportStore(Protocol):
+    async def visible(self, actor: Principal, id: uuid.UUID) -> PersonDataExport | None: ...
+
+    async def add(self, export: PersonDataExport) -> None: ...
+
+    async def save(self, export: PersonDataExport, expected_version: int) -> None: ...
+
+
+class Dossiers(Protocol):
+    async def dossier(self, user_id: uuid.UUID) -> Dossier:
+        """Everything held about the person: profile, documents and their file versions,
+        workflows and their steps, the audit entries about her."""
+        ...
+
+
+class ArchiveStore(Protocol):
+    """The blob store as an export needs it: files read (decrypted), the archive written
+    (encrypted at rest as every object), a short-lived link to it."""
+
+    async def read(self, key: str) -> bytes | None: ...
+
+    async def write(self, key: str, data: bytes, content_type: str) -> str:
+        """Stores ``data`` at ``key`` (never written before); its SHA-256."""
+        ...
+
+    def link(self, key: str, file_name: str, content_type: str, sha256: str, expires_at: datetime) -> str: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domains.kernel.entity import Access, EntitySpec, Reach, belongs_to, choice, integer, reference, string, timestamp
 from domains.kernel.principal import Role
+from domains.privacy.export import ExportStatus, PersonDataExport
 from domains.privacy.model import MAX_REASON_LENGTH, ErasureRequest, ErasureStatus
 
 BY_COMMAND = {"on_create": False, "on_update": False}
@@ -29,9 +30,33 @@ ERASURE_REQUEST = EntitySpec(
         integer("files_deleted", filterable=False, **BY_COMMAND),
     ),
     relations=(belongs_to("company", "Company", "company_id"),),
-    access=Access(
-        read={Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL}, create={}, update={}, delete={}, restore={}
-    ),
+    access=Access(read={Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL}, create={}, update={}, delete={}, restore={}),
 )
 
-__all__ = ["ERASURE_REQUEST"]
+
+PERSON_DATA_EXPORT = EntitySpec(
+    name="PersonDataExport",
+    plural="personDataExports",
+    model=PersonDataExport,
+    table="person_data_exports",
+    description="Everything held about a person in one archive: asked by HR or an ADMIN"
+    " (exportPersonData), assembled by a worker; READY carries a short-lived download link.",
+    fields=(
+        reference("company_id", "Company", required=True, **BY_COMMAND),
+        # Writable in the generic inputs' shape only, as ErasureRequest's reason: nobody may
+        # create or update one that way (its access has no role for either); the commands do.
+        reference("subject_id", "User", required=True),
+        reference("requested_by", "User", required=True, **BY_COMMAND),
+        choice("status", ExportStatus, required=True, sortable=True, **BY_COMMAND),
+        string("archive_key", max_length=400, filterable=False, **BY_COMMAND),
+        integer("size_bytes", filterable=False, **BY_COMMAND),
+        integer("files", filterable=False, **BY_COMMAND),
+        string("download_url", max_length=4000, filterable=False, **BY_COMMAND),
+        timestamp("link_expires_at", filterable=False, **BY_COMMAND),
+        timestamp("ready_at", filterable=False, **BY_COMMAND),
+    ),
+    relations=(belongs_to("company", "Company", "company_id"),),
+    access=Access(read={Role.HR: Reach.COMPANY, Role.ADMIN: Reach.ALL}, create={}, update={}, delete={}, restore={}),
+)
+
+__all__ = ["ERASURE_REQUEST", "PERSON_DATA_EXPORT"]

@@ -8,8 +8,9 @@ from domains.kernel.access import read_scope
 from domains.kernel.ports import EntityStore
 from domains.kernel.principal import Principal
 from domains.kernel.query import AllOf, Condition, Op, PageRequest
+from domains.privacy.export import PersonDataExport
 from domains.privacy.model import ErasureRequest, ErasureStatus
-from domains.privacy.spec import ERASURE_REQUEST
+from domains.privacy.spec import ERASURE_REQUEST, PERSON_DATA_EXPORT
 
 
 class KernelErasureStore:
@@ -35,3 +36,18 @@ class KernelErasureStore:
 
     async def save(self, request: ErasureRequest, expected_version: int) -> None:
         await self.store.save(ERASURE_REQUEST, request, expected_version)
+
+
+class KernelExportStore:
+    def __init__(self, store: EntityStore) -> None:
+        self.store = store
+
+    async def visible(self, actor: Principal, id: uuid.UUID) -> PersonDataExport | None:
+        found = await self.store.get_many(PERSON_DATA_EXPORT, [id], read_scope(PERSON_DATA_EXPORT, actor))
+        return found[0] if found else None
+
+    async def add(self, export: PersonDataExport) -> None:
+        await self.store.insert(PERSON_DATA_EXPORT, export)
+
+    async def save(self, export: PersonDataExport, expected_version: int) -> None:
+        await self.store.save(PERSON_DATA_EXPORT, export, expected_version)

@@ -18,6 +18,8 @@ class User(Entity):
     full_name: str
     role: Role = Role.EMPLOYEE
     manager_id: uuid.UUID | None = None
+    legal_hold: bool | None = None
+    """Set by HR: while true, retention deletes none of the person's documents."""
 
     def normalise_email(self) -> None:
         self.email = self.email.strip().lower()

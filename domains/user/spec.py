@@ -10,6 +10,7 @@ from domains.kernel.entity import (
     NamedQuery,
     Reach,
     belongs_to,
+    boolean,
     choice,
     has_many,
     not_blank,
@@ -59,6 +60,12 @@ USER = EntitySpec(
         string("full_name", required=True, max_length=200, sortable=True, validators=(not_blank,)),
         choice("role", Role, required=True, sortable=True),
         reference("manager_id", "User"),
+        boolean(
+            "legal_hold",
+            on_create=False,
+            updatable_by=frozenset({Role.HR, Role.ADMIN}),
+            description="HR: while true, retention deletes none of the person's documents.",
+        ),
     ),
     relations=(
         belongs_to("company", "Company", "company_id"),

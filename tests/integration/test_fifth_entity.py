@@ -36,7 +36,7 @@ from domains.kernel.entity import (
 )
 from domains.kernel.ids import to_global_id
 from domains.kernel.principal import Role
-from domains.privacy.spec import ERASURE_REQUEST
+from domains.privacy.spec import ERASURE_REQUEST, PERSON_DATA_EXPORT
 from domains.user.spec import USER
 from domains.workflow.spec import SPECS as WORKFLOW_SPECS
 from schema.root import build_schema
@@ -76,7 +76,7 @@ TRAINING = EntitySpec(
 
 async def test_a_fifth_entity_from_its_declaration_alone(container, demo) -> None:
     user = dataclasses.replace(USER, relations=(*USER.relations, has_many("trainings", "Training", "user_id")))
-    registry = Registry([COMPANY, user, DOCUMENT, *WORKFLOW_SPECS, ERASURE_REQUEST, TRAINING])
+    registry = Registry([COMPANY, user, DOCUMENT, *WORKFLOW_SPECS, ERASURE_REQUEST, PERSON_DATA_EXPORT, TRAINING])
     tables = build_tables(registry)
     extended = dataclasses.replace(container, registry=registry, tables=tables, schema=build_schema(registry))
     sdl = str(extended.schema)

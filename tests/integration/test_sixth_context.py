@@ -305,7 +305,7 @@ def _add_the_context(copy: Path, head: str) -> None:
     catalog = copy / "domains" / "catalog.py"
     _edit(catalog, "from domains.user.spec import USER\n", "from domains.training.model import TRAINING\n"
           "from domains.training.service import TrainingCommands\nfrom domains.user.spec import USER\n")
-    _edit(catalog, "ERASURE_REQUEST])", "ERASURE_REQUEST, TRAINING])")
+    _edit(catalog, "PERSON_DATA_EXPORT])", "PERSON_DATA_EXPORT, TRAINING])")
     _edit(catalog, "    jobs: JobCommands\n", "    jobs: JobCommands\n    training: TrainingCommands\n")
     built = "Callable[[KernelPorts], Any]] = {"
     _edit(catalog, built + "}", built + '"training": TrainingCommands}')
