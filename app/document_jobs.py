@@ -9,10 +9,9 @@ from __future__ import annotations
 import uuid
 
 from adapters.auth.sign_in import SYSTEM
-from adapters.jobs.clock import StoredClock
-from adapters.sql.database import RequestDatabase
 from app.settings import Settings
-from app.wiring import Container, Operation
+from app.wiring import Operation
+from app.worker_parts import WorkerContainer
 from domains.document.analysis import DocumentAnalyzer
 
 
@@ -38,18 +37,13 @@ def build_analyzer(settings: Settings) -> DocumentAnalyzer | None:
 class WorkerDocuments:
     """``adapters.jobs.queue.DocumentJobs`` on a container of the worker's own event loop."""
 
-    def __init__(self, settings: Settings, database_url: str) -> None:
+    def __init__(self, settings: Settings, parts: WorkerContainer) -> None:
         self.settings = settings
-        self.database_url = database_url
-        self._container: Container | None = None
+        self.parts = parts
         self._analyzer: DocumentAnalyzer | None = None
 
     async def _operation(self) -> Operation:
-        if self._container is None:
-            self._container = Container.build(self.settings, self.database_url)
-        if isinstance(self._container.clock, StoredClock):
-            await self._container.clock.refresh()
-        return self._container.operation(RequestDatabase(self._container.engine))
+        return await self.parts.operation()
 
     @property
     def analyzer(self) -> DocumentAnalyzer | None:
@@ -75,5 +69,4 @@ class WorkerDocuments:
         return len(await operation.commands.document.expire_due(SYSTEM))
 
     async def close(self) -> None:
-        if self._container is not None:
-            await self._container.engine.dispose()
+        await self.parts.close()

@@ -7,26 +7,20 @@ from __future__ import annotations
 import uuid
 
 from adapters.auth.sign_in import SYSTEM
-from adapters.jobs.clock import StoredClock
-from adapters.sql.database import RequestDatabase
 from app.settings import Settings
-from app.wiring import Container, Operation
+from app.wiring import Operation
+from app.worker_parts import WorkerContainer
 
 
 class WorkerPrivacy:
     """``adapters.jobs.queue.PrivacyJobs`` on a container of the worker's own event loop."""
 
-    def __init__(self, settings: Settings, database_url: str) -> None:
+    def __init__(self, settings: Settings, parts: WorkerContainer) -> None:
         self.settings = settings
-        self.database_url = database_url
-        self._container: Container | None = None
+        self.parts = parts
 
     async def _operation(self) -> Operation:
-        if self._container is None:
-            self._container = Container.build(self.settings, self.database_url)
-        if isinstance(self._container.clock, StoredClock):
-            await self._container.clock.refresh()
-        return self._container.operation(RequestDatabase(self._container.engine))
+        return await self.parts.operation()
 
     async def export(self, export_id: str) -> None:
         operation = await self._operation()
@@ -37,5 +31,4 @@ class WorkerPrivacy:
         return (await operation.commands.retention.sweep()).files_deleted
 
     async def close(self) -> None:
-        if self._container is not None:
-            await self._container.engine.dispose()
+        await self.parts.close()

@@ -16,9 +16,11 @@ from app.document_jobs import WorkerDocuments
 from app.privacy_jobs import WorkerPrivacy
 from app.reactions import WEBHOOK_EVENT_TYPES
 from app.settings import DEFAULT_PUBLIC_URL, Settings
+from app.worker_parts import WorkerContainer
 
 
 def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
+    parts = WorkerContainer(settings, database_url)  # the document and privacy jobs share it
     return JobsConfig(
         dsn=driver_dsn(settings.database_listen_url or database_url),  # procrastinate LISTENs
         webhook_event_types=WEBHOOK_EVENT_TYPES,
@@ -40,8 +42,8 @@ def jobs_config(settings: Settings, database_url: str) -> JobsConfig:
         escalate_after_days=settings.escalate_after_days,
         keep_succeeded_hours=max(1, int(settings.event_retention_hours)),
         expiry_reminder_days=tuple(settings.expiry_reminder_days_before),
-        documents=WorkerDocuments(settings, database_url),
-        privacy=WorkerPrivacy(settings, database_url),
+        documents=WorkerDocuments(settings, parts),
+        privacy=WorkerPrivacy(settings, parts),
     )
 
 

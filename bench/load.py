@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bench.peer import PEER_QUERIES, peer_payload
+from bench.peer_queries import PEER_QUERIES, peer_payload
 
 W1_QUERY = (
     "query W1 { documents(first: 100) { edges { node { id title status owner { id email company { id name } } } } } }"

@@ -19,7 +19,7 @@ from graphql import (
 )
 
 from bench.load import QUERIES
-from bench.peer import MAPPERS, PEER_QUERIES, peer_payload, to_project
+from bench.peer_queries import MAPPERS, PEER_QUERIES, peer_payload, to_project
 from bench.run import WORKLOADS
 from domains.kernel.ids import to_global_id
 
